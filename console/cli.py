@@ -1,0 +1,368 @@
+"""The `campaigns` command: the console (later) and scripting subcommands, all through the API client."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from store.client import CampaignsClient, edit_from_file_document
+from store.embedded import embedded_client
+from store.errors import CampaignsError, ValidationFailed
+from store.listing import CampaignFilter
+from store.models import CampaignType, Channel, Role, Status, User, editable_document
+
+from . import output
+from .paths import default_data_dir, default_demo_dir
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="campaigns", description="Campaign operations: list, edit, approve and activate campaigns.")
+    p.add_argument("--data", type=Path, help="workspace directory (default: $CAMPAIGNS_DATA or a per-user directory)")
+    p.add_argument("--user", help="act as this workspace user (default: $CAMPAIGNS_USER or your OS user)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def cmd(name: str, help: str, *, json_flag: bool = False, campaign: bool = False) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        if campaign:
+            sp.add_argument("id", metavar="ID", help="campaign id, e.g. cmp-42")
+        if json_flag:
+            sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+        return sp
+
+    cmd("demo", "seed a demo workspace in a new per-user directory if needed, then show it")
+    sd = cmd("seed-demo", "fill a new, empty directory (--data) with a realistic demo workspace")
+    sd.add_argument("--force-user", help=argparse.SUPPRESS)
+
+    ls = cmd("list", "list campaigns (Stopped, Completed and Archived are hidden unless --all or --status)", json_flag=True)
+    ls.add_argument("--all", action="store_true", help="show every status")
+    ls.add_argument("--status", action="append", default=[], type=_status, help="only this status (repeatable)")
+    ls.add_argument("--type", action="append", default=[], type=CampaignType, choices=list(CampaignType), help="action, api or orchestrated")
+    ls.add_argument("--channel", action="append", default=[], type=Channel, choices=list(Channel), help="email, sms or push")
+    ls.add_argument("--tag", action="append", default=[], help="has this tag (repeatable: any of them)")
+    ls.add_argument("--search", default="", help="text in the name or a tag")
+
+    cmd("show", "show a campaign: live and draft side by side", json_flag=True, campaign=True)
+    cr = cmd("create", "create a campaign from a JSON file in the shape `show --json` prints", json_flag=True)
+    cr.add_argument("--file", type=Path, required=True)
+    ed = cmd("edit", "edit the draft (created beside a Live or Scheduled version); opens $EDITOR without --file",
+             json_flag=True, campaign=True)
+    ed.add_argument("--file", type=Path)
+    for name, help in (("request-approval", "ask for approval of the draft"),
+                       ("cancel-request", "withdraw your approval request"),
+                       ("approve", "approve the draft (an approver; not your own)"),
+                       ("activate", "activate the draft (approved where a policy asks)"),
+                       ("stop", "stop a Live or Scheduled campaign: final"),
+                       ("archive", "archive a campaign that is not a Draft"),
+                       ("delete", "delete a Draft campaign, or discard the open draft beside a live version")):
+        cmd(name, help, json_flag=True, campaign=True)
+    rc = cmd("request-changes", "send the draft back with a message saying what to change", json_flag=True, campaign=True)
+    rc.add_argument("--message", "-m", required=True)
+    cmd("duplicate", "copy a campaign into a new Draft", json_flag=True, campaign=True)
+    cmd("audit", "the audit trail of a campaign", json_flag=True, campaign=True)
+    cmd("approvals", "campaigns awaiting my approval", json_flag=True)
+
+    us = cmd("users", "workspace users and their roles", json_flag=True)
+    usub = us.add_subparsers(dest="users_command", metavar="ACTION")
+    ua = usub.add_parser("add", help="add a user (admin)")
+    ua.add_argument("name")
+    ua.add_argument("--role", type=Role, choices=list(Role), required=True)
+    ua.add_argument("--json", action="store_true")
+    ur = usub.add_parser("set-role", help="change a user's role (admin)")
+    ur.add_argument("name")
+    ur.add_argument("role", type=Role, choices=list(Role))
+    urm = usub.add_parser("remove", help="remove a user (admin)")
+    urm.add_argument("name")
+
+    pr = cmd("profiles", "profiles: import, show, stats")
+    psub = pr.add_subparsers(dest="profiles_command", metavar="ACTION", required=True)
+    pi = psub.add_parser("import", help="import profiles from CSV (dotted column names) or JSON lines")
+    pi.add_argument("file", type=Path)
+    pi.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ps = psub.add_parser("show", help="show one profile")
+    ps.add_argument("id")
+    ps.add_argument("--json", action="store_true")
+    psub.add_parser("stats", help="profile and list counts")
+
+    cmd("audiences", "audiences with their sizes", json_flag=True)
+    cmd("channels", "channel configurations", json_flag=True)
+    return p
+
+
+def _status(text: str) -> Status:
+    for s in Status:
+        if text.casefold().replace("_", " ").replace("-", " ") == s.value.casefold():
+            return s
+    raise argparse.ArgumentTypeError(f"unknown status {text!r}; use one of: {', '.join(s.value for s in Status)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        args.command, args.json = "demo-list", False
+    try:
+        return asyncio.run(_run(args))
+    except CampaignsError as error:
+        output.err.print(f"error: {error.detail}", markup=False, soft_wrap=True)
+        return 1
+    except KeyboardInterrupt:
+        output.err.print("interrupted")
+        return 130
+
+
+async def _run(args: argparse.Namespace) -> int:
+    user = args.user or os.environ.get("CAMPAIGNS_USER")
+    if args.command == "seed-demo":
+        return await _seed_demo(args.data or default_data_dir(), user, fresh=True)
+    if args.command == "demo":
+        data = args.data or default_demo_dir()
+        if not data.exists() or not any(data.iterdir()):
+            await _seed_demo(data, user, fresh=True)
+        args.command, args.data, args.json = "list", data, False
+    data = args.data or default_data_dir()
+    async with embedded_client(data, user) as client:
+        return await COMMANDS.get(args.command, _list)(client, args)
+
+
+async def _seed_demo(data: Path, user: str | None, *, fresh: bool) -> int:
+    from store.workspace import refuse_non_empty
+
+    refuse_non_empty(data)
+    async with embedded_client(data, user) as client:
+        counts = await client.seed_demo()
+    output.err.print(f"demo workspace ready in {data}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return 0
+
+
+async def _list(client: CampaignsClient, args: argparse.Namespace) -> int:
+    f = CampaignFilter(all=getattr(args, "all", False), statuses=getattr(args, "status", []),
+                       types=getattr(args, "type", []), channels=getattr(args, "channel", []),
+                       tags=getattr(args, "tag", []), search=getattr(args, "search", ""))
+    rows = await client.list_campaigns(f)
+    if args.json:
+        output.print_json([r.model_dump(mode="json") for r in rows])
+        return 0
+    output.print_campaign_list(rows)
+    output.err.print(f"{len(rows)} campaigns · {f.describe()}" + ("" if f.all or f.statuses else " (--all shows every status)"))
+    return 0
+
+
+async def _show(client: CampaignsClient, args: argparse.Namespace) -> int:
+    campaign = await client.campaign(args.id)
+    if args.json:
+        output.print_json(campaign.model_dump(mode="json"))
+    else:
+        output.print_campaign(campaign)
+    return 0
+
+
+def _read_document(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValidationFailed(f"no file {path}") from None
+    except json.JSONDecodeError as e:
+        raise ValidationFailed(f"{path} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
+
+
+def _print_result(args: argparse.Namespace, campaign) -> int:
+    if args.json:
+        output.print_json(campaign.model_dump(mode="json"))
+    else:
+        output.out.print(campaign.id)
+    return 0
+
+
+async def _create(client: CampaignsClient, args: argparse.Namespace) -> int:
+    campaign = await client.create_campaign(edit_from_file_document(_read_document(args.file)))
+    return _print_result(args, campaign)
+
+
+async def _edit(client: CampaignsClient, args: argparse.Namespace) -> int:
+    if args.file is not None:
+        document = _read_document(args.file)
+    else:
+        document = _edit_in_editor(editable_document(await client.campaign(args.id)), args.id)
+        if document is None:
+            output.err.print("no changes made")
+            return 0
+    campaign = await client.edit_draft(args.id, edit_from_file_document(document))
+    if args.json:
+        output.print_json(campaign.model_dump(mode="json"))
+    else:
+        output.err.print(f"{campaign.id}: draft v{campaign.draft.number} saved (revision {campaign.draft.revision})")
+    return 0
+
+
+def _edit_in_editor(document: dict, campaign_id: str) -> object | None:
+    """Like `kubectl edit`: the draft in $EDITOR; a failed save keeps the file and says where."""
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    original = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    fd, name = tempfile.mkstemp(prefix=f"campaigns-{campaign_id}-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(original)
+    if subprocess.call([*shlex.split(editor), name]) != 0:
+        raise ValidationFailed(f"the editor {editor!r} exited with an error; your file is kept at {name}")
+    text = Path(name).read_text(encoding="utf-8")
+    if text == original:
+        os.unlink(name)
+        return None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValidationFailed(f"the edited draft is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); "
+                               f"it is kept at {name}: fix it and run `campaigns edit {campaign_id} --file {name}`") from None
+    os.unlink(name)
+    return document
+
+
+def _action(method: str, done: str):
+    async def run(client: CampaignsClient, args: argparse.Namespace) -> int:
+        campaign = await getattr(client, method)(args.id)
+        if args.json:
+            output.print_json(campaign.model_dump(mode="json"))
+        else:
+            output.err.print(f"{campaign.id} ({campaign.name}) {done}; status {campaign.status.value}")
+        return 0
+
+    return run
+
+
+async def _request_changes(client: CampaignsClient, args: argparse.Namespace) -> int:
+    campaign = await client.request_changes(args.id, args.message)
+    if args.json:
+        output.print_json(campaign.model_dump(mode="json"))
+    else:
+        output.err.print(f"{campaign.id} ({campaign.name}) sent back to {campaign.draft.approval.requested_by}: {args.message}")
+    return 0
+
+
+async def _duplicate(client: CampaignsClient, args: argparse.Namespace) -> int:
+    return _print_result(args, await client.duplicate(args.id))
+
+
+async def _delete(client: CampaignsClient, args: argparse.Namespace) -> int:
+    remaining = await client.delete_campaign(args.id)
+    if remaining is None:
+        output.err.print(f"{args.id} deleted")
+    else:
+        output.err.print(f"{args.id}: open draft discarded; live version v{remaining.live.number} unchanged")
+    if args.json:
+        output.print_json(None if remaining is None else remaining.model_dump(mode="json"))
+    return 0
+
+
+async def _audit(client: CampaignsClient, args: argparse.Namespace) -> int:
+    events = await client.audit_trail(args.id)
+    if args.json:
+        output.print_json([e.model_dump(mode="json") for e in events])
+        return 0
+    for e in events:
+        version = f" v{e.version}" if e.version else ""
+        output.out.print(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.user:<12} {e.action}{version}  {e.detail}", markup=False)
+    return 0
+
+
+async def _approvals(client: CampaignsClient, args: argparse.Namespace) -> int:
+    rows = await client.awaiting_my_approval()
+    if args.json:
+        output.print_json(rows)
+        return 0
+    for r in rows:
+        note = "  (yours: self-approval blocked)" if r["self_approval_blocked"] else ""
+        output.out.print(f"{r['id']:<10} {r['name']}  requested by {r['requested_by']} at {r['requested_at'][:16]}{note}", markup=False)
+    output.err.print(f"{len(rows)} awaiting your approval")
+    return 0
+
+
+async def _users(client: CampaignsClient, args: argparse.Namespace) -> int:
+    action = getattr(args, "users_command", None)
+    if action == "add":
+        user = await client.add_user(User(name=args.name, role=args.role))
+        return _print_json_or(args, user.model_dump(mode="json"), user.name)
+    if action == "set-role":
+        user = await client.set_role(args.name, args.role)
+        output.err.print(f"{user.name} is now {user.role.value}")
+        return 0
+    if action == "remove":
+        await client.remove_user(args.name)
+        output.err.print(f"{args.name} removed")
+        return 0
+    users = await client.users()
+    if args.json:
+        output.print_json([u.model_dump(mode="json") for u in users])
+    else:
+        for u in users:
+            output.out.print(f"{u.name:<16} {u.role.value:<9} {u.display_name or ''}", markup=False)
+    return 0
+
+
+def _print_json_or(args: argparse.Namespace, value: object, text: str) -> int:
+    if getattr(args, "json", False):
+        output.print_json(value)
+    else:
+        output.out.print(text, markup=False)
+    return 0
+
+
+async def _profiles(client: CampaignsClient, args: argparse.Namespace) -> int:
+    from .profile_import import import_profiles
+
+    if args.profiles_command == "import":
+        return await import_profiles(client, args.file, as_json=args.json)
+    if args.profiles_command == "show":
+        profile = await client.profile(args.id)
+        if args.json:
+            output.print_json(profile.model_dump(mode="json"))
+        else:
+            output.out.print_json(profile.model_dump_json(exclude_defaults=True))
+        return 0
+    stats = await client.profile_stats()
+    output.out.print(f"{stats['profiles']} profiles", markup=False)
+    for name, count in stats["lists"].items():
+        output.out.print(f"  list {name}: {count}", markup=False)
+    return 0
+
+
+async def _audiences(client: CampaignsClient, args: argparse.Namespace) -> int:
+    audiences = await client.audiences()
+    rows = [{**a.model_dump(mode="json"), "size": await client.audience_size(a.id)} for a in audiences]
+    if args.json:
+        output.print_json(rows)
+    else:
+        for r in rows:
+            output.out.print(f"{r['id']:<24} {r['size']:>9,}  {r['name']}", markup=False)
+    return 0
+
+
+async def _channels(client: CampaignsClient, args: argparse.Namespace) -> int:
+    configs = await client.channel_configurations()
+    if args.json:
+        output.print_json([c.model_dump(mode="json") for c in configs])
+    else:
+        for c in configs:
+            output.out.print(f"{c.id:<24} {c.channel.value:<6} {c.category.value:<14} {c.provider.value:<8} {c.sender}", markup=False)
+    return 0
+
+
+COMMANDS = {
+    "list": _list, "demo-list": _list, "show": _show, "create": _create, "edit": _edit,
+    "request-approval": _action("request_approval", "sent for approval"),
+    "cancel-request": _action("cancel_approval_request", "approval request withdrawn"),
+    "approve": _action("approve", "approved"),
+    "activate": _action("activate", "activation started"),
+    "stop": _action("stop", "stopped for good"),
+    "archive": _action("archive", "archived"),
+    "request-changes": _request_changes, "duplicate": _duplicate, "delete": _delete,
+    "audit": _audit, "approvals": _approvals, "users": _users, "profiles": _profiles,
+    "audiences": _audiences, "channels": _channels,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

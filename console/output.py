@@ -1,0 +1,96 @@
+"""How the CLI prints: tables for people, JSON for scripts, one line on stderr for a refusal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from store.models import Campaign, CampaignSummary, Status, Version
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def status_label(status: Status, has_draft: bool, draft_approval: str | None = None) -> str:
+    """Status words always readable without colour; the open-draft mark follows the status."""
+    label = status.value
+    if has_draft:
+        label += " ✎ open draft"
+    if draft_approval == "requested" and status is not Status.in_review:
+        label += " (in review)"
+    elif draft_approval == "approved":
+        label += " ✓ approved"
+    elif draft_approval == "changes_requested":
+        label += " ⚠ changes requested"
+    return label
+
+
+def print_campaign_list(rows: list[CampaignSummary]) -> None:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("ID", "NAME", "TYPE", "CATEGORY", "CHANNEL", "STATUS", "UPDATED"):
+        table.add_column(column, no_wrap=column != "NAME", overflow="fold")
+    for r in rows:
+        table.add_row(r.id, r.name, r.type.value, r.category.value, r.channel.value,
+                      status_label(r.status, r.has_draft, r.draft_approval.value if r.draft_approval else None),
+                      f"{r.updated_at:%Y-%m-%d %H:%M} {r.updated_by}")
+    out.print(table)
+
+
+def _version_rows(v: Version | None) -> dict[str, str]:
+    if v is None:
+        return {}
+    rows = {
+        "version": f"v{v.number} rev {v.revision}",
+        "audience": v.audience or "—",
+        "channel": v.channel.value,
+        "channel configuration": v.channel_configuration or "—",
+        "schedule": v.schedule.describe(),
+        "rate control": f"{v.rate_control.messages_per_second}/s" if v.rate_control else "unthrottled",
+    }
+    content = v.content.for_channel(v.channel)
+    for name, value in (content.model_dump() if content else {}).items():
+        rows[f"{v.channel.value}.{name}"] = value or "—"
+    if v.approval:
+        a = v.approval
+        rows["approval"] = f"{a.state.value.replace('_', ' ')} ({a.requested_by} → {a.decided_by or 'pending'})" + (
+            f": {a.message}" if a.message else "")
+    rows["updated"] = f"{v.updated_at:%Y-%m-%d %H:%M} {v.updated_by}"
+    return rows
+
+
+def print_campaign(c: Campaign) -> None:
+    out.print(f"[bold]{c.name}[/]  {c.id}  {c.type.value} · {c.category.value} · "
+              f"{status_label(c.status, c.has_draft)}")
+    if c.status_reason:
+        out.print(f"reason: {c.status_reason}")
+    if c.description:
+        out.print(c.description)
+    if c.tags:
+        out.print("tags: " + ", ".join(c.tags))
+    live, draft = _version_rows(c.live), _version_rows(c.draft)
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("")
+    if c.live:
+        table.add_column("LIVE", overflow="fold")
+    if c.draft:
+        table.add_column("DRAFT" + (" (changed fields marked *)" if c.live else ""), overflow="fold")
+    for key in dict.fromkeys([*live, *draft]):
+        cells = []
+        if c.live:
+            cells.append(live.get(key, ""))
+        if c.draft:
+            changed = bool(c.live) and live.get(key) != draft.get(key) and key not in ("version", "updated")
+            cells.append(("* " if changed else "") + draft.get(key, ""))
+        table.add_row(key, *cells)
+    out.print(table)
+    if c.history:
+        out.print("history: " + ", ".join(f"v{v.number} (activated {v.activated_at:%Y-%m-%d} by {v.activated_by})"
+                                         if v.activated_at else f"v{v.number}" for v in c.history))

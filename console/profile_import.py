@@ -1,0 +1,43 @@
+"""`campaigns profiles import`: stream a file to the API in chunks with a progress bar and a summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from store.client import CampaignsClient
+from store.models.profile import ImportSummary
+from store.profiles.chunking import iter_import_chunks
+
+from . import output
+
+SHOWN_REJECTIONS = 20
+
+
+async def import_profiles(client: CampaignsClient, path: Path, *, as_json: bool) -> int:
+    total = ImportSummary()
+    with Progress(TextColumn("importing {task.description}"), BarColumn(), DownloadColumn(),
+                  TextColumn("{task.fields[rows]:,} rows"), TimeRemainingColumn(), console=output.err,
+                  transient=True) as progress:
+        task = None
+        for chunk in iter_import_chunks(path):
+            if task is None:
+                task = progress.add_task(path.name, total=chunk.bytes_total, rows=0)
+            summary = await client.import_profiles_chunk(chunk.format, chunk.text, chunk.first_line, chunk.header)
+            total = _add(total, summary)
+            progress.update(task, completed=chunk.bytes_done, rows=total.imported + total.updated + total.rejected)
+    if as_json:
+        output.print_json(total.model_dump(mode="json"))
+    else:
+        output.out.print(f"imported {total.imported:,}, updated {total.updated:,}, rejected {total.rejected:,}", markup=False)
+        for r in total.rejections[:SHOWN_REJECTIONS]:
+            output.out.print(f"  line {r.line}: {r.reason}", markup=False)
+        if total.rejected > SHOWN_REJECTIONS:
+            output.out.print(f"  … and {total.rejected - SHOWN_REJECTIONS:,} more (use --json for the full list)", markup=False)
+    return 0 if total.rejected == 0 else 3
+
+
+def _add(a: ImportSummary, b: ImportSummary) -> ImportSummary:
+    return ImportSummary(imported=a.imported + b.imported, updated=a.updated + b.updated,
+                         rejected=a.rejected + b.rejected, rejections=[*a.rejections, *b.rejections][:10_000])

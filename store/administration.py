@@ -1,0 +1,97 @@
+"""Workspace administration: users, channel configurations, audiences and approval policies.
+
+All admin-only (DESIGN.md section 2), each change audited under the ``workspace`` target.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from .clock import Clock
+from .db.catalogue import Catalogue, Collection
+from .errors import Conflict, InvalidTransition
+from .models import ApprovalPolicy, AuditEvent, ChannelConfiguration, Role, User
+from .models.audience import Audience
+from .roles import Action, require
+
+
+class Administration:
+    def __init__(self, catalogue: Catalogue, clock: Clock) -> None:
+        self.catalogue = catalogue
+        self.clock = clock
+
+    def _audit(self, actor: User, action: str, detail: str) -> None:
+        self.catalogue.add_audit(AuditEvent(at=self.clock.now(), user=actor.name, action=action,
+                                            target="workspace", detail=detail))
+
+    def _put(self, actor: User, permission: Action, collection: Collection, item: BaseModel, noun: str, key: str) -> None:
+        require(actor, permission)
+        with self.catalogue.atomic():
+            existed = collection.find(key) is not None
+            collection.put(item)
+            self._audit(actor, f"{noun} {'updated' if existed else 'created'}", key)
+
+    def _remove(self, actor: User, permission: Action, collection: Collection, noun: str, key: str) -> None:
+        require(actor, permission)
+        with self.catalogue.atomic():
+            collection.remove(key)
+            self._audit(actor, f"{noun} removed", key)
+
+    # users -------------------------------------------------------------------------------
+    def add_user(self, actor: User, user: User) -> User:
+        require(actor, Action.manage_users)
+        with self.catalogue.atomic():
+            if self.catalogue.users.find(user.name) is not None:
+                raise Conflict(f"user {user.name!r} already exists; change their role with `campaigns users set-role`")
+            self.catalogue.users.put(user)
+            self._audit(actor, "user added", f"{user.name} as {user.role.value}")
+        return user
+
+    def set_role(self, actor: User, name: str, role: Role) -> User:
+        require(actor, Action.manage_users)
+        with self.catalogue.atomic():
+            user = self.catalogue.users.get(name)
+            if user.role is Role.admin and role is not Role.admin:
+                self._keep_an_admin(user.name)
+            updated = user.model_copy(update={"role": role})
+            self.catalogue.users.put(updated)
+            self._audit(actor, "role changed", f"{name}: {user.role.value} → {role.value}")
+        return updated
+
+    def remove_user(self, actor: User, name: str) -> None:
+        require(actor, Action.manage_users)
+        with self.catalogue.atomic():
+            if self.catalogue.users.get(name).role is Role.admin:
+                self._keep_an_admin(name)
+            self.catalogue.users.remove(name)
+            self._audit(actor, "user removed", name)
+
+    def _keep_an_admin(self, leaving: str) -> None:
+        if not [u for u in self.catalogue.users.all() if u.role is Role.admin and u.name != leaving]:
+            raise InvalidTransition(f"{leaving} is the last admin; make someone else admin first")
+
+    # configuration -----------------------------------------------------------------------
+    def put_channel_configuration(self, actor: User, config: ChannelConfiguration) -> ChannelConfiguration:
+        self._put(actor, Action.manage_channel_configurations, self.catalogue.channel_configurations, config,
+                  "channel configuration", config.id)
+        return config
+
+    def remove_channel_configuration(self, actor: User, config_id: str) -> None:
+        self._remove(actor, Action.manage_channel_configurations, self.catalogue.channel_configurations,
+                     "channel configuration", config_id)
+
+    def put_audience(self, actor: User, audience: Audience) -> Audience:
+        self._put(actor, Action.manage_audiences, self.catalogue.audiences, audience, "audience", audience.id)
+        return audience
+
+    def remove_audience(self, actor: User, audience_id: str) -> None:
+        self._remove(actor, Action.manage_audiences, self.catalogue.audiences, "audience", audience_id)
+
+    def put_approval_policy(self, actor: User, policy: ApprovalPolicy) -> ApprovalPolicy:
+        self._put(actor, Action.manage_approval_policies, self.catalogue.approval_policies, policy,
+                  "approval policy", policy.id)
+        return policy
+
+    def remove_approval_policy(self, actor: User, policy_id: str) -> None:
+        self._remove(actor, Action.manage_approval_policies, self.catalogue.approval_policies,
+                     "approval policy", policy_id)

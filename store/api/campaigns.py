@@ -1,0 +1,113 @@
+"""Campaign endpoints: list, read, create, edit, and every lifecycle action."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+
+from ..listing import CampaignFilter, filter_summaries, summarize
+from ..models import AuditEvent, Campaign, CampaignEdit, CampaignType, Channel, Status
+from ..models.common import Model
+from ..roles import Action, require
+from .identity import Actor, Space
+
+router = APIRouter(prefix="/v1", tags=["campaigns"])
+
+
+class ChangesRequest(Model):
+    message: str
+
+
+@router.get("/campaigns")
+def list_campaigns(
+    actor: Actor, ws: Space,
+    all: bool = False,
+    status: list[Status] = Query(default=[]),
+    type: list[CampaignType] = Query(default=[]),
+    channel: list[Channel] = Query(default=[]),
+    tag: list[str] = Query(default=[]),
+    search: str = "",
+) -> JSONResponse:
+    """Summaries, newest change first; raw rows (no response model) so 10,000 of them stay fast."""
+    require(actor, Action.view)
+    f = CampaignFilter(all=all, statuses=status, types=type, channels=channel, tags=tag, search=search)
+    rows = filter_summaries([summarize(d) for d in ws.catalogue.campaign_documents()], f)
+    return JSONResponse(rows)
+
+
+@router.get("/approvals")
+def awaiting_my_approval(actor: Actor, ws: Space) -> JSONResponse:
+    """Drafts whose approval was requested under a policy that names me (or any, for an admin)."""
+    from ..approvals import self_approval
+
+    require(actor, Action.view)
+    rows = []
+    policies = {p.id: p for p in ws.catalogue.approval_policies.all()}
+    for doc in ws.catalogue.campaign_documents():
+        approval = (doc.get("draft") or {}).get("approval")
+        if not approval or approval["state"] != "requested":
+            continue
+        policy = policies.get(approval["policy"])
+        if actor.role.value != "admin" and (policy is None or not policy.approvers.includes(actor)):
+            continue
+        row = summarize(doc)
+        campaign = Campaign.model_validate(doc)
+        row["requested_by"] = approval["requested_by"]
+        row["requested_at"] = approval["requested_at"]
+        row["self_approval_blocked"] = bool(policy and policy.block_self_approval and self_approval(actor, campaign.draft))
+        rows.append(row)
+    rows.sort(key=lambda r: r["requested_at"])
+    return JSONResponse(rows)
+
+
+@router.post("/campaigns", status_code=201)
+def create_campaign(edit: CampaignEdit, actor: Actor, ws: Space) -> Campaign:
+    return ws.lifecycle.create_campaign(actor, edit)
+
+
+@router.get("/campaigns/{campaign_id}")
+def get_campaign(campaign_id: str, actor: Actor, ws: Space) -> Campaign:
+    return ws.lifecycle.campaign(actor, campaign_id)
+
+
+@router.put("/campaigns/{campaign_id}/draft")
+def edit_draft(campaign_id: str, edit: CampaignEdit, actor: Actor, ws: Space) -> Campaign:
+    return ws.lifecycle.edit_draft(actor, campaign_id, edit)
+
+
+@router.delete("/campaigns/{campaign_id}", response_model=None)
+def delete_campaign(campaign_id: str, actor: Actor, ws: Space) -> Campaign | Response:
+    """Deletes a Draft campaign (204), or discards the open draft beside a live version (200, the campaign)."""
+    remaining = ws.lifecycle.delete_campaign(actor, campaign_id)
+    return Response(status_code=204) if remaining is None else remaining
+
+
+@router.get("/campaigns/{campaign_id}/audit")
+def audit_trail(campaign_id: str, actor: Actor, ws: Space) -> list[AuditEvent]:
+    return ws.lifecycle.audit_trail(actor, campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/request-changes")
+def request_changes(campaign_id: str, body: ChangesRequest, actor: Actor, ws: Space) -> Campaign:
+    return ws.lifecycle.request_changes(actor, campaign_id, body.message)
+
+
+def _action(path: str, method_name: str, summary: str) -> None:
+    def endpoint(campaign_id: str, actor: Actor, ws: Space) -> Campaign:
+        return getattr(ws.lifecycle, method_name)(actor, campaign_id)
+
+    endpoint.__name__ = method_name
+    router.add_api_route(f"/campaigns/{{campaign_id}}/{path}", endpoint, methods=["POST"], summary=summary,
+                         response_model=Campaign, status_code=201 if path == "duplicate" else 200)
+
+
+for _path, _method, _summary in (
+    ("request-approval", "request_approval", "Request approval of the draft"),
+    ("cancel-approval-request", "cancel_approval_request", "Cancel my approval request"),
+    ("approve", "approve", "Approve the draft"),
+    ("activate", "activate_campaign", "Activate the draft (approved where a policy asks)"),
+    ("stop", "stop_campaign", "Stop: cancel future runs, final"),
+    ("archive", "archive_campaign", "Archive"),
+    ("duplicate", "duplicate_campaign", "Duplicate into a new Draft"),
+):
+    _action(_path, _method, _summary)

@@ -1,0 +1,137 @@
+"""Workspace endpoints: me, users, channel configurations, audiences, approval policies, demo seeding."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from ..errors import Conflict, ValidationFailed
+from ..models import ApprovalPolicy, ChannelConfiguration, Role, User
+from ..models.audience import Audience
+from ..models.common import Model
+from ..roles import Action, require
+from .identity import Actor, Space
+
+router = APIRouter(prefix="/v1", tags=["workspace"])
+
+
+class WorkspaceInfo(Model):
+    data_dir: str
+    user: User
+    permissions: list[str]
+
+
+class RoleChange(Model):
+    role: Role
+
+
+class AudienceSize(Model):
+    audience: str
+    size: int
+
+
+@router.get("/me")
+def me(actor: Actor, ws: Space) -> WorkspaceInfo:
+    from ..roles import PERMISSIONS
+
+    return WorkspaceInfo(data_dir=str(ws.data_dir), user=actor, permissions=sorted(a.value for a in PERMISSIONS[actor.role]))
+
+
+@router.get("/users")
+def users(actor: Actor, ws: Space) -> list[User]:
+    require(actor, Action.view)
+    return ws.catalogue.users.all()
+
+
+@router.post("/users", status_code=201)
+def add_user(user: User, actor: Actor, ws: Space) -> User:
+    return ws.administration.add_user(actor, user)
+
+
+@router.put("/users/{name}/role")
+def set_role(name: str, change: RoleChange, actor: Actor, ws: Space) -> User:
+    return ws.administration.set_role(actor, name, change.role)
+
+
+@router.delete("/users/{name}", status_code=204)
+def remove_user(name: str, actor: Actor, ws: Space) -> Response:
+    ws.administration.remove_user(actor, name)
+    return Response(status_code=204)
+
+
+@router.get("/channel-configurations")
+def channel_configurations(actor: Actor, ws: Space) -> list[ChannelConfiguration]:
+    require(actor, Action.view)
+    return ws.catalogue.channel_configurations.all()
+
+
+@router.put("/channel-configurations/{config_id}")
+def put_channel_configuration(config_id: str, config: ChannelConfiguration, actor: Actor, ws: Space) -> ChannelConfiguration:
+    _same_id(config_id, config.id)
+    return ws.administration.put_channel_configuration(actor, config)
+
+
+@router.delete("/channel-configurations/{config_id}", status_code=204)
+def remove_channel_configuration(config_id: str, actor: Actor, ws: Space) -> Response:
+    ws.administration.remove_channel_configuration(actor, config_id)
+    return Response(status_code=204)
+
+
+@router.get("/audiences")
+def audiences(actor: Actor, ws: Space) -> list[Audience]:
+    require(actor, Action.view)
+    return ws.catalogue.audiences.all()
+
+
+@router.put("/audiences/{audience_id}")
+def put_audience(audience_id: str, audience: Audience, actor: Actor, ws: Space) -> Audience:
+    _same_id(audience_id, audience.id)
+    return ws.administration.put_audience(actor, audience)
+
+
+@router.delete("/audiences/{audience_id}", status_code=204)
+def remove_audience(audience_id: str, actor: Actor, ws: Space) -> Response:
+    ws.administration.remove_audience(actor, audience_id)
+    return Response(status_code=204)
+
+
+@router.get("/audiences/{audience_id}/size")
+def audience_size(audience_id: str, actor: Actor, ws: Space) -> AudienceSize:
+    """Counted in SQLite; profiles are never loaded into memory."""
+    require(actor, Action.view)
+    audience = ws.catalogue.audiences.get(audience_id)
+    return AudienceSize(audience=audience.id, size=ws.profiles.count_audience(audience.rule))
+
+
+@router.get("/approval-policies")
+def approval_policies(actor: Actor, ws: Space) -> list[ApprovalPolicy]:
+    require(actor, Action.view)
+    return ws.catalogue.approval_policies.all()
+
+
+@router.put("/approval-policies/{policy_id}")
+def put_approval_policy(policy_id: str, policy: ApprovalPolicy, actor: Actor, ws: Space) -> ApprovalPolicy:
+    _same_id(policy_id, policy.id)
+    return ws.administration.put_approval_policy(actor, policy)
+
+
+@router.delete("/approval-policies/{policy_id}", status_code=204)
+def remove_approval_policy(policy_id: str, actor: Actor, ws: Space) -> Response:
+    ws.administration.remove_approval_policy(actor, policy_id)
+    return Response(status_code=204)
+
+
+@router.post("/workspace/seed-demo", status_code=201)
+def seed_demo(actor: Actor, ws: Space) -> dict[str, int]:
+    """Fill a new, empty workspace with a realistic demo; refused once anything is in it."""
+    from ..demo import seed_demo_workspace
+
+    require(actor, Action.manage_users)
+    if not ws.is_empty():
+        raise Conflict(f"workspace {ws.data_dir} already holds data; the demo only seeds a new, empty workspace")
+    return seed_demo_workspace(ws, actor)
+
+
+def _same_id(path_id: str, body_id: str) -> None:
+    if path_id != body_id:
+        raise ValidationFailed(f"the path names {path_id!r} but the body's id is {body_id!r}",
+                               [{"field": "id", "message": f"must be {path_id!r}"}])

@@ -1,0 +1,185 @@
+"""The typed client of the API, used by the console and the CLI.
+
+It speaks HTTP through httpx, so the same client works in-process (``httpx.ASGITransport``
+over the embedded app) and, later, over a socket or a port. Problem JSON comes back as the
+same ``CampaignsError`` subclass the server raised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from pydantic import TypeAdapter, ValidationError
+
+from .errors import ERRORS_BY_PROBLEM, CampaignsError, ValidationFailed
+from .listing import CampaignFilter
+from .models import (
+    ApprovalPolicy, AuditEvent, Campaign, CampaignEdit, CampaignSummary, ChannelConfiguration, Role, User,
+    edit_from_document, field_errors,
+)
+from .models.audience import Audience
+from .models.profile import ImportSummary, Profile
+
+_SUMMARIES = TypeAdapter(list[CampaignSummary])
+
+
+def edit_from_file_document(document: Any) -> CampaignEdit:
+    """Parse a create/edit document, turning model errors into one field-level ValidationFailed."""
+    try:
+        return edit_from_document(document)
+    except ValidationError as error:
+        errors = field_errors(error)
+        raise ValidationFailed("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors) from None
+    except ValueError as error:
+        raise ValidationFailed(str(error)) from None
+
+
+class CampaignsClient:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise _error_from(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    # campaigns ---------------------------------------------------------------------------
+    async def list_campaigns(self, f: CampaignFilter | None = None) -> list[CampaignSummary]:
+        f = f or CampaignFilter()
+        params: list[tuple[str, str]] = [("all", "true")] if f.all else []
+        params += [("status", s.value) for s in f.statuses] + [("type", t.value) for t in f.types]
+        params += [("channel", c.value) for c in f.channels] + [("tag", t) for t in f.tags]
+        if f.search:
+            params.append(("search", f.search))
+        return _SUMMARIES.validate_python(await self._call("GET", "/v1/campaigns", params=params))
+
+    async def campaign(self, campaign_id: str) -> Campaign:
+        return Campaign.model_validate(await self._call("GET", f"/v1/campaigns/{campaign_id}"))
+
+    async def create_campaign(self, edit: CampaignEdit) -> Campaign:
+        return Campaign.model_validate(await self._call("POST", "/v1/campaigns", json=edit.model_dump(mode="json")))
+
+    async def edit_draft(self, campaign_id: str, edit: CampaignEdit) -> Campaign:
+        return Campaign.model_validate(
+            await self._call("PUT", f"/v1/campaigns/{campaign_id}/draft", json=edit.model_dump(mode="json")))
+
+    async def delete_campaign(self, campaign_id: str) -> Campaign | None:
+        """None when the Draft campaign is gone; the campaign when only its open draft was discarded."""
+        body = await self._call("DELETE", f"/v1/campaigns/{campaign_id}")
+        return None if body is None else Campaign.model_validate(body)
+
+    async def _act(self, campaign_id: str, action: str, **kwargs: Any) -> Campaign:
+        return Campaign.model_validate(await self._call("POST", f"/v1/campaigns/{campaign_id}/{action}", **kwargs))
+
+    async def request_approval(self, campaign_id: str) -> Campaign:
+        return await self._act(campaign_id, "request-approval")
+
+    async def cancel_approval_request(self, campaign_id: str) -> Campaign:
+        return await self._act(campaign_id, "cancel-approval-request")
+
+    async def approve(self, campaign_id: str) -> Campaign:
+        return await self._act(campaign_id, "approve")
+
+    async def request_changes(self, campaign_id: str, message: str) -> Campaign:
+        return await self._act(campaign_id, "request-changes", json={"message": message})
+
+    async def activate(self, campaign_id: str) -> Campaign:
+        return await self._act(campaign_id, "activate")
+
+    async def stop(self, campaign_id: str) -> Campaign:
+        return await self._act(campaign_id, "stop")
+
+    async def archive(self, campaign_id: str) -> Campaign:
+        return await self._act(campaign_id, "archive")
+
+    async def duplicate(self, campaign_id: str) -> Campaign:
+        return await self._act(campaign_id, "duplicate")
+
+    async def audit_trail(self, campaign_id: str) -> list[AuditEvent]:
+        return [AuditEvent.model_validate(e) for e in await self._call("GET", f"/v1/campaigns/{campaign_id}/audit")]
+
+    async def awaiting_my_approval(self) -> list[dict[str, Any]]:
+        return await self._call("GET", "/v1/approvals")
+
+    # workspace ---------------------------------------------------------------------------
+    async def me(self) -> dict[str, Any]:
+        return await self._call("GET", "/v1/me")
+
+    async def users(self) -> list[User]:
+        return [User.model_validate(u) for u in await self._call("GET", "/v1/users")]
+
+    async def add_user(self, user: User) -> User:
+        return User.model_validate(await self._call("POST", "/v1/users", json=user.model_dump(mode="json")))
+
+    async def set_role(self, name: str, role: Role) -> User:
+        return User.model_validate(await self._call("PUT", f"/v1/users/{name}/role", json={"role": role.value}))
+
+    async def remove_user(self, name: str) -> None:
+        await self._call("DELETE", f"/v1/users/{name}")
+
+    async def channel_configurations(self) -> list[ChannelConfiguration]:
+        return [ChannelConfiguration.model_validate(c) for c in await self._call("GET", "/v1/channel-configurations")]
+
+    async def put_channel_configuration(self, config: ChannelConfiguration) -> ChannelConfiguration:
+        body = await self._call("PUT", f"/v1/channel-configurations/{config.id}", json=config.model_dump(mode="json"))
+        return ChannelConfiguration.model_validate(body)
+
+    async def remove_channel_configuration(self, config_id: str) -> None:
+        await self._call("DELETE", f"/v1/channel-configurations/{config_id}")
+
+    async def audiences(self) -> list[Audience]:
+        return [Audience.model_validate(a) for a in await self._call("GET", "/v1/audiences")]
+
+    async def put_audience(self, audience: Audience) -> Audience:
+        return Audience.model_validate(
+            await self._call("PUT", f"/v1/audiences/{audience.id}", json=audience.model_dump(mode="json")))
+
+    async def remove_audience(self, audience_id: str) -> None:
+        await self._call("DELETE", f"/v1/audiences/{audience_id}")
+
+    async def audience_size(self, audience_id: str) -> int:
+        return (await self._call("GET", f"/v1/audiences/{audience_id}/size"))["size"]
+
+    async def approval_policies(self) -> list[ApprovalPolicy]:
+        return [ApprovalPolicy.model_validate(p) for p in await self._call("GET", "/v1/approval-policies")]
+
+    async def put_approval_policy(self, policy: ApprovalPolicy) -> ApprovalPolicy:
+        return ApprovalPolicy.model_validate(
+            await self._call("PUT", f"/v1/approval-policies/{policy.id}", json=policy.model_dump(mode="json")))
+
+    async def remove_approval_policy(self, policy_id: str) -> None:
+        await self._call("DELETE", f"/v1/approval-policies/{policy_id}")
+
+    async def seed_demo(self) -> dict[str, int]:
+        return await self._call("POST", "/v1/workspace/seed-demo")
+
+    # profiles ----------------------------------------------------------------------------
+    async def import_profiles_chunk(self, format: str, text: str, first_line: int,
+                                    header: list[str] | None = None) -> ImportSummary:
+        body = {"format": format, "header": header, "text": text, "first_line": first_line}
+        return ImportSummary.model_validate(await self._call("POST", "/v1/profiles/import-chunk", json=body))
+
+    async def profile(self, profile_id: str) -> Profile:
+        return Profile.model_validate(await self._call("GET", f"/v1/profiles/{profile_id}"))
+
+    async def profile_stats(self) -> dict[str, Any]:
+        return await self._call("GET", "/v1/profiles/stats")
+
+
+def _error_from(response: httpx.Response) -> CampaignsError:
+    try:
+        body = response.json()
+        cls = ERRORS_BY_PROBLEM.get(str(body.get("type", "")).rsplit(":", 1)[-1], CampaignsError)
+        detail = body.get("detail") or body.get("title") or response.reason_phrase
+    except ValueError:
+        return CampaignsError(f"the API answered {response.status_code} {response.reason_phrase}")
+    error = cls(detail, body.get("errors")) if cls is ValidationFailed else cls(detail)
+    error.status = response.status_code
+    return error

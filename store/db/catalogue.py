@@ -1,0 +1,122 @@
+"""The campaign store: TinyDB over the journaled storage; the only module that touches its files.
+
+Campaigns are keyed by their number (``cmp-42`` is TinyDB document 42), so getting one is a
+dictionary look-up. Audit events go to one table per target (``audit/cmp-42``,
+``audit/workspace``): TinyDB rebuilds a table on every insert, so a single workspace-wide
+audit table would make every change slower as the trail grows.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel
+from tinydb import Query, TinyDB
+from tinydb.table import Document
+
+from ..errors import NotFound
+from ..models import AuditEvent, Campaign
+from .journal import JournalStorage
+
+CAMPAIGN_PREFIX = "cmp-"
+T = TypeVar("T", bound=BaseModel)
+
+
+def campaign_number(campaign_id: str) -> int:
+    """``cmp-42`` → 42; anything else is not a campaign id."""
+    if campaign_id.startswith(CAMPAIGN_PREFIX) and campaign_id[len(CAMPAIGN_PREFIX):].isdigit():
+        return int(campaign_id[len(CAMPAIGN_PREFIX):])
+    raise NotFound(f"no campaign {campaign_id!r}: campaign ids look like cmp-42 (see `campaigns list`)")
+
+
+class Collection(Generic[T]):
+    """A small table of models keyed by one field (users by name, audiences by id, ...)."""
+
+    def __init__(self, db: TinyDB, name: str, model: type[T], key: str, noun: str) -> None:
+        self._table = db.table(name)
+        self._model, self._key, self._noun = model, key, noun
+
+    def get(self, key: str) -> T:
+        doc = self._table.get(Query()[self._key] == key)
+        if doc is None:
+            raise NotFound(f"no {self._noun} {key!r}")
+        return self._model.model_validate(doc)
+
+    def find(self, key: str) -> T | None:
+        doc = self._table.get(Query()[self._key] == key)
+        return None if doc is None else self._model.model_validate(doc)
+
+    def all(self) -> list[T]:
+        return sorted((self._model.model_validate(d) for d in self._table.all()), key=lambda m: getattr(m, self._key))
+
+    def put(self, item: T) -> None:
+        self._table.upsert(item.model_dump(mode="json"), Query()[self._key] == getattr(item, self._key))
+
+    def remove(self, key: str) -> None:
+        if not self._table.remove(Query()[self._key] == key):
+            raise NotFound(f"no {self._noun} {key!r}")
+
+
+class Catalogue:
+    """Campaigns, users, channel configurations, audiences, approval policies and the audit trail."""
+
+    def __init__(self, data_dir: Path) -> None:
+        from ..models import ApprovalPolicy, ChannelConfiguration, User
+        from ..models.audience import Audience
+
+        self._db = TinyDB(str(data_dir), storage=JournalStorage)
+        self._campaigns = self._db.table("campaigns")
+        self._meta = self._db.table("meta")
+        self.users = Collection(self._db, "users", User, "name", "user")
+        self.channel_configurations = Collection(
+            self._db, "channel_configurations", ChannelConfiguration, "id", "channel configuration")
+        self.audiences = Collection(self._db, "audiences", Audience, "id", "audience")
+        self.approval_policies = Collection(self._db, "approval_policies", ApprovalPolicy, "id", "approval policy")
+        self.lock = threading.RLock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Group the writes of one change (the campaign and its audit event) into one journal entry."""
+        with self.lock, self._db.storage.batch():
+            yield
+
+    def is_empty(self) -> bool:
+        return not any(len(self._db.table(name)) for name in self._db.tables())
+
+    # campaigns ---------------------------------------------------------------------------
+    def allocate_campaign_id(self) -> str:
+        """Numbers are never reused, even after a draft is deleted, so an id in a log stays unambiguous."""
+        counter = self._meta.get(doc_id=1) or {"next_campaign": 1}
+        number = counter["next_campaign"]
+        self._meta.upsert(Document({"next_campaign": number + 1}, doc_id=1))
+        return f"{CAMPAIGN_PREFIX}{number}"
+
+    def campaign(self, campaign_id: str) -> Campaign:
+        doc = self._campaigns.get(doc_id=campaign_number(campaign_id))
+        if doc is None:
+            raise NotFound(f"no campaign {campaign_id!r} (see `campaigns list --all`)")
+        return Campaign.model_validate(doc)
+
+    def save_campaign(self, campaign: Campaign) -> None:
+        self._campaigns.upsert(Document(campaign.model_dump(mode="json"), doc_id=campaign_number(campaign.id)))
+
+    def remove_campaign(self, campaign_id: str) -> None:
+        self._campaigns.remove(doc_ids=[campaign_number(campaign_id)])
+
+    def campaign_documents(self) -> list[dict]:
+        """Raw documents, for the list: building 10,000 full models would be needlessly slow."""
+        return self._campaigns.all()
+
+    # audit -------------------------------------------------------------------------------
+    def add_audit(self, event: AuditEvent) -> None:
+        self._db.table(f"audit/{event.target}").insert(event.model_dump(mode="json"))
+
+    def audit_trail(self, target: str) -> list[AuditEvent]:
+        return [AuditEvent.model_validate(d) for d in self._db.table(f"audit/{target}").all()]

@@ -1,0 +1,231 @@
+"""A realistic demo workspace: users of every role, channel configurations, audiences, profiles,
+and 40+ campaigns in every type, category and status, built through the lifecycle itself.
+
+History is laid out over the three weeks before now with its own clock, so the list reads like a
+workspace people have been using: drafts beside live versions, reviews pending, runs completed.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from .administration import Administration
+from .lifecycle import Lifecycle
+from .models import (
+    ApprovalPolicy, ChannelConfiguration, Role, Status, User, editable_document, edit_from_document,
+)
+from .models.audience import Audience
+from .profiles.chunking import iter_import_chunks
+from .profiles.generate import generate_profiles_csv
+from .workspace import Workspace
+
+DEMO_PROFILES = 2_400
+
+USERS = [("alice", Role.manager, "Alice Martin"), ("bruno", Role.manager, "Bruno Costa"),
+         ("chloe", Role.approver, "Chloé Dubois"), ("dmitri", Role.approver, "Dmitri Volkov"),
+         ("eve", Role.viewer, "Eve Nakamura"), ("fatima", Role.admin, "Fatima Haddad")]
+
+CONFIGS = [
+    dict(id="email-marketing", name="Newsletter email", channel="email", category="marketing",
+         sender="news@shop.example", sender_name="Shop News", reply_to="care@shop.example"),
+    dict(id="email-transactional", name="Service email", channel="email", category="transactional",
+         sender="no-reply@shop.example", sender_name="Shop"),
+    dict(id="sms-marketing", name="Promo SMS", channel="sms", category="marketing", sender="SHOP"),
+    dict(id="sms-transactional", name="Alerts SMS", channel="sms", category="transactional", sender="+33612345678"),
+    dict(id="push-marketing", name="App promotions", channel="push", category="marketing", sender="com.shop.app"),
+    dict(id="push-transactional", name="App notices", channel="push", category="transactional", sender="com.shop.app"),
+]
+
+AUDIENCES = [
+    ("everyone", "Everyone", {"kind": "all"}),
+    ("email-subscribers", "Email subscribers", {"kind": "consent", "channel": "email"}),
+    ("europe-newsletter", "Europe newsletter readers", {"kind": "and", "rules": [
+        {"kind": "in_list", "list": "newsletter"},
+        {"kind": "attribute", "attr": "timeZone", "op": "startswith", "value": "Europe/"}]}),
+    ("americas", "Customers in the Americas", {"kind": "attribute", "attr": "timeZone", "op": "startswith", "value": "America/"}),
+    ("vip", "VIP customers", {"kind": "in_list", "list": "vip"}),
+    ("beta-testers", "Beta testers", {"kind": "in_list", "list": "beta"}),
+    ("app-users", "App users with push consent", {"kind": "and", "rules": [
+        {"kind": "consent", "channel": "push"}, {"kind": "attribute", "attr": "identities.push_token", "op": "exists"}]}),
+]
+
+CONTENT = {
+    "email": lambda title: {"email": {"subject": f"{title}, {{{{profile.person.name.firstName | default: \"friend\"}}}}",
+                                      "preheader": "Only this week",
+                                      "body": f"Hello {{{{profile.person.name.firstName}}}},\n\n{title}: see what's new.\n\nThe Shop team"}},
+    "sms": lambda title: {"sms": {"text": f"SHOP: {title}. Reply STOP to opt out."}},
+    "push": lambda title: {"push": {"title": title, "body": f"{{{{profile.person.name.firstName}}}}, tap to see more"}},
+}
+
+
+@dataclass
+class Plan:
+    name: str
+    type: str
+    category: str
+    channel: str
+    status: Status
+    audience: str = "everyone"
+    tags: tuple[str, ...] = ()
+    schedule: dict | None = None
+    rate: int | None = None
+    draft_beside: str | None = None  # None, "open", "review"
+
+
+def _plans() -> list[Plan]:
+    S = Status
+    weekly = {"time_zone": "Europe/Paris", "recurrence": {"frequency": "weekly", "weekdays": ["MO"], "at": "09:00"}}
+    daily = {"time_zone": "America/New_York", "recurrence": {"frequency": "daily", "at": "08:30"}}
+    monthly = {"time_zone": "Europe/London", "recurrence": {"frequency": "monthly", "month_day": 1, "at": "10:00"}}
+    hourly = {"time_zone": "UTC", "recurrence": {"frequency": "hourly", "interval": 6}}
+    return [
+        Plan("Black Friday early access", "action", "marketing", "email", S.live, "vip", ("sale", "vip"), rate=200, draft_beside="open"),
+        Plan("Winter sale teaser", "action", "marketing", "email", S.scheduled, "email-subscribers", ("sale",), {"time_zone": "Europe/Paris", "start": "+5d 09:00"}, draft_beside="review"),
+        Plan("Weekly newsletter", "action", "marketing", "email", S.live, "europe-newsletter", ("newsletter",), weekly, rate=500, draft_beside="open"),
+        Plan("Daily deals SMS", "action", "marketing", "sms", S.live, "americas", ("deals",), daily, rate=50),
+        Plan("Monthly statement ready", "action", "transactional", "email", S.live, "everyone", ("billing",), monthly),
+        Plan("Stock alert sync", "action", "transactional", "push", S.live, "app-users", ("ops",), hourly),
+        Plan("Password reset", "api", "transactional", "email", S.live, "everyone", ("account",)),
+        Plan("Order shipped", "api", "transactional", "sms", S.live, "everyone", ("orders",), draft_beside="open"),
+        Plan("Cart reminder", "api", "marketing", "push", S.live, "app-users", ("cart",), rate=100),
+        Plan("Delivery delay notice", "action", "transactional", "sms", S.completed, "americas", ("ops",)),
+        Plan("Autumn lookbook", "action", "marketing", "email", S.completed, "email-subscribers", ("lookbook",)),
+        Plan("App update 5.2", "action", "marketing", "push", S.completed, "app-users", ("app",)),
+        Plan("Flash sale 2h", "action", "marketing", "sms", S.completed, "vip", ("sale", "vip")),
+        Plan("Service outage apology", "action", "transactional", "email", S.completed, "everyone", ("ops",)),
+        Plan("Holiday gift guide", "action", "marketing", "email", S.scheduled, "europe-newsletter", ("holiday",), {"time_zone": "Europe/Paris", "start": "+9d 08:00"}),
+        Plan("New year countdown", "action", "marketing", "push", S.scheduled, "app-users", ("holiday",), {"time_zone": "Asia/Tokyo", "start": "+30d 23:00"}, draft_beside="open"),
+        Plan("Loyalty points expiry", "action", "transactional", "email", S.scheduled, "vip", ("loyalty",), {"time_zone": "UTC", "start": "+3d 12:00"}),
+        Plan("Store opening Lyon", "action", "marketing", "sms", S.scheduled, "europe-newsletter", ("stores",), {"time_zone": "Europe/Paris", "start": "+12d 10:00"}),
+        Plan("Summer clearance", "action", "marketing", "email", S.stopped, "email-subscribers", ("sale",)),
+        Plan("Beta feedback survey", "action", "marketing", "push", S.stopped, "beta-testers", ("beta",)),
+        Plan("Payment retry notice", "api", "transactional", "sms", S.stopped, "everyone", ("billing",)),
+        Plan("Welcome series step 1", "api", "marketing", "email", S.failed, "email-subscribers", ("welcome",)),
+        Plan("Gateway test blast", "action", "transactional", "sms", S.failed, "beta-testers", ("ops",)),
+        Plan("Spring collection 2026", "action", "marketing", "email", S.archived, "email-subscribers", ("lookbook",)),
+        Plan("Old app sunset", "action", "transactional", "push", S.archived, "app-users", ("app",)),
+        Plan("Legacy SMS opt-in", "action", "marketing", "sms", S.archived, "americas", ("legal",)),
+        Plan("Privacy policy update", "action", "transactional", "email", S.activating, "everyone", ("legal",)),
+        Plan("VIP private sale", "action", "marketing", "email", S.in_review, "vip", ("sale", "vip")),
+        Plan("Re-engagement winback", "action", "marketing", "email", S.in_review, "email-subscribers", ("winback",)),
+        Plan("Referral programme launch", "orchestrated", "marketing", "email", S.in_review, "email-subscribers", ("referral",)),
+        Plan("Holiday hours update", "action", "marketing", "email", S.in_review, "europe-newsletter", ("holiday",)),
+        Plan("Cyber Monday push", "action", "marketing", "push", S.draft, "app-users", ("sale",)),
+        Plan("Birthday coupon", "api", "marketing", "email", S.draft, "email-subscribers", ("loyalty",)),
+        Plan("Onboarding journey", "orchestrated", "marketing", "email", S.draft, "email-subscribers", ("welcome",)),
+        Plan("Abandoned browse", "orchestrated", "marketing", "push", S.draft, "app-users", ("cart",)),
+        Plan("Two-factor code", "api", "transactional", "sms", S.draft, "everyone", ("account",)),
+        Plan("Q1 product survey", "action", "marketing", "email", S.draft, "beta-testers", ("beta", "survey")),
+        Plan("Price change notice", "action", "transactional", "email", S.draft, "everyone", ("legal",)),
+        Plan("Win a trip contest", "action", "marketing", "sms", S.draft, "americas", ("contest",)),
+        Plan("Back in stock", "api", "marketing", "push", S.live, "app-users", ("stock",)),
+        Plan("Quarterly lookbook", "orchestrated", "marketing", "email", S.live, "europe-newsletter", ("lookbook",)),
+        Plan("Account locked alert", "api", "transactional", "push", S.live, "app-users", ("account",)),
+        Plan("Green week digest", "action", "marketing", "email", S.completed, "europe-newsletter", ("newsletter",)),
+    ]
+
+
+class _StoryClock:
+    """Advances a few minutes per step from three weeks ago, so the demo history has a past."""
+
+    def __init__(self, end: datetime) -> None:
+        self.end, self._now, self._rng = end, end - timedelta(days=21), random.Random(7)
+
+    def now(self) -> datetime:
+        self._now = min(self._now + timedelta(minutes=self._rng.randint(20, 240)), self.end - timedelta(minutes=5))
+        return self._now
+
+    def monotonic(self) -> float:
+        return self._now.timestamp()
+
+
+def seed_demo_workspace(ws: Workspace, actor: User) -> dict[str, int]:
+    story = _StoryClock(ws.clock.now())
+    admin = Administration(ws.catalogue, story)
+    life = Lifecycle(ws.catalogue, story)
+    people = {name: admin.add_user(actor, User(name=name, role=role, display_name=display)) for name, role, display in USERS}
+    for config in CONFIGS:
+        admin.put_channel_configuration(actor, ChannelConfiguration.model_validate(config))
+    for audience_id, name, rule in AUDIENCES:
+        admin.put_audience(actor, Audience.model_validate({"id": audience_id, "name": name, "rule": rule}))
+    admin.put_approval_policy(actor, ApprovalPolicy(
+        id="marketing-email", name="Marketing email needs an approver",
+        conditions={"categories": ["marketing"], "channels": ["email"]}, approvers={"roles": ["approver"]}))
+    admin.put_approval_policy(actor, ApprovalPolicy(
+        id="vip-offers", name="VIP offers need Dmitri", conditions={"tags": ["vip"]}, approvers={"users": ["dmitri"]}))
+    profiles = _import_profiles(ws)
+    plans = _plans()
+    for i, plan in enumerate(plans):
+        _build(life, ws, people, plan, author=people["alice" if i % 2 == 0 else "bruno"])
+    return {"users": len(USERS) + 1, "channel configurations": len(CONFIGS), "audiences": len(AUDIENCES),
+            "profiles": profiles, "campaigns": len(plans)}
+
+
+def _import_profiles(ws: Workspace) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "profiles.csv"
+        generate_profiles_csv(path, DEMO_PROFILES, seed=42)
+        for chunk in iter_import_chunks(path):
+            ws.profiles.import_csv_chunk(chunk.header, chunk.text, chunk.first_line)
+    return ws.profiles.count()
+
+
+def _schedule(plan: Plan, now: datetime) -> dict:
+    schedule = dict(plan.schedule or {})
+    start = schedule.get("start")
+    if isinstance(start, str) and start.startswith("+"):
+        days, at = start[1:].split("d ")
+        day = (now + timedelta(days=int(days))).date()
+        schedule["start"] = f"{day.isoformat()}T{at}"
+    return schedule
+
+
+def _build(life: Lifecycle, ws: Workspace, people: dict[str, User], plan: Plan, author: User) -> None:
+    S = Status
+    draft = {"channel": plan.channel, "channel_configuration": f"{plan.channel}-{plan.category}",
+             "audience": plan.audience, "content": CONTENT[plan.channel](plan.name),
+             "schedule": _schedule(plan, ws.clock.now())}
+    if plan.rate:
+        draft["rate_control"] = {"messages_per_second": plan.rate}
+    c = life.create_campaign(author, edit_from_document({
+        "name": plan.name, "type": plan.type, "category": plan.category, "tags": list(plan.tags),
+        "description": f"{plan.category.capitalize()} {plan.channel} campaign.", "draft": draft}))
+    if plan.status is S.draft:
+        return
+    needs_approval = life.approval_policy(c, c.draft) is not None
+    approver = people["dmitri" if "vip" in plan.tags else "chloe"]
+    if needs_approval or plan.status is S.in_review:
+        if not needs_approval:
+            return  # In review only exists under a policy; this plan stays a Draft
+        life.request_approval(author, c.id)
+        if plan.status is S.in_review:
+            return
+        life.approve(approver, c.id)
+    life.activate_campaign(author, c.id)
+    if plan.status is S.activating:
+        return
+    if plan.status is S.failed:
+        life.engine_activated(c.id, scheduled=False)
+        life.engine_failed(c.id, "every send failed: provider refused the connection (550 relay denied)")
+        return
+    life.engine_activated(c.id, scheduled=plan.status is S.scheduled)
+    if plan.status in (S.completed, S.stopped, S.archived):
+        if plan.status is S.completed:
+            life.engine_completed(c.id, "one-shot campaign completed 3 days after activation")
+        elif plan.status is S.stopped:
+            life.stop_campaign(author, c.id)
+        else:
+            life.engine_completed(c.id, "completed")
+            life.archive_campaign(author, c.id)
+        return
+    if plan.draft_beside:
+        current = life.campaign(author, c.id)
+        doc = editable_document(current)
+        doc["draft"]["content"] = CONTENT[plan.channel](plan.name + " — updated")
+        life.edit_draft(people["bruno"], c.id, edit_from_document(doc))
+        if plan.draft_beside == "review" and needs_approval:
+            life.request_approval(people["bruno"], c.id)

@@ -1,0 +1,71 @@
+"""The campaign list: filters of the console and the CLI, applied to raw documents for speed."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .models import HIDDEN_BY_DEFAULT, CampaignSummary, CampaignType, Channel, Status
+from .models.common import Model
+
+
+class CampaignFilter(Model):
+    """Default: Stopped, Completed and Archived are hidden; naming statuses or ``all`` shows them."""
+
+    all: bool = False
+    statuses: list[Status] = Field(default_factory=list)
+    types: list[CampaignType] = Field(default_factory=list)
+    channels: list[Channel] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    search: str = ""
+
+    def describe(self) -> str:
+        parts = []
+        if self.statuses:
+            parts.append("status " + ", ".join(s.value for s in self.statuses))
+        elif not self.all:
+            parts.append("hiding " + ", ".join(s.value for s in sorted(HIDDEN_BY_DEFAULT, key=list(Status).index)))
+        for label, values in (("type", self.types), ("channel", self.channels)):
+            if values:
+                parts.append(f"{label} " + ", ".join(v.value for v in values))
+        if self.tags:
+            parts.append("tag " + ", ".join(self.tags))
+        if self.search:
+            parts.append(f"matching {self.search!r}")
+        return "; ".join(parts) or "all statuses"
+
+
+def summarize(doc: dict) -> dict:
+    """A list row from a stored campaign document, without building the full model."""
+    draft, live = doc.get("draft"), doc.get("live")
+    current = draft or live
+    approval = (draft or {}).get("approval")
+    return {
+        "id": doc["id"], "name": doc["name"], "type": doc["type"], "category": doc["category"],
+        "status": doc["status"], "channel": current["channel"], "has_draft": bool(draft and live),
+        "draft_approval": approval["state"] if approval else None, "tags": doc.get("tags", []),
+        "updated_by": doc["updated_by"], "updated_at": doc["updated_at"],
+    }
+
+
+def filter_summaries(rows: list[dict], f: CampaignFilter) -> list[dict]:
+    statuses = {s.value for s in f.statuses} or (None if f.all else {s.value for s in Status} - {s.value for s in HIDDEN_BY_DEFAULT})
+    types = {t.value for t in f.types}
+    channels = {c.value for c in f.channels}
+    tags = set(f.tags)
+    needle = f.search.casefold().strip()
+    out = []
+    for row in rows:
+        if statuses is not None and row["status"] not in statuses:
+            continue
+        if types and row["type"] not in types or channels and row["channel"] not in channels:
+            continue
+        if tags and not tags.intersection(row["tags"]):
+            continue
+        if needle and needle not in row["name"].casefold() and not any(needle in t.casefold() for t in row["tags"]):
+            continue
+        out.append(row)
+    out.sort(key=lambda r: r["updated_at"], reverse=True)
+    return out
+
+
+__all__ = ["CampaignFilter", "CampaignSummary", "filter_summaries", "summarize"]

@@ -1,0 +1,67 @@
+"""Runs (one execution of a version) and deliveries (one message to one profile in one run)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from pydantic import Field
+
+from .common import Channel, ExclusionReason, Model
+
+
+class RunTrigger(str, Enum):
+    activation = "activation"
+    schedule = "schedule"
+    api = "api"
+
+
+class RunStatus(str, Enum):
+    pending = "pending"
+    running = "running"
+    completed = "completed"
+    failed = "failed"
+    stopped = "stopped"
+    missed = "missed"
+
+
+class RunCounters(Model):
+    targeted: int = 0
+    sent: int = 0
+    failed: int = 0
+    excluded: dict[ExclusionReason, int] = Field(default_factory=dict)
+
+    @property
+    def excluded_total(self) -> int:
+        return sum(self.excluded.values())
+
+
+class Run(Model):
+    id: str
+    campaign_id: str
+    version: int
+    trigger: RunTrigger
+    occurrence: datetime | None = Field(None, description="the scheduled fire time in UTC, unique per campaign")
+    status: RunStatus = RunStatus.pending
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    counters: RunCounters = Field(default_factory=RunCounters)
+    error: str | None = None
+
+
+class DeliveryOutcome(str, Enum):
+    sent = "sent"
+    failed = "failed"
+    excluded = "excluded"
+
+
+class Delivery(Model):
+    run_id: str
+    campaign_id: str
+    profile_id: str
+    channel: Channel
+    message_key: str
+    outcome: DeliveryOutcome
+    reason: ExclusionReason | None = None
+    detail: str = ""
+    at: datetime

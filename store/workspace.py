@@ -1,0 +1,66 @@
+"""A workspace: one data directory holding the campaign store, the profiles and the lock.
+
+Opening one takes the directory's lock for the whole life of the process that runs its
+engine, so two engines never write the same store.
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+from .administration import Administration
+from .clock import Clock, SystemClock
+from .db.catalogue import Catalogue
+from .db.lock import WorkspaceLock
+from .errors import Conflict
+from .lifecycle import Lifecycle
+from .models import Role, User
+from .profiles.db import ProfileStore
+
+
+def default_user() -> str:
+    return getpass.getuser()
+
+
+def refuse_non_empty(data_dir: Path) -> None:
+    """Seeding a demo must never mix with real data: the directory must be new or empty."""
+    if data_dir.exists() and any(data_dir.iterdir()):
+        raise Conflict(f"{data_dir} is not empty; give `--data` a new or empty directory for the demo workspace")
+
+
+class Workspace:
+    def __init__(self, data_dir: Path, *, clock: Clock | None = None, founder: str | None = None) -> None:
+        self.data_dir = Path(data_dir).expanduser().resolve()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.clock = clock or SystemClock()
+        self.lock = WorkspaceLock(self.data_dir)
+        self.lock.acquire()
+        try:
+            self.catalogue = Catalogue(self.data_dir)
+            self.profiles = ProfileStore(self.data_dir)
+        except BaseException:
+            self.lock.release()
+            raise
+        self.lifecycle = Lifecycle(self.catalogue, self.clock)
+        self.administration = Administration(self.catalogue, self.clock)
+        self._ensure_an_admin(founder or default_user())
+
+    def _ensure_an_admin(self, founder: str) -> None:
+        """A new workspace belongs to whoever created it: that OS user becomes its first admin."""
+        with self.catalogue.atomic():
+            if not self.catalogue.users.all():
+                self.catalogue.users.put(User(name=founder, role=Role.admin, display_name=founder))
+
+    def is_empty(self) -> bool:
+        """Nothing but the founding admin: no campaigns, configurations, audiences or profiles."""
+        c = self.catalogue
+        return (not c.campaign_documents() and not c.channel_configurations.all() and not c.audiences.all()
+                and len(c.users.all()) <= 1 and self.profiles.count() == 0)
+
+    def close(self) -> None:
+        try:
+            self.profiles.close()
+            self.catalogue.close()
+        finally:
+            self.lock.release()
