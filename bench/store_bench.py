@@ -1,0 +1,126 @@
+"""Store benchmarks: ``python bench/store_bench.py`` from the repo root.
+
+One function per section (each prints its own table); ``main()`` runs them all.
+Figures are wall-clock on this machine, one run: rough, but the ratios hold.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tinydb import TinyDB  # noqa: E402
+from tinydb.storages import JSONStorage  # noqa: E402
+
+from store.db.journal import JournalStorage  # noqa: E402
+
+
+def campaign_doc(n: int, rnd: random.Random) -> dict:
+    """A campaign-like document of about 2 KB of JSON."""
+    body = " ".join(rnd.choice(["hello", "{{first_name}}", "spring", "offer", "today", "shop"])
+                    for _ in range(110))
+    return {
+        "name": f"Spring sale {n}",
+        "status": rnd.choice(["draft", "ready", "scheduled", "sent"]),
+        "channel": rnd.choice(["email", "sms", "push"]),
+        "tags": [f"tag{rnd.randrange(50)}" for _ in range(4)],
+        "owner": {"id": rnd.randrange(100), "name": "Alice Martin"},
+        "schedule": {"kind": "once", "at": "2025-03-01T09:00:00Z", "zone": "Europe/Paris"},
+        "revision": 1,
+        "versions": [
+            {"number": v, "created_at": "2025-02-01T10:00:00Z",
+             "content": {"subject": f"Offer {n}.{v}", "body": body[: 300 + 100 * v]}}
+            for v in range(1, 4)
+        ],
+    }
+
+
+def _ms(seconds: float) -> float:
+    return seconds * 1000
+
+
+def _p99(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[math.ceil(0.99 * len(ordered)) - 1]
+
+
+def _timed(fn, repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def _measure(kind: str, docs: list[dict], updates: int, listings: int, workdir: Path) -> dict:
+    if kind == "journal":
+        def open_db():
+            return TinyDB(workdir / "journal", storage=JournalStorage)
+    else:
+        def open_db():
+            return TinyDB(workdir / "stock.json", storage=JSONStorage)
+    db = open_db()
+    table = db.table("campaigns")
+    table.insert_multiple(docs)
+    rnd = random.Random(7)
+    ids = [rnd.randrange(1, len(docs) + 1) for _ in range(updates)]
+    it = iter(ids)
+    update = _timed(lambda: table.update({"status": "ready", "revision": 2}, doc_ids=[next(it)]), updates)
+    listing = _timed(table.all, listings)
+    row = {"update_med": _ms(statistics.median(update)), "update_p99": _ms(_p99(update)),
+           "updates": updates, "all_med": _ms(statistics.median(listing))}
+    if kind == "journal":
+        row["compact"] = _ms(_timed(db.storage.compact, 1)[0])
+    db.close()
+    start = time.perf_counter()
+    db = open_db()
+    assert len(db.table("campaigns")) == len(docs)
+    row["open"] = _ms(time.perf_counter() - start)
+    db.close()
+    return row
+
+
+def catalogue(sizes: tuple[int, ...] = (1_000, 10_000)) -> None:
+    """Durable single-document update and list-all: JournalStorage vs stock JSONStorage."""
+    rnd = random.Random(1)
+    print("Catalogue (TinyDB, ~2 KB campaign documents, fsync on every write)")
+    header = (f"{'docs':>7} {'storage':<15} {'update med':>11} {'update p99':>11} {'(n)':>5}"
+              f" {'all() med':>10} {'open':>9} {'compact':>9}")
+    print(header)
+    print("-" * len(header))
+    ratios = []
+    for size in sizes:
+        docs = [campaign_doc(n, rnd) for n in range(size)]
+        rows = {}
+        for kind, label, updates, listings in (
+            ("journal", "JournalStorage", 200, 20),
+            ("stock", "JSONStorage", 50 if size <= 1_000 else 20, 10 if size <= 1_000 else 5),
+        ):
+            with tempfile.TemporaryDirectory() as tmp:
+                row = rows[kind] = _measure(kind, docs, updates, listings, Path(tmp))
+            compact = f"{row['compact']:7.1f}ms" if "compact" in row else f"{'-':>9}"
+            print(f"{size:>7,} {label:<15} {row['update_med']:9.2f}ms {row['update_p99']:9.2f}ms"
+                  f" {row['updates']:>5} {row['all_med']:8.2f}ms {row['open']:7.1f}ms {compact}")
+        ratios.append((size, rows["stock"]["update_med"] / rows["journal"]["update_med"],
+                       rows["stock"]["all_med"] / rows["journal"]["all_med"]))
+    for size, update, listing in ratios:
+        print(f"{size:>7,} docs: JournalStorage update {update:.0f}x faster, all() {listing:.0f}x faster")
+    goal = rows["journal"]["update_med"]  # the largest size
+    print(f"goal: durable update at {sizes[-1]:,} docs < 10 ms median -> "
+          f"{'met' if goal < 10 else 'NOT met'} ({goal:.2f} ms)")
+
+
+def main() -> None:
+    catalogue()
+
+
+if __name__ == "__main__":
+    main()
