@@ -11,7 +11,8 @@ from rich.table import Table
 
 from store.models import Campaign, CampaignSummary, Status, Version
 
-out = Console(highlight=False, soft_wrap=False)
+# Piped output is for scripts and pagers: never squeeze columns to a pretend 80-column terminal.
+out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 400)
 err = Console(stderr=True, highlight=False)
 
 
@@ -58,10 +59,10 @@ def _version_rows(v: Version | None) -> dict[str, str]:
     content = v.content.for_channel(v.channel)
     for name, value in (content.model_dump() if content else {}).items():
         rows[f"{v.channel.value}.{name}"] = value or "—"
-    if v.approval:
-        a = v.approval
-        rows["approval"] = f"{a.state.value.replace('_', ' ')} ({a.requested_by} → {a.decided_by or 'pending'})" + (
-            f": {a.message}" if a.message else "")
+    a = v.approval
+    rows["approval"] = "—" if a is None else (
+        f"{a.state.value.replace('_', ' ')} ({a.requested_by} → {a.decided_by or 'pending'})"
+        + (f": {a.message}" if a.message else ""))
     rows["updated"] = f"{v.updated_at:%Y-%m-%d %H:%M} {v.updated_by}"
     return rows
 

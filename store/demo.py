@@ -1,7 +1,7 @@
 """A realistic demo workspace: users of every role, channel configurations, audiences, profiles,
 and 40+ campaigns in every type, category and status, built through the lifecycle itself.
 
-History is laid out over the three weeks before now with its own clock, so the list reads like a
+History is laid out over the days before now with its own clock, so the list reads like a
 workspace people have been using: drafts beside live versions, reviews pending, runs completed.
 """
 
@@ -130,13 +130,13 @@ def _plans() -> list[Plan]:
 
 
 class _StoryClock:
-    """Advances a few minutes per step from three weeks ago, so the demo history has a past."""
+    """Advances a few minutes per step from ten days ago, so the demo history has a past."""
 
     def __init__(self, end: datetime) -> None:
-        self.end, self._now, self._rng = end, end - timedelta(days=21), random.Random(7)
+        self.end, self._now, self._rng = end, end - timedelta(days=10), random.Random(7)
 
     def now(self) -> datetime:
-        self._now = min(self._now + timedelta(minutes=self._rng.randint(20, 240)), self.end - timedelta(minutes=5))
+        self._now = min(self._now + timedelta(minutes=self._rng.randint(5, 80)), self.end - timedelta(minutes=5))
         return self._now
 
     def monotonic(self) -> float:

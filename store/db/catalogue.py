@@ -36,29 +36,34 @@ def campaign_number(campaign_id: str) -> int:
 class Collection(Generic[T]):
     """A small table of models keyed by one field (users by name, audiences by id, ...)."""
 
-    def __init__(self, db: TinyDB, name: str, model: type[T], key: str, noun: str) -> None:
-        self._table = db.table(name)
+    def __init__(self, db: TinyDB, lock: threading.RLock, name: str, model: type[T], key: str, noun: str) -> None:
+        self._table, self._lock = db.table(name), lock
         self._model, self._key, self._noun = model, key, noun
 
     def get(self, key: str) -> T:
-        doc = self._table.get(Query()[self._key] == key)
-        if doc is None:
+        found = self.find(key)
+        if found is None:
             raise NotFound(f"no {self._noun} {key!r}")
-        return self._model.model_validate(doc)
+        return found
 
     def find(self, key: str) -> T | None:
-        doc = self._table.get(Query()[self._key] == key)
+        with self._lock:
+            doc = self._table.get(Query()[self._key] == key)
         return None if doc is None else self._model.model_validate(doc)
 
     def all(self) -> list[T]:
-        return sorted((self._model.model_validate(d) for d in self._table.all()), key=lambda m: getattr(m, self._key))
+        with self._lock:
+            docs = self._table.all()
+        return sorted((self._model.model_validate(d) for d in docs), key=lambda m: getattr(m, self._key))
 
     def put(self, item: T) -> None:
-        self._table.upsert(item.model_dump(mode="json"), Query()[self._key] == getattr(item, self._key))
+        with self._lock:
+            self._table.upsert(item.model_dump(mode="json"), Query()[self._key] == getattr(item, self._key))
 
     def remove(self, key: str) -> None:
-        if not self._table.remove(Query()[self._key] == key):
-            raise NotFound(f"no {self._noun} {key!r}")
+        with self._lock:
+            if not self._table.remove(Query()[self._key] == key):
+                raise NotFound(f"no {self._noun} {key!r}")
 
 
 class Catalogue:
@@ -71,15 +76,18 @@ class Catalogue:
         self._db = TinyDB(str(data_dir), storage=JournalStorage)
         self._campaigns = self._db.table("campaigns")
         self._meta = self._db.table("meta")
-        self.users = Collection(self._db, "users", User, "name", "user")
-        self.channel_configurations = Collection(
-            self._db, "channel_configurations", ChannelConfiguration, "id", "channel configuration")
-        self.audiences = Collection(self._db, "audiences", Audience, "id", "audience")
-        self.approval_policies = Collection(self._db, "approval_policies", ApprovalPolicy, "id", "approval policy")
+        # API handlers run in a thread pool; the storage is not thread-safe, and a read during another
+        # thread's batch would see its pending changes. Every read and write takes this lock.
         self.lock = threading.RLock()
+        self.users = Collection(self._db, self.lock, "users", User, "name", "user")
+        self.channel_configurations = Collection(
+            self._db, self.lock, "channel_configurations", ChannelConfiguration, "id", "channel configuration")
+        self.audiences = Collection(self._db, self.lock, "audiences", Audience, "id", "audience")
+        self.approval_policies = Collection(self._db, self.lock, "approval_policies", ApprovalPolicy, "id", "approval policy")
 
     def close(self) -> None:
-        self._db.close()
+        with self.lock:
+            self._db.close()
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -87,36 +95,41 @@ class Catalogue:
         with self.lock, self._db.storage.batch():
             yield
 
-    def is_empty(self) -> bool:
-        return not any(len(self._db.table(name)) for name in self._db.tables())
-
     # campaigns ---------------------------------------------------------------------------
     def allocate_campaign_id(self) -> str:
         """Numbers are never reused, even after a draft is deleted, so an id in a log stays unambiguous."""
-        counter = self._meta.get(doc_id=1) or {"next_campaign": 1}
-        number = counter["next_campaign"]
-        self._meta.upsert(Document({"next_campaign": number + 1}, doc_id=1))
+        with self.lock:
+            counter = self._meta.get(doc_id=1) or {"next_campaign": 1}
+            number = counter["next_campaign"]
+            self._meta.upsert(Document({"next_campaign": number + 1}, doc_id=1))
         return f"{CAMPAIGN_PREFIX}{number}"
 
     def campaign(self, campaign_id: str) -> Campaign:
-        doc = self._campaigns.get(doc_id=campaign_number(campaign_id))
+        with self.lock:
+            doc = self._campaigns.get(doc_id=campaign_number(campaign_id))
         if doc is None:
             raise NotFound(f"no campaign {campaign_id!r} (see `campaigns list --all`)")
         return Campaign.model_validate(doc)
 
     def save_campaign(self, campaign: Campaign) -> None:
-        self._campaigns.upsert(Document(campaign.model_dump(mode="json"), doc_id=campaign_number(campaign.id)))
+        with self.lock:
+            self._campaigns.upsert(Document(campaign.model_dump(mode="json"), doc_id=campaign_number(campaign.id)))
 
     def remove_campaign(self, campaign_id: str) -> None:
-        self._campaigns.remove(doc_ids=[campaign_number(campaign_id)])
+        with self.lock:
+            self._campaigns.remove(doc_ids=[campaign_number(campaign_id)])
 
     def campaign_documents(self) -> list[dict]:
         """Raw documents, for the list: building 10,000 full models would be needlessly slow."""
-        return self._campaigns.all()
+        with self.lock:
+            return self._campaigns.all()
 
     # audit -------------------------------------------------------------------------------
     def add_audit(self, event: AuditEvent) -> None:
-        self._db.table(f"audit/{event.target}").insert(event.model_dump(mode="json"))
+        with self.lock:
+            self._db.table(f"audit/{event.target}").insert(event.model_dump(mode="json"))
 
     def audit_trail(self, target: str) -> list[AuditEvent]:
-        return [AuditEvent.model_validate(d) for d in self._db.table(f"audit/{target}").all()]
+        with self.lock:
+            docs = self._db.table(f"audit/{target}").all()
+        return [AuditEvent.model_validate(d) for d in docs]

@@ -197,7 +197,7 @@ class CampaignEdit(Model):
         return self
 
 
-_READ_ONLY_CAMPAIGN = {"id", "status", "status_reason", "history", "created_by", "created_at", "updated_by",
+_READ_ONLY_CAMPAIGN = {"id", "status", "status_reason", "resume_status", "history", "created_by", "created_at", "updated_by",
                        "updated_at", "has_draft", "channel"}
 _READ_ONLY_VERSION = {"number", "revision", "approval", "created_by", "created_at", "updated_by", "updated_at",
                       "activated_by", "activated_at"}
