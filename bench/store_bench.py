@@ -118,8 +118,90 @@ def catalogue(sizes: tuple[int, ...] = (1_000, 10_000)) -> None:
           f"{'met' if goal < 10 else 'NOT met'} ({goal:.2f} ms)")
 
 
+def _fill_workspace(data: Path, size: int) -> None:
+    """``size`` campaigns made through the lifecycle, in one journal batch so filling is quick."""
+    from store.lifecycle import ENGINE
+    from store.models import ChannelConfiguration, edit_from_document
+    from store.workspace import Workspace
+
+    ws = Workspace(data, founder="bench")
+    rnd = random.Random(3)
+    try:
+        with ws.catalogue.atomic():
+            for channel, sender in (("email", "news@shop.example"), ("sms", "SHOP"), ("push", "app")):
+                ws.catalogue.channel_configurations.put(ChannelConfiguration(
+                    id=f"{channel}-marketing", name=channel, channel=channel, category="marketing", sender=sender))
+            for n in range(size):
+                channel = rnd.choice(["email", "sms", "push"])
+                body = " ".join(rnd.choice(["hello", "{{profile.person.name.firstName}}", "offer", "today"]) for _ in range(60))
+                content = {"email": {"email": {"subject": f"Offer {n}", "body": body}},
+                           "sms": {"sms": {"text": body[:160]}}, "push": {"push": {"title": f"Offer {n}", "body": body[:200]}}}[channel]
+                c = ws.lifecycle.create_campaign(ENGINE, edit_from_document({
+                    "name": f"{rnd.choice(['Spring', 'Summer', 'Winter', 'Flash'])} sale {n}", "type": "action",
+                    "category": "marketing", "tags": [f"t{rnd.randrange(30)}"],
+                    "draft": {"channel": channel, "channel_configuration": f"{channel}-marketing", "content": content}}))
+                if n % 3 == 0:
+                    ws.lifecycle.activate_campaign(ENGINE, c.id)
+                    ws.lifecycle.engine_activated(c.id, scheduled=False)
+                    if n % 9 == 0:
+                        ws.lifecycle.engine_completed(c.id, "bench")
+    finally:
+        ws.close()
+
+
+def cli_list(sizes: tuple[int, ...] = (1_000, 10_000), repeat: int = 15) -> None:
+    """The campaign list through the CLI's code path: embedded client → API → catalogue → typed rows."""
+    import asyncio
+    import subprocess
+
+    from store.embedded import embedded_client
+    from store.listing import CampaignFilter
+    from store.models import Channel
+
+    print("\nCampaign list through the CLI's code path (in-process API, typed client)")
+    header = f"{'campaigns':>9} {'filter':<28} {'rows':>6} {'median':>9} {'worst':>9}"
+    print(header)
+    print("-" * len(header))
+    filters = (("default (hide finished)", CampaignFilter()),
+               ("email + search 'sale 1'", CampaignFilter(channels=[Channel.email], search="sale 1")),
+               ("all statuses", CampaignFilter(all=True)))
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            data = Path(tmp) / "ws"
+            _fill_workspace(data, size)
+
+            async def measure():
+                async with embedded_client(data, "bench") as client:
+                    for label, f in filters:
+                        await client.list_campaigns(f)  # warm
+                        samples, rows = [], 0
+                        for _ in range(repeat):
+                            start = time.perf_counter()
+                            rows = len(await client.list_campaigns(f))
+                            samples.append(time.perf_counter() - start)
+                        print(f"{size:>9,} {label:<28} {rows:>6,} {_ms(statistics.median(samples)):7.1f}ms"
+                              f" {_ms(max(samples)):7.1f}ms")
+
+            asyncio.run(measure())
+            cmd = [sys.executable, "-m", "console.cli", "--data", str(data), "--user", "bench", "list",
+                   "--channel", "email", "--search", "sale 1", "--json"]
+            whole = _timed(lambda: subprocess.run(cmd, check=True, capture_output=True), 5)
+            print(f"{size:>9,} {'whole `campaigns list` process':<28} {'':>6} {_ms(statistics.median(whole)):7.1f}ms"
+                  f" {_ms(max(whole)):7.1f}ms")
+    print("goal: a filtered list of 10,000 campaigns through the CLI's code path < 200 ms")
+
+
+def profiles(n: int = 1_000_000) -> None:
+    from bench.profiles_bench import bench_profiles
+
+    print()
+    bench_profiles(n)
+
+
 def main() -> None:
     catalogue()
+    cli_list()
+    profiles()
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ async def import_profiles(client: CampaignsClient, path: Path, *, as_json: bool)
             if task is None:
                 task = progress.add_task(path.name, total=chunk.bytes_total, rows=0)
             summary = await client.import_profiles_chunk(chunk.format, chunk.text, chunk.first_line, chunk.header)
-            total = _add(total, summary)
+            total.add(summary)
             progress.update(task, completed=chunk.bytes_done, rows=total.imported + total.updated + total.rejected)
     if as_json:
         output.print_json(total.model_dump(mode="json"))
@@ -37,7 +37,3 @@ async def import_profiles(client: CampaignsClient, path: Path, *, as_json: bool)
             output.out.print(f"  … and {total.rejected - SHOWN_REJECTIONS:,} more (use --json for the full list)", markup=False)
     return 0 if total.rejected == 0 else 3
 
-
-def _add(a: ImportSummary, b: ImportSummary) -> ImportSummary:
-    return ImportSummary(imported=a.imported + b.imported, updated=a.updated + b.updated,
-                         rejected=a.rejected + b.rejected, rejections=[*a.rejections, *b.rejections][:10_000])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pydantic import Field
 
 from .models import HIDDEN_BY_DEFAULT, CampaignSummary, CampaignType, Channel, Status
@@ -34,6 +36,19 @@ class CampaignFilter(Model):
         return "; ".join(parts) or "all statuses"
 
 
+class ListRow:
+    """A list row as a dict (for filtering) and as its JSON bytes (so a list response is a join)."""
+
+    __slots__ = ("row", "json")
+
+    def __init__(self, row: dict) -> None:
+        self.row, self.json = row, json.dumps(row, ensure_ascii=False).encode()
+
+    @classmethod
+    def of(cls, doc: dict) -> "ListRow":
+        return cls(summarize(doc))
+
+
 def summarize(doc: dict) -> dict:
     """A list row from a stored campaign document, without building the full model."""
     draft, live = doc.get("draft"), doc.get("live")
@@ -47,14 +62,15 @@ def summarize(doc: dict) -> dict:
     }
 
 
-def filter_summaries(rows: list[dict], f: CampaignFilter) -> list[dict]:
+def filter_rows(rows: list[ListRow], f: CampaignFilter) -> list[ListRow]:
     statuses = {s.value for s in f.statuses} or (None if f.all else {s.value for s in Status} - {s.value for s in HIDDEN_BY_DEFAULT})
     types = {t.value for t in f.types}
     channels = {c.value for c in f.channels}
     tags = set(f.tags)
     needle = f.search.casefold().strip()
     out = []
-    for row in rows:
+    for item in rows:
+        row = item.row
         if statuses is not None and row["status"] not in statuses:
             continue
         if types and row["type"] not in types or channels and row["channel"] not in channels:
@@ -63,9 +79,13 @@ def filter_summaries(rows: list[dict], f: CampaignFilter) -> list[dict]:
             continue
         if needle and needle not in row["name"].casefold() and not any(needle in t.casefold() for t in row["tags"]):
             continue
-        out.append(row)
-    out.sort(key=lambda r: r["updated_at"], reverse=True)
+        out.append(item)
+    out.sort(key=lambda r: r.row["updated_at"], reverse=True)
     return out
 
 
-__all__ = ["CampaignFilter", "CampaignSummary", "filter_summaries", "summarize"]
+def rows_json(rows: list[ListRow]) -> bytes:
+    return b"[" + b",".join(r.json for r in rows) + b"]"
+
+
+__all__ = ["CampaignFilter", "CampaignSummary", "ListRow", "filter_rows", "rows_json", "summarize"]

@@ -6,6 +6,7 @@ engine, so two engines never write the same store.
 
 from __future__ import annotations
 
+import gc
 import getpass
 from pathlib import Path
 
@@ -42,6 +43,9 @@ class Workspace:
         except BaseException:
             self.lock.release()
             raise
+        # The loaded catalogue lives as long as the process: keep the cyclic GC from re-scanning its
+        # millions of objects on every collection (it tripled list latency at 10,000 campaigns).
+        gc.freeze()
         self.lifecycle = Lifecycle(self.catalogue, self.clock)
         self.administration = Administration(self.catalogue, self.clock)
         self._ensure_an_admin(founder or default_user())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from ..listing import CampaignFilter, filter_summaries, summarize
+from ..listing import CampaignFilter, filter_rows, rows_json, summarize
 from ..models import AuditEvent, Campaign, CampaignEdit, CampaignType, Channel, Status
 from ..models.common import Model
 from ..roles import Action, require
@@ -27,12 +27,11 @@ def list_campaigns(
     channel: list[Channel] = Query(default=[]),
     tag: list[str] = Query(default=[]),
     search: str = "",
-) -> JSONResponse:
-    """Summaries, newest change first; raw rows (no response model) so 10,000 of them stay fast."""
+) -> Response:
+    """Summaries, newest change first; pre-serialized rows (no response model) so 10,000 of them stay fast."""
     require(actor, Action.view)
     f = CampaignFilter(all=all, statuses=status, types=type, channels=channel, tags=tag, search=search)
-    rows = filter_summaries([summarize(d) for d in ws.catalogue.campaign_documents()], f)
-    return JSONResponse(rows)
+    return Response(rows_json(filter_rows(ws.catalogue.campaign_rows(), f)), media_type="application/json")
 
 
 @router.get("/approvals")
