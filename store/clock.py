@@ -14,6 +14,9 @@ class Clock(Protocol):
     def monotonic(self) -> float:
         """Seconds for measuring intervals (rate windows); never goes backwards."""
 
+    def sleep(self, seconds: float) -> None:
+        """Wait (really, or by moving a test clock forward)."""
+
 
 class SystemClock:
     def now(self) -> datetime:
@@ -21,6 +24,10 @@ class SystemClock:
 
     def monotonic(self) -> float:
         return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
 
 
 class FrozenClock:
@@ -37,6 +44,9 @@ class FrozenClock:
 
     def monotonic(self) -> float:
         return self._mono
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(max(seconds, 0.0))
 
     def advance(self, delta: timedelta | float) -> None:
         seconds = delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
