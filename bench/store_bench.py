@@ -154,7 +154,7 @@ def cli_list(sizes: tuple[int, ...] = (1_000, 10_000), repeat: int = 15) -> None
     import asyncio
     import subprocess
 
-    from store.embedded import embedded_client
+    from store.embedded import connect
     from store.listing import CampaignFilter
     from store.models import Channel
 
@@ -171,7 +171,7 @@ def cli_list(sizes: tuple[int, ...] = (1_000, 10_000), repeat: int = 15) -> None
             _fill_workspace(data, size)
 
             async def measure():
-                async with embedded_client(data, "bench") as client:
+                async with connect(data, "bench") as client:
                     for label, f in filters:
                         await client.list_campaigns(f)  # warm
                         samples, rows = [], 0

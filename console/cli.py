@@ -13,12 +13,12 @@ import tempfile
 from pathlib import Path
 
 from store.client import CampaignsClient, edit_from_file_document
-from store.embedded import embedded_client
+from store.embedded import connect
 from store.errors import CampaignsError, ValidationFailed
 from store.listing import CampaignFilter
 from store.models import CampaignType, Channel, Role, Status, User, editable_document
 
-from . import output
+from . import output, run_commands
 from .paths import default_data_dir, default_demo_dir
 
 
@@ -90,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
     ps.add_argument("--json", action="store_true")
     psub.add_parser("stats", help="profile and list counts")
 
+    cmd("runs", "the runs of a campaign with their counters", json_flag=True, campaign=True)
+    cmd("report", "a campaign's totals, runs, exclusions by reason and next runs", json_flag=True, campaign=True)
+    ob = cmd("outbox", "messages the outbox provider wrote (oldest first)")
+    ob.add_argument("--channel", type=Channel, choices=list(Channel))
+    ob.add_argument("--campaign", metavar="ID")
+    ob.add_argument("--follow", "-f", action="store_true", help="keep printing new messages until Ctrl-C")
+    ob.add_argument("--json", action="store_true", help="one JSON object per line")
+    cmd("engine", "run the engine headless, serving this workspace to other commands, until SIGTERM or Ctrl-C")
     cmd("audiences", "audiences with their sizes", json_flag=True)
     cmd("channels", "channel configurations", json_flag=True)
     return p
@@ -126,7 +134,8 @@ async def _run(args: argparse.Namespace) -> int:
             await _seed_demo(data, user, fresh=True)
         args.command, args.data, args.json = "list", data, False
     data = args.data or default_data_dir()
-    async with embedded_client(data, user) as client:
+    # Commands that make the engine work host it here (unless another process already does).
+    async with connect(data, user, host=args.command in ("activate", "engine")) as client:
         return await COMMANDS.get(args.command, _list)(client, args)
 
 
@@ -134,7 +143,7 @@ async def _seed_demo(data: Path, user: str | None, *, fresh: bool) -> int:
     from store.workspace import refuse_non_empty
 
     refuse_non_empty(data)
-    async with embedded_client(data, user) as client:
+    async with connect(data, user) as client:
         counts = await client.seed_demo()
     output.err.print(f"demo workspace ready in {data}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return 0
@@ -356,8 +365,9 @@ COMMANDS = {
     "request-approval": _action("request_approval", "sent for approval"),
     "cancel-request": _action("cancel_approval_request", "approval request withdrawn"),
     "approve": _action("approve", "approved"),
-    "activate": _action("activate", "activation started"),
-    "stop": _action("stop", "stopped for good"),
+    "activate": run_commands.activate, "runs": run_commands.runs, "report": run_commands.report,
+    "outbox": run_commands.outbox, "engine": run_commands.engine,
+    "stop": _action("stop", "stopped for good; future runs cancelled"),
     "archive": _action("archive", "archived"),
     "request-changes": _request_changes, "duplicate": _duplicate, "delete": _delete,
     "audit": _audit, "approvals": _approvals, "users": _users, "profiles": _profiles,

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from .errors import ERRORS_BY_PROBLEM, CampaignsError, ValidationFailed
 from .listing import CampaignFilter
 from .models import (
-    ApprovalPolicy, AuditEvent, Campaign, CampaignEdit, CampaignSummary, ChannelConfiguration, Role, User,
+    ApprovalPolicy, AuditEvent, Campaign, CampaignEdit, CampaignSummary, ChannelConfiguration, Role, Run, User,
     edit_from_document, field_errors,
 )
 from .models.audience import Audience
@@ -36,8 +36,10 @@ def edit_from_file_document(document: Any) -> CampaignEdit:
 
 
 class CampaignsClient:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, remote: str | None = None, engine_here: bool = False) -> None:
         self.http = http
+        self.remote = remote  # where the hosting process is, when it is not this one
+        self.engine_here = engine_here  # this process runs the engine's scheduler
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -106,6 +108,23 @@ class CampaignsClient:
 
     async def duplicate(self, campaign_id: str) -> Campaign:
         return await self._act(campaign_id, "duplicate")
+
+    async def runs(self, campaign_id: str) -> list[Run]:
+        return [Run.model_validate(r) for r in await self._call("GET", f"/v1/campaigns/{campaign_id}/runs")]
+
+    async def report(self, campaign_id: str) -> dict[str, Any]:
+        return await self._call("GET", f"/v1/campaigns/{campaign_id}/report")
+
+    async def outbox(self, *, channel: str | None = None, campaign_id: str | None = None, cursor: str = "",
+                     limit: int = 1000) -> tuple[list[dict], str]:
+        """Outbox messages after ``cursor`` and the cursor to continue from (to follow, ask again)."""
+        params = {"cursor": cursor, "limit": limit}
+        if channel:
+            params["channel"] = channel
+        if campaign_id:
+            params["campaign"] = campaign_id
+        page = await self._call("GET", "/v1/outbox", params=params)
+        return page["messages"], page["cursor"]
 
     async def audit_trail(self, campaign_id: str) -> list[AuditEvent]:
         return [AuditEvent.model_validate(e) for e in await self._call("GET", f"/v1/campaigns/{campaign_id}/audit")]

@@ -1,32 +1,124 @@
-"""Open a workspace in this process and hand back a client that reaches its API in-process."""
+"""Reaching a workspace's API: in this process, or over the socket of the process that hosts it.
+
+The process that holds the workspace lock runs its engine. When another process holds it and
+serves the workspace's Unix socket (``campaigns engine``, a console), commands talk to that
+process with the same client instead of failing on the lock. The socket is created with mode
+0600 inside the data directory: the OS account that owns the workspace is the one that may use it.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
+import os
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+import uvicorn
 
 from .api import create_app
 from .api.identity import USER_HEADER
 from .clock import Clock
 from .client import CampaignsClient
+from .db.lock import read_holder
+from .engine.engine import Engine
+from .errors import WorkspaceLocked
 from .workspace import Workspace, default_user
+
+SOCKET_NAME = "engine.sock"
+MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 107 bytes
+
+
+def socket_path(data_dir: Path) -> Path:
+    """``DATA/engine.sock``, or a per-workspace name in the temp directory when that path is too long."""
+    path = Path(data_dir) / SOCKET_NAME
+    if len(str(path)) <= MAX_SOCKET_PATH:
+        return path
+    digest = hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"campaigns-{os.getuid()}-{digest}.sock"
+
+
+def _client(transport: httpx.AsyncBaseTransport, user: str | None, *, remote: str | None = None,
+            engine_here: bool = False) -> CampaignsClient:
+    http = httpx.AsyncClient(transport=transport, base_url="http://campaigns.local",
+                             headers={USER_HEADER: user or default_user()}, timeout=httpx.Timeout(60.0, connect=5.0))
+    return CampaignsClient(http, remote=remote, engine_here=engine_here)
+
+
+class _SocketServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the host decides how SIGTERM and Ctrl-C end it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield
+
+
+async def _serve_socket(app, path: Path) -> tuple[_SocketServer, asyncio.Task]:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()  # left by a crashed host; we hold the lock, so nobody else is serving it
+    previous = os.umask(0o077)  # the socket is born 0600: no window where others could connect
+    try:
+        server = _SocketServer(uvicorn.Config(app, uds=str(path), log_level="warning", lifespan="off", access_log=False))
+        task = asyncio.create_task(server.serve())
+        while not server.started and not task.done():
+            await asyncio.sleep(0.01)
+    finally:
+        os.umask(previous)
+    if task.done():
+        task.result()
+    return server, task
 
 
 @asynccontextmanager
-async def embedded_client(data_dir: Path, user: str | None = None, *, clock: Clock | None = None) -> AsyncIterator[CampaignsClient]:
-    """The embedded default: the engine's API served to this process only, as workspace user ``user``."""
-    ws = Workspace(data_dir, clock=clock)
+async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | None = None,
+                  host: bool = False) -> AsyncIterator[CampaignsClient]:
+    """A client of the workspace in ``data_dir`` acting as ``user``.
+
+    If the workspace is free it is opened here (embedded); with ``host`` this process also runs
+    the engine's scheduler and serves the socket until the block ends. If another process hosts
+    it, the client goes over that process's socket (``client.remote`` says where).
+    """
+    data_dir = Path(data_dir).expanduser()
     try:
-        transport = httpx.ASGITransport(app=create_app(ws))
-        http = httpx.AsyncClient(transport=transport, base_url="http://campaigns.embedded",
-                                 headers={USER_HEADER: user or default_user()}, timeout=None)
-        client = CampaignsClient(http)
+        ws = Workspace(data_dir, clock=clock)
+    except WorkspaceLocked:
+        endpoint = (read_holder(data_dir) or {}).get("endpoint")
+        if not endpoint or not Path(endpoint).exists():
+            raise
+        holder = read_holder(data_dir) or {}
+        client = _client(httpx.AsyncHTTPTransport(uds=endpoint), user,
+                         remote=f"engine process {holder.get('pid')} ({endpoint})")
+        try:
+            yield client
+        finally:
+            await client.aclose()
+        return
+    engine = Engine(ws)
+    app = create_app(ws, engine)
+    server = task = None
+    try:
+        if host:
+            engine.start()
+            path = socket_path(ws.data_dir)
+            server, task = await _serve_socket(app, path)
+            ws.lock.update({"endpoint": str(path)})
+        client = _client(httpx.ASGITransport(app=app), user, engine_here=host)
         try:
             yield client
         finally:
             await client.aclose()
     finally:
+        if server is not None:
+            server.should_exit = True
+            await task
+            ws.lock.update({"endpoint": None})
+            with contextlib.suppress(FileNotFoundError):
+                socket_path(ws.data_dir).unlink()
+        engine.shutdown()
         ws.close()
+
+

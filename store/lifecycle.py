@@ -272,8 +272,13 @@ class Lifecycle:
         return self._decide(actor, campaign_id, Action.request_changes, ApprovalState.changes_requested, message.strip())
 
     # activation and the rest of the lifecycle --------------------------------------------
-    def activate_campaign(self, actor: User, campaign_id: str) -> Campaign:
-        """Draft (approved where a policy asks) → Activating; the engine takes it from there."""
+    def activate_campaign(self, actor: User, campaign_id: str,
+                          validate: Callable[[Campaign, Version], None] | None = None) -> Campaign:
+        """Draft (approved where a policy asks) → Activating; the engine takes it from there.
+
+        ``validate`` (the engine's checks) runs after the role and approval checks, so a person
+        who may not activate is told that first, and before anything changes.
+        """
 
         def mutate(c: Campaign) -> str:
             version = c.draft if c.draft is not None else (c.live if c.status is Status.failed else None)
@@ -290,6 +295,10 @@ class Lifecycle:
                 require(actor, Action.activate_approved)
             else:
                 require(actor, Action.activate)
+            if Status.activating not in TRANSITIONS[c.status]:
+                self._move(c, Status.activating, "activate")  # raises with the reason
+            if validate is not None:
+                validate(c, version)
             resume = c.status if c.status in (Status.live, Status.scheduled) else None
             self._move(c, Status.activating, "activate")
             c.resume_status, c.status_reason = resume, None

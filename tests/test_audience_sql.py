@@ -12,7 +12,7 @@ from store.errors import ValidationFailed
 from store.models.audience import RULE, Audience, AttributeRule, InListRule
 from store.profiles.audience_sql import compile_rule
 from store.profiles.chunking import iter_import_chunks
-from store.profiles.db import ProfileStore
+from store.profiles.db import STRUCTURED_VALUE, ProfileStore
 from store.profiles.generate import generate_profiles_csv
 
 MISSING = object()
@@ -224,8 +224,7 @@ def test_iter_audience_rows_is_the_same_audience_without_models(population):
     paths = ["person.name.firstName", "timeZone", "nothing.here", "identities.email", "person.name"]
     picked = next(store.iter_audience_rows(rule, attributes=paths))
     assert picked[0][8:] == (first.attributes["person"]["name"]["firstName"], first.attributes["timeZone"], None,
-                             first.identities.email, json.dumps(first.attributes["person"]["name"],
-                                                                ensure_ascii=False, separators=(",", ":")))
+                             first.identities.email, STRUCTURED_VALUE)  # an object is not a printable value
     with pytest.raises(ValidationFailed):
         next(store.iter_audience_rows(rule, attributes=["x') --"]))
 

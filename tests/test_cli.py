@@ -159,9 +159,10 @@ def test_approval_flow_between_users(demo, capsys):
     assert shown["status"] == "Draft" and shown["draft"]["approval"]["message"] == "Add an unsubscribe link"
     assert run(capsys, "--user", "alice", "request-approval", "cmp-37")[0] == 0
     assert run(capsys, "--user", "chloe", "approve", "cmp-37")[0] == 0
-    assert run_json(capsys, "--user", "alice", "activate", "cmp-37")["status"] == "Activating"
+    assert run_json(capsys, "--user", "alice", "activate", "cmp-37")["status"] == "Live"
     actions = [e["action"] for e in run_json(capsys, "audit", "cmp-37")]
-    assert actions[-5:] == ["requested approval", "requested changes", "requested approval", "approved", "activated"]
+    assert actions[-6:] == ["requested approval", "requested changes", "requested approval", "approved", "activated",
+                            "activation completed"]
 
 
 def test_refusals_exit_non_zero_with_one_clear_line(demo, capsys):

@@ -11,7 +11,7 @@ import random
 import pytest
 
 from store.engine.message import OutboundMessage, Outcome, SendResult
-from store.engine.providers.retry import RetryLater, backoff_delay, send_with_retry
+from store.engine.providers.retry import backoff_delay, send_with_retry
 from store.engine.providers.smtp import SmtpProvider
 from store.engine.providers.webhook import WebhookProvider
 from store.models import Channel, ChannelConfiguration, SmtpSettings, WebhookSettings
@@ -81,8 +81,8 @@ def test_delays_are_capped_by_max_delay(clock):
 
 
 def test_retry_after_hint_is_honoured_and_capped(clock):
-    provider = Scripted(clock, RetryLater(Outcome.transient, "429", retry_after=5),
-                       RetryLater(Outcome.transient, "429", retry_after=600), SENT)
+    provider = Scripted(clock, SendResult(Outcome.transient, "429", retry_after=5),
+                       SendResult(Outcome.transient, "429", retry_after=600), SENT)
 
     assert send_with_retry(provider, outbound(), clock=clock, max_delay=30).outcome is Outcome.sent
     assert [t for t, _ in provider.calls] == [0, 5, 35]

@@ -10,7 +10,6 @@ from email.utils import format_datetime
 import pytest
 
 from store.engine.message import OutboundMessage, Outcome
-from store.engine.providers.retry import RetryLater, retry_after
 from store.engine.providers.webhook import WebhookProvider, parse_retry_after
 from store.models import Channel, ChannelConfiguration, WebhookSettings
 from tests.conftest import T0
@@ -75,7 +74,7 @@ def test_server_error_is_transient_and_the_next_message_goes_through(server, pro
 
     assert result.outcome is Outcome.transient
     assert result.detail.startswith("500 Internal Server Error: database unavailable (webhook ")
-    assert retry_after(result) is None
+    assert result.retry_after is None
     assert provider.send(outbound(2)).outcome is Outcome.sent
 
 
@@ -103,7 +102,7 @@ def test_429_with_retry_after_is_transient_with_the_hint(server, provider):
     result = provider.send(outbound())
 
     assert result.outcome is Outcome.transient
-    assert isinstance(result, RetryLater)
+    assert result.retry_after is not None
     assert result.retry_after == 7
     assert result.detail.endswith("; retry after 7 s")
 
@@ -114,7 +113,7 @@ def test_retry_after_as_an_http_date_is_read_against_the_clock(server, provider)
     result = provider.send(outbound())
 
     assert result.outcome is Outcome.transient
-    assert retry_after(result) == 90
+    assert result.retry_after == 90
 
 
 @pytest.mark.parametrize(("status", "outcome"), [

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from store.client import CampaignsClient, edit_from_file_document
-from store.embedded import embedded_client
+from store.embedded import connect
 from store.errors import Forbidden
 from store.models import ApprovalPolicy, ChannelConfiguration, Role, User, editable_document
 from store.models.audience import Audience
@@ -36,7 +36,8 @@ MATRIX = {
     "import profiles": {AD},
 }
 DOC = {"name": "Matrix", "type": "action", "category": "marketing", "tags": ["m"],
-       "draft": {"channel": "sms", "channel_configuration": "sms-marketing"}}
+       "draft": {"channel": "sms", "channel_configuration": "sms-marketing", "audience": "everyone",
+                 "content": {"sms": {"text": "Hello"}}}}
 
 
 SETUP = {
@@ -58,8 +59,7 @@ async def _prepare(workspace, root: CampaignsClient, manager: CampaignsClient, a
     if state == "approved":
         await root.approve(cid)
     if state == "live":
-        await manager.activate(cid)
-        workspace.lifecycle.engine_activated(cid, scheduled=False)  # the engine's part of activation
+        assert (await manager.activate(cid)).status.value == "Live"
     return cid
 
 
@@ -72,6 +72,8 @@ async def test_role_matrix(workspace, client_as, role, action):
         await root.add_user(User(name="who", role=Role(role)))
     await root.put_channel_configuration(ChannelConfiguration(id="sms-marketing", name="s", channel="sms",
                                                               category="marketing", sender="SHOP"))
+    await root.put_audience(Audience.model_validate({"id": "everyone", "name": "Everyone", "rule": {"kind": "all"}}))
+    await root.import_profiles_chunk("jsonl", '{"id": "p1", "identities": {"phone": "+33612345678"}}\n', 1)
     cid = await _prepare(workspace, root, manager, action)
     client = manager if role == M else client_as("who")
     call = {

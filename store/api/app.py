@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from ..engine.engine import Engine
 from ..workspace import Workspace
-from . import campaigns, problems, profiles, workspace
+from . import campaigns, engine, problems, profiles, workspace
 from .identity import EmbeddedIdentity, Identity
 
 
-def create_app(ws: Workspace, identity: Identity | None = None) -> FastAPI:
-    app = FastAPI(title="Campaigns API", version="1", description="Campaign operations: lifecycle, approvals, profiles.")
+def create_app(ws: Workspace, eng: Engine | None = None, identity: Identity | None = None) -> FastAPI:
+    """The API over one open workspace and its engine (created here unless the caller hosts one)."""
+    app = FastAPI(title="Campaigns API", version="1",
+                  description="Campaign operations: lifecycle, approvals, profiles, runs and delivery.")
     app.state.workspace = ws
+    app.state.engine = eng or Engine(ws)
     app.state.identity = identity or EmbeddedIdentity()
     problems.install(app)
-    for module in (campaigns, workspace, profiles):
+    for module in (campaigns, engine, workspace, profiles):
         app.include_router(module.router)
     return app

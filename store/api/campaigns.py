@@ -104,9 +104,6 @@ for _path, _method, _summary in (
     ("request-approval", "request_approval", "Request approval of the draft"),
     ("cancel-approval-request", "cancel_approval_request", "Cancel my approval request"),
     ("approve", "approve", "Approve the draft"),
-    ("activate", "activate_campaign", "Activate the draft (approved where a policy asks)"),
-    ("stop", "stop_campaign", "Stop: cancel future runs, final"),
-    ("archive", "archive_campaign", "Archive"),
     ("duplicate", "duplicate_campaign", "Duplicate into a new Draft"),
 ):
     _action(_path, _method, _summary)

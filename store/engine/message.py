@@ -40,6 +40,7 @@ class Outcome(str, Enum):
 class SendResult:
     outcome: Outcome
     detail: str = ""
+    retry_after: float | None = None  # the receiver's own wait (HTTP Retry-After), in seconds
 
 
 class Provider(Protocol):

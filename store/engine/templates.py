@@ -158,6 +158,8 @@ class CompiledTemplate:
             return "true" if value else "false"
         if type(value) is float and value.is_integer() and abs(value) < 1e16:
             return str(int(value))
+        if isinstance(value, bytes):  # STRUCTURED_VALUE from ProfileStore.iter_audience_rows
+            raise RenderError(self.field, name, "is a list or an object, not a value")
         if isinstance(value, (list, tuple, set, frozenset)):
             raise RenderError(self.field, name, "is a list, not a value")
         if isinstance(value, Mapping):

@@ -69,6 +69,18 @@ _LISTS = "(SELECT group_concat(list, ';') FROM list_members WHERE profile_id = p
 _PROFILE_COLUMNS = ", ".join(ROW_FIELDS) + ", " + _LISTS
 
 
+STRUCTURED_VALUE = b"\x00"
+"""What ``iter_audience_rows(attributes=...)`` gives for a list or an object: not a value to print."""
+
+
+def _extracted_value(path: str) -> str:
+    """An attribute as a template prints it: JSON booleans as true/false (SQLite would say 1/0), and
+    lists or objects as ``STRUCTURED_VALUE`` so the template refuses them as it does with full profiles."""
+    where = f"'$.{path}'"
+    return (f"CASE json_type(attributes, {where}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
+            f"WHEN 'array' THEN x'00' WHEN 'object' THEN x'00' ELSE json_extract(attributes, {where}) END")
+
+
 class ProfileStore:
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / FILE_NAME
@@ -227,8 +239,11 @@ class ProfileStore:
         chunk_size: int = 1000,
         after_id: str | None = None,
         attributes: Sequence[str] | None = None,
+        until_id: str | None = None,
     ) -> Iterator[list[tuple]]:
         """The fast path for sending: plain tuples in ``ROW_FIELDS`` order, no model per profile.
+
+        ``until_id`` bounds the ids from above (inclusive), so a run reads only the audience it froze.
 
         With ``attributes`` (dotted paths, e.g. the keys a template uses) the last field is replaced
         by one value per path, extracted by SQLite, so nothing has to parse JSON in Python; objects
@@ -240,9 +255,17 @@ class ProfileStore:
             for path in attributes:
                 if not ATTRIBUTE_PATH.match(path):
                     raise ValidationFailed(f"invalid attribute path {path!r} (e.g. person.name.firstName)")
-            columns[-1:] = [PROFILE_FIELDS.get(p) or f"json_extract(attributes, '$.{p}')" for p in attributes]
+            columns[-1:] = [PROFILE_FIELDS.get(p) or _extracted_value(p) for p in attributes]
+        if until_id is not None:  # a frozen audience, or one claimed batch: ids in (after_id, until_id]
+            where, params = f"id <= ? AND {where}", [until_id, *params]
         sql = f"SELECT {', '.join(columns)} FROM profiles WHERE id > ? AND {where} ORDER BY id LIMIT ?"
         yield from self._pages(sql, params, chunk_size, after_id)
+
+    def audience_bounds(self, rule: Any) -> tuple[int, str | None]:
+        """Size and highest id of an audience: a run freezes its audience at these when it starts."""
+        where, params = compile_rule(rule)
+        count, last = self._reader().execute(f"SELECT count(*), max(id) FROM profiles WHERE {where}", params).fetchone()
+        return count, last
 
     def _pages(self, sql: str, params: list, chunk_size: int, after_id: str | None) -> Iterator[list[tuple]]:
         if chunk_size < 1:

@@ -10,25 +10,12 @@ dead gateway cannot hold a run forever, and ``should_stop`` lets a Stop cut a ba
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from typing import Callable
 
 from ...clock import Clock
 from ..message import Outcome, OutboundMessage, Provider, SendResult
 
 _SLICE = 0.25  # how often a backoff looks at should_stop; a power of two keeps clock sums exact
-
-
-@dataclass(slots=True)
-class RetryLater(SendResult):
-    """A transient result carrying the receiver's own wait (HTTP ``Retry-After``), in seconds."""
-
-    retry_after: float | None = None
-
-
-def retry_after(result: SendResult) -> float | None:
-    """The receiver's requested wait, if the provider reported one."""
-    return getattr(result, "retry_after", None)
 
 
 def backoff_delay(attempt: int, *, base_delay: float, max_delay: float, hint: float | None = None,
@@ -68,7 +55,7 @@ def send_with_retry(provider: Provider, message: OutboundMessage, *, clock: Cloc
         if attempt >= attempts:
             return SendResult(Outcome.permanent, f"gave up after {attempts} attempts: {result.detail}")
         delay = backoff_delay(attempt, base_delay=base_delay, max_delay=max_delay,
-                              hint=retry_after(result), rng=rng)
+                              hint=result.retry_after, rng=rng)
         if not _sleep(clock, delay, should_stop):
             return SendResult(Outcome.transient, f"stopped after {attempt} attempts: {result.detail}")
 

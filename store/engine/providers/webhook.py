@@ -18,7 +18,6 @@ import httpx
 from ...clock import Clock, SystemClock
 from ...models import ChannelConfiguration
 from ..message import Outcome, OutboundMessage, SendResult
-from .retry import RetryLater
 
 # 408 timeout, 409 "same Idempotency-Key still being processed" (IETF idempotency-key draft),
 # 425 too early, 429 rate limited: all say "later", not "never". Every 5xx says the same.
@@ -82,7 +81,7 @@ class WebhookProvider:
         if status in TRANSIENT_STATUS or status >= 500:
             wait = parse_retry_after(response.headers.get("Retry-After"), self._clock.now())
             hint = f"; retry after {wait:g} s" if wait is not None else ""
-            return RetryLater(Outcome.transient, f"{head}{_excerpt(response)} ({self._where}){hint}", retry_after=wait)
+            return SendResult(Outcome.transient, f"{head}{_excerpt(response)} ({self._where}){hint}", retry_after=wait)
         if 300 <= status < 400:
             where_to = response.headers.get("Location", "?")
             return SendResult(Outcome.permanent, f"{head}: redirects to {where_to}; configure the final url ({self._where})")

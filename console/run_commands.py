@@ -1,0 +1,143 @@
+"""CLI commands about the engine: activate (sending in the foreground), runs, report, outbox, engine."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from store.client import CampaignsClient
+from store.models import Run, RunStatus, Status
+
+from . import output
+
+POLL_SECONDS = 0.2
+FIRST_RUN_WAIT = 2.0
+
+
+async def activate(client: CampaignsClient, args: argparse.Namespace) -> int:
+    """Activate; when a run is due now, follow it with a progress bar until it ends (Ctrl-C pauses it)."""
+    before = {r.id for r in await client.runs(args.id)}
+    campaign = await client.activate(args.id)
+    if args.json:
+        output.print_json(campaign.model_dump(mode="json"))
+    else:
+        output.err.print(f"{campaign.id} ({campaign.name}) is {campaign.status.value}", markup=False)
+    if campaign.status is not Status.live:
+        if campaign.status is Status.scheduled and not args.json:
+            report = await client.report(campaign.id)
+            if report["next_runs"]:
+                output.err.print(f"first run at {report['next_runs'][0]}", markup=False)
+        return 0
+    run = await _new_run(client, campaign.id, before)
+    if run is None:
+        return 0
+    run = await _follow(client, campaign.id, run)
+    if not args.json:
+        output.err.print(_run_line(run), markup=False)
+    return 0 if run.status is RunStatus.completed else 1
+
+
+async def _new_run(client: CampaignsClient, campaign_id: str, before: set[str]) -> Run | None:
+    waited = 0.0
+    while waited < FIRST_RUN_WAIT:
+        fresh = [r for r in await client.runs(campaign_id) if r.id not in before and r.status is not RunStatus.missed]
+        if fresh:
+            return fresh[-1]
+        await asyncio.sleep(POLL_SECONDS)
+        waited += POLL_SECONDS
+    return None
+
+
+async def _follow(client: CampaignsClient, campaign_id: str, run: Run) -> Run:
+    with Progress(TextColumn(f"{run.id}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[detail]}"),
+                  TimeElapsedColumn(), console=output.err, transient=True) as progress:
+        task = progress.add_task("send", total=None, detail="")
+        while run.status in (RunStatus.pending, RunStatus.running):
+            await asyncio.sleep(POLL_SECONDS)
+            run = next(r for r in await client.runs(campaign_id) if r.id == run.id)
+            c = run.counters
+            done = c.sent + c.failed + c.excluded_total
+            progress.update(task, total=c.targeted or None, completed=done,
+                            detail=f"sent {c.sent:,} · failed {c.failed:,} · excluded {c.excluded_total:,}")
+    return run
+
+
+def _run_line(run: Run) -> str:
+    c = run.counters
+    reasons = ", ".join(f"{getattr(k, 'value', k)} {v:,}" for k, v in sorted(c.excluded.items(), key=lambda kv: str(kv[0])))
+    line = (f"{run.id} {run.status.value}: targeted {c.targeted:,}, sent {c.sent:,}, failed {c.failed:,}, "
+            f"excluded {c.excluded_total:,}" + (f" ({reasons})" if reasons else ""))
+    return line + (f" — {run.error}" if run.error else "")
+
+
+async def runs(client: CampaignsClient, args: argparse.Namespace) -> int:
+    all_runs = await client.runs(args.id)
+    if args.json:
+        output.print_json([r.model_dump(mode="json") for r in all_runs])
+        return 0
+    for run in all_runs:
+        when = run.occurrence or run.started_at
+        output.out.print(f"{when:%Y-%m-%d %H:%M} " if when else "", _run_line(run), sep="", markup=False)
+    if not all_runs:
+        output.err.print(f"{args.id} has no runs yet")
+    return 0
+
+
+async def report(client: CampaignsClient, args: argparse.Namespace) -> int:
+    data = await client.report(args.id)
+    if args.json:
+        output.print_json(data)
+        return 0
+    t = data["totals"]
+    output.out.print(f"{data['name']}  {data['campaign_id']}  {data['status']}", markup=False)
+    if data["status_reason"]:
+        output.out.print(f"reason: {data['status_reason']}", markup=False)
+    output.out.print(f"targeted {t['targeted']:,}  sent {t['sent']:,}  failed {t['failed']:,}  "
+                     f"excluded {sum(t['excluded'].values()):,}", markup=False)
+    for reason, count in sorted(t["excluded"].items()):
+        output.out.print(f"  {reason:<18} {count:>9,}", markup=False)
+    for run in data["runs"]:
+        output.out.print("  " + _run_line(Run.model_validate(run)), markup=False)
+    for when in data["next_runs"]:
+        output.out.print(f"next run {when}", markup=False)
+    return 0
+
+
+async def outbox(client: CampaignsClient, args: argparse.Namespace) -> int:
+    cursor = ""
+    while True:
+        messages, cursor = await client.outbox(channel=args.channel.value if args.channel else None,
+                                               campaign_id=args.campaign, cursor=cursor)
+        for m in messages:
+            if args.json:
+                sys.stdout.write(json.dumps(m, ensure_ascii=False) + "\n")
+            else:
+                first = next(iter(m["content"].values()), "")
+                output.out.print(f"{m['sentAt'][:19]}  {m['channel']:<5} {m['campaignId']:<8} {m['to']:<28} "
+                                 f"{first[:60]!r}", markup=False)
+        sys.stdout.flush()
+        if not args.follow:
+            return 0
+        if not messages:
+            await asyncio.sleep(POLL_SECONDS)
+
+
+async def engine(client: CampaignsClient, args: argparse.Namespace) -> int:
+    """Serve until SIGTERM or Ctrl-C; leaving the block journals the batch in flight and exits 0."""
+    if client.remote:
+        output.err.print(f"the workspace is already hosted by {client.remote}", markup=False)
+        return 1
+    me = await client.me()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    output.err.print(f"engine running for {me['data_dir']} (Ctrl-C or SIGTERM to stop)", markup=False)
+    await stop.wait()
+    output.err.print("engine stopping: runs in flight are journaled and resume at the next start", markup=False)
+    return 0

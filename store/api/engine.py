@@ -1,0 +1,90 @@
+"""Engine endpoints: activation, stop, archive (they change what runs), runs, reports, the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Query, Request
+
+from ..engine.engine import Engine
+from ..models import Campaign, Channel, ExclusionReason, Run, RunCounters, Status
+from ..models.common import Model
+from ..roles import Action, require
+from .identity import Actor, Space
+
+router = APIRouter(prefix="/v1", tags=["engine"])
+
+
+def engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+class Report(Model):
+    campaign_id: str
+    name: str
+    status: Status
+    status_reason: str | None = None
+    totals: RunCounters
+    runs: list[Run]
+    next_runs: list[datetime]
+
+
+class OutboxPage(Model):
+    messages: list[dict]
+    cursor: str
+
+
+@router.post("/campaigns/{campaign_id}/activate")
+def activate(campaign_id: str, actor: Actor, request: Request) -> Campaign:
+    """Checks the version (every problem at once), then Activating → Scheduled or Live."""
+    return engine(request).activate(actor, campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/stop")
+def stop(campaign_id: str, actor: Actor, request: Request) -> Campaign:
+    """Final: future runs are cancelled, a run in flight halts before its next message."""
+    return engine(request).stop(actor, campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/archive")
+def archive(campaign_id: str, actor: Actor, request: Request) -> Campaign:
+    return engine(request).archive(actor, campaign_id)
+
+
+@router.get("/campaigns/{campaign_id}/runs")
+def runs(campaign_id: str, actor: Actor, ws: Space, request: Request) -> list[Run]:
+    require(actor, Action.view)
+    ws.catalogue.campaign(campaign_id)
+    return engine(request).runs(campaign_id)
+
+
+@router.get("/campaigns/{campaign_id}/report")
+def report(campaign_id: str, actor: Actor, ws: Space, request: Request) -> Report:
+    """Totals over every run, each run's counters, and the next fire times of a live schedule."""
+    require(actor, Action.view)
+    campaign = ws.catalogue.campaign(campaign_id)
+    eng = engine(request)
+    all_runs = eng.runs(campaign_id)
+    totals = RunCounters()
+    for run in all_runs:
+        c = run.counters
+        totals.targeted += c.targeted
+        totals.sent += c.sent
+        totals.failed += c.failed
+        for reason, count in c.excluded.items():
+            key = ExclusionReason(reason)
+            totals.excluded[key] = totals.excluded.get(key, 0) + count
+    upcoming = eng.next_fires(campaign) if campaign.status in (Status.live, Status.scheduled) else []
+    return Report(campaign_id=campaign.id, name=campaign.name, status=campaign.status,
+                  status_reason=campaign.status_reason, totals=totals, runs=all_runs, next_runs=upcoming)
+
+
+@router.get("/outbox")
+def outbox(actor: Actor, request: Request, channel: Channel | None = None, campaign: str | None = None,
+           cursor: str = Query("", description="from a previous page: continue after it"), limit: int = 1000) -> OutboxPage:
+    """Messages the outbox provider wrote, oldest first; pass the returned cursor to follow new ones."""
+    require(actor, Action.view)
+    positions = {Channel(k): int(v) for k, v in (p.split(":") for p in cursor.split(",") if p)}
+    messages, positions = engine(request).outbox.read(positions, channel=channel, campaign_id=campaign,
+                                                      limit=min(max(limit, 1), 10_000))
+    return OutboxPage(messages=messages, cursor=",".join(f"{c.value}:{n}" for c, n in positions.items()))

@@ -1,0 +1,249 @@
+"""The engine: completes activations, fires schedules, executes runs, completes campaigns.
+
+It runs inside the process that holds the workspace lock. ``tick`` does one pass of scheduling
+work at the clock's ``now``: tests move a FrozenClock and call ``run_until_idle``; a real process
+calls ``start`` and a scheduler thread ticks every few tens of milliseconds while runs execute
+in a small thread pool, so a slow webhook never holds up another campaign.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..clock import Clock
+from ..errors import CampaignsError, InvalidTransition
+from ..lifecycle import Lifecycle
+from ..models import Campaign, CampaignType, Run, RunCounters, RunStatus, RunTrigger, Status, User
+from ..workspace import Workspace
+from .activation import check_activation
+from .ledger import Ledger
+from .occurrences import completion_time, due, first_fire, next_occurrences
+from .outbox import Outbox
+from .runner import execute_run
+
+TICK_SECONDS = 0.05
+SCHEDULED_TYPES = (CampaignType.action, CampaignType.orchestrated)
+
+
+@dataclass
+class _Timing:
+    """A campaign's next fire and completion, recomputed only when the campaign changes."""
+
+    key: tuple
+    campaign: Campaign
+    next_fire: datetime | None
+    completes_at: datetime | None
+
+
+class Engine:
+    def __init__(self, ws: Workspace, *, clock: Clock | None = None, workers: int = 4) -> None:
+        self.ws, self.clock = ws, clock or ws.clock
+        self.lifecycle = ws.lifecycle if clock is None else Lifecycle(ws.catalogue, clock)
+        self.ledger = Ledger(ws.data_dir)
+        self.outbox = Outbox(ws.data_dir)
+        self.outbox.repair()
+        self._timings: dict[str, _Timing] = {}
+        self._halted: set[str] = set()
+        self._running: dict[str, Future] = {}
+        self._progress: dict[str, RunCounters] = {}
+        self._shutdown = threading.Event()
+        self._wake = threading.Event()
+        self._lock = threading.RLock()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="campaigns-run")
+        self._thread: threading.Thread | None = None
+
+    # what the API calls -----------------------------------------------------------------
+    def activate(self, actor: User, campaign_id: str) -> Campaign:
+        """Check everything, then Activating → Scheduled or Live at once; every problem is reported together."""
+        now = self.clock.now()
+        self.lifecycle.activate_campaign(
+            actor, campaign_id, validate=lambda c, v: check_activation(self.ws, c, v, now))
+        campaign = self._complete_activation(campaign_id)
+        self._wake.set()
+        return campaign
+
+    def stop(self, actor: User, campaign_id: str) -> Campaign:
+        campaign = self.lifecycle.stop_campaign(actor, campaign_id)
+        self._halted.add(campaign_id)  # a run in flight halts before its next message
+        return campaign
+
+    def archive(self, actor: User, campaign_id: str) -> Campaign:
+        campaign = self.lifecycle.archive_campaign(actor, campaign_id)
+        self._halted.add(campaign_id)
+        return campaign
+
+    def runs(self, campaign_id: str) -> list[Run]:
+        runs = self.ledger.runs(campaign_id)
+        for run in runs:
+            live = self._progress.get(run.id)
+            if live is not None and run.status is RunStatus.running:
+                run.counters = live.model_copy(deep=True)
+        return runs
+
+    def next_fires(self, campaign: Campaign, count: int = 5) -> list[datetime]:
+        version = campaign.live if campaign.live and campaign.live.activated_at else campaign.current
+        activated = version.activated_at or self.clock.now()
+        after = self.ledger.last_occurrence(campaign.id) or self.clock.now()
+        return next_occurrences(version.schedule, activated_at=activated, after=max(after, self.clock.now()), count=count)
+
+    # scheduling --------------------------------------------------------------------------
+    def tick(self) -> None:
+        """One pass: leftover activations, due occurrences, completions, then hand runs to workers."""
+        now = self.clock.now()
+        for item in self.ws.catalogue.campaign_rows():
+            row = item.row
+            status = row["status"]
+            try:
+                if status == Status.activating.value:
+                    self._complete_activation(row["id"])
+                elif status in (Status.scheduled.value, Status.live.value):
+                    self._fire_and_complete(row, now)
+                elif row["id"] in self._timings:
+                    self._halted.add(row["id"])
+                    self._timings.pop(row["id"], None)
+            except CampaignsError:
+                continue  # changed under us (stopped, archived) between the list and the transition
+        self._dispatch()
+
+    def _complete_activation(self, campaign_id: str) -> Campaign:
+        campaign = self.ws.catalogue.campaign(campaign_id)
+        if campaign.status is not Status.activating:
+            return campaign
+        version = campaign.draft or campaign.live
+        now = self.clock.now()
+        try:
+            check_activation(self.ws, campaign, version, now)
+            activated_at = version.activated_at or now
+            scheduled = first_fire(version.schedule, activated_at=activated_at) > now
+        except CampaignsError as error:
+            return self.lifecycle.engine_activation_failed(campaign_id, error.detail)
+        self._halted.discard(campaign_id)
+        return self.lifecycle.engine_activated(campaign_id, scheduled=scheduled)
+
+    def _timing(self, row: dict) -> _Timing:
+        key = (row["status"], row["updated_at"])
+        timing = self._timings.get(row["id"])
+        if timing is None or timing.key != key:
+            campaign = self.ws.catalogue.campaign(row["id"])
+            version = campaign.live
+            activated_at = version.activated_at or campaign.updated_at
+            next_fire = completes = None
+            if campaign.type in SCHEDULED_TYPES:
+                last = self.ledger.last_occurrence(campaign.id)
+                upcoming = next_occurrences(version.schedule, activated_at=activated_at, after=last, count=1) \
+                    if last else [first_fire(version.schedule, activated_at=activated_at)]
+                next_fire = upcoming[0] if upcoming else None
+                completes = completion_time(version.schedule, activated_at=activated_at)
+            timing = self._timings[row["id"]] = _Timing(key, campaign, next_fire, completes)
+        return timing
+
+    def _fire_and_complete(self, row: dict, now: datetime) -> None:
+        timing = self._timing(row)
+        campaign = timing.campaign
+        if timing.next_fire is not None and timing.next_fire <= now:
+            version = campaign.live
+            activated_at = version.activated_at or campaign.updated_at
+            last = self.ledger.last_occurrence(campaign.id)
+            plan = due(version.schedule, activated_at=activated_at, last_fired=last, now=now)
+            for missed in plan.missed:
+                self.ledger.create_run(campaign.id, version.number, RunTrigger.schedule, now=now, occurrence=missed,
+                                       status=RunStatus.missed, error="missed while the engine was not running")
+            if plan.fire is not None:
+                trigger = RunTrigger.activation if last is None and version.schedule.recurrence is None else RunTrigger.schedule
+                self.ledger.create_run(campaign.id, version.number, trigger, now=now, occurrence=plan.fire)
+                if campaign.status is Status.scheduled:
+                    self.lifecycle.engine_went_live(campaign.id)
+            self._timings.pop(campaign.id, None)
+            return
+        if (campaign.status is Status.live and timing.completes_at is not None and now >= timing.completes_at
+                and not self._has_active_runs(campaign.id)
+                and (timing.next_fire is None or timing.next_fire > timing.completes_at)):
+            reason = ("one-shot campaign completed 3 days after it was sent" if campaign.live.schedule.recurrence is None
+                      else "recurring campaign reached its end date")
+            self.lifecycle.engine_completed(campaign.id, reason)
+            self._timings.pop(campaign.id, None)
+
+    def _has_active_runs(self, campaign_id: str) -> bool:
+        return any(r.campaign_id == campaign_id for r in self.ledger.active_runs())
+
+    # executing runs ----------------------------------------------------------------------
+    def _dispatch(self) -> None:
+        with self._lock:
+            for run in self.ledger.active_runs():
+                if run.id not in self._running and not self._shutdown.is_set():
+                    self._running[run.id] = self._pool.submit(self._execute, run)
+
+    def _execute(self, run: Run) -> Run:
+        try:
+            finished = execute_run(
+                self.ws, self.ledger, self.outbox, self.clock, run,
+                stopped=lambda: run.campaign_id in self._halted, shutdown=self._shutdown.is_set,
+                on_progress=lambda counters: self._progress.__setitem__(run.id, counters.model_copy(deep=True)))
+            self._after_run(finished)
+            return finished
+        finally:
+            with self._lock:
+                self._running.pop(run.id, None)
+                self._progress.pop(run.id, None)
+            self._wake.set()
+
+    def _after_run(self, run: Run) -> None:
+        """A run whose every send failed, or that could not start, fails its campaign (with the reason)."""
+        if run.status is not RunStatus.failed:
+            return
+        campaign = self.ws.catalogue.campaign(run.campaign_id)
+        recurring = campaign.live is not None and campaign.live.schedule.recurrence is not None
+        if campaign.status in (Status.live, Status.scheduled) and not (recurring and "is empty" in (run.error or "")):
+            try:
+                self.lifecycle.engine_failed(campaign.id, f"run {run.id}: {run.error}")
+            except InvalidTransition:
+                pass
+
+    def run_until_idle(self) -> None:
+        """Tick and execute every due run in this thread until nothing is left: for tests and the CLI."""
+        while True:
+            self.tick()
+            with self._lock:
+                futures = list(self._running.values())
+            if not futures:
+                return
+            for future in futures:
+                future.result()
+
+    def wait_for_runs(self, campaign_id: str) -> None:
+        with self._lock:
+            futures = [f for run_id, f in self._running.items() if run_id.startswith(f"{campaign_id}-r")]
+        for future in futures:
+            future.result()
+
+    # background operation ----------------------------------------------------------------
+    def start(self) -> None:
+        """Tick in a background thread until ``shutdown``; resumes runs left by a crash on the first tick."""
+        def loop() -> None:
+            while not self._shutdown.is_set():
+                try:
+                    self.tick()
+                except Exception:  # one bad campaign must never stop the scheduler for the others
+                    import logging
+
+                    logging.getLogger("campaigns.engine").exception("engine tick failed")
+                self._wake.wait(TICK_SECONDS)
+                self._wake.clear()
+
+        self._thread = threading.Thread(target=loop, name="campaigns-scheduler", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def shutdown(self) -> None:
+        """Runs in flight journal their batch and pause; they resume at the next start."""
+        self._shutdown.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._pool.shutdown(wait=True)
+        self.ledger.close()

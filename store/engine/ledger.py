@@ -1,0 +1,254 @@
+"""The engine's journal in SQLite (``engine.sqlite3``): runs, claimed batches and deliveries.
+
+The protocol that gives "no profile twice, none forgotten" (ENGINE-NOTES 2):
+1. a batch (an id range of the frozen audience) is *claimed* and the run's cursor advanced, in
+   one committed transaction, before anything is sent;
+2. messages are sent (outbox lines are written, flushed and fsync'd at the end of the batch);
+3. the batch is marked *done* with its deliveries and the run's counters, in one transaction.
+After a crash only claimed batches are ambiguous; the outbox (or the provider's idempotency key)
+tells which of their messages already left. ``synchronous=FULL``: a claim survives power loss.
+
+Deliveries: every excluded or failed profile gets a row; sent ones get a row for network
+providers. For the outbox provider the outbox file itself is the record of what was sent, which
+keeps a million-message run fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import NotFound, StoreCorrupted
+from ..models import Run, RunCounters, RunStatus, RunTrigger
+
+FILE_NAME = "engine.sqlite3"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    campaign_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    trigger TEXT NOT NULL,
+    occurrence TEXT,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    ended_at TEXT,
+    error TEXT,
+    targeted INTEGER NOT NULL DEFAULT 0,
+    sent INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    excluded TEXT NOT NULL DEFAULT '{}',
+    cursor TEXT NOT NULL DEFAULT '',
+    last_id TEXT,
+    context TEXT,
+    UNIQUE (campaign_id, occurrence)
+);
+CREATE INDEX IF NOT EXISTS runs_by_campaign ON runs (campaign_id, created_at);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
+CREATE TABLE IF NOT EXISTS batches (
+    run_id TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    after_id TEXT NOT NULL,
+    last_id TEXT NOT NULL,
+    outbox_offset INTEGER,
+    state TEXT NOT NULL,
+    PRIMARY KEY (run_id, number)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deliveries (
+    run_id TEXT NOT NULL,
+    profile_id TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT,
+    detail TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL,
+    PRIMARY KEY (run_id, profile_id)
+) WITHOUT ROWID;
+"""
+
+ACTIVE = (RunStatus.pending.value, RunStatus.running.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A batch of one run: the profiles of the frozen audience with ids in (after_id, last_id]."""
+
+    run_id: str
+    number: int
+    after_id: str
+    last_id: str
+    outbox_offset: int | None
+
+
+class Ledger:
+    def __init__(self, data_dir: Path) -> None:
+        self.path = Path(data_dir) / FILE_NAME
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._db.execute("PRAGMA busy_timeout = 10000")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as error:
+            raise StoreCorrupted(f"the engine journal {self.path} cannot be read ({error}); it was left untouched: "
+                                 "restore it from a backup or move it away to start with no run history") from None
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # runs --------------------------------------------------------------------------------
+    def create_run(self, campaign_id: str, version: int, trigger: RunTrigger, *, now: datetime,
+                   occurrence: datetime | None = None, status: RunStatus = RunStatus.pending,
+                   context: dict | None = None, error: str | None = None) -> Run | None:
+        """A new run, or None when this occurrence of the campaign already has one (never fire twice)."""
+        with self._transaction() as db:
+            number = db.execute("SELECT count(*) FROM runs WHERE campaign_id = ?", (campaign_id,)).fetchone()[0] + 1
+            run_id = f"{campaign_id}-r{number}"
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO runs (id, campaign_id, version, trigger, occurrence, status, created_at, context, error,"
+                " ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, campaign_id, version, trigger.value, _iso(occurrence), status.value, _iso(now),
+                 json.dumps(context) if context is not None else None, error,
+                 _iso(now) if status is RunStatus.missed else None))
+            if cursor.rowcount == 0:
+                return None
+        return self.run(run_id)
+
+    def run(self, run_id: str) -> Run:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no run {run_id!r}")
+        return _run_of(row)
+
+    def runs(self, campaign_id: str) -> list[Run]:
+        with self._lock:
+            rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE campaign_id = ? ORDER BY created_at, rowid",
+                                    (campaign_id,)).fetchall()
+        return [_run_of(r) for r in rows]
+
+    def active_runs(self) -> list[Run]:
+        with self._lock:
+            rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE status IN (?, ?) ORDER BY created_at, rowid",
+                                    ACTIVE).fetchall()
+        return [_run_of(r) for r in rows]
+
+    def last_occurrence(self, campaign_id: str) -> datetime | None:
+        with self._lock:
+            row = self._db.execute("SELECT max(occurrence) FROM runs WHERE campaign_id = ?", (campaign_id,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def cursor(self, run_id: str) -> str:
+        """The last profile id claimed: new batches start after it."""
+        with self._lock:
+            return self._db.execute("SELECT cursor FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
+
+    def frozen_last_id(self, run_id: str) -> str | None:
+        """The highest audience id when the run started: profiles added later are not targeted."""
+        with self._lock:
+            return self._db.execute("SELECT last_id FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
+
+    def context(self, run_id: str) -> dict:
+        with self._lock:
+            row = self._db.execute("SELECT context FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else {}
+
+    def start_run(self, run_id: str, *, now: datetime, targeted: int, last_id: str | None) -> None:
+        """Freeze the audience: its size and highest id at the start; later profiles are not targeted."""
+        with self._transaction() as db:
+            db.execute("UPDATE runs SET status = 'running', started_at = ?, targeted = ?, last_id = ? WHERE id = ?",
+                       (_iso(now), targeted, last_id, run_id))
+
+    def end_run(self, run_id: str, status: RunStatus, *, now: datetime, counters: RunCounters | None = None,
+                error: str | None = None) -> None:
+        with self._transaction() as db:
+            if counters is not None:
+                db.execute("UPDATE runs SET targeted = ?, sent = ?, failed = ?, excluded = ? WHERE id = ?",
+                           (counters.targeted, counters.sent, counters.failed, _excluded_json(counters), run_id))
+            db.execute("UPDATE runs SET status = ?, ended_at = ?, error = coalesce(?, error) WHERE id = ?",
+                       (status.value, _iso(now), error, run_id))
+
+    # batches -----------------------------------------------------------------------------
+    def claimed_batches(self, run_id: str) -> list[Batch]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT run_id, number, after_id, last_id, outbox_offset FROM batches WHERE run_id = ? AND state = 'claimed'"
+                " ORDER BY number", (run_id,)).fetchall()
+        return [Batch(*r) for r in rows]
+
+    def claim_batch(self, run_id: str, after_id: str, last_id: str, outbox_offset: int | None) -> Batch:
+        """Step 1: record the batch and advance the run's cursor, committed before any send."""
+        with self._transaction() as db:
+            number = db.execute("SELECT coalesce(max(number), 0) + 1 FROM batches WHERE run_id = ?", (run_id,)).fetchone()[0]
+            db.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, 'claimed')", (run_id, number, after_id, last_id, outbox_offset))
+            db.execute("UPDATE runs SET cursor = ? WHERE id = ?", (last_id, run_id))
+        return Batch(run_id, number, after_id, last_id, outbox_offset)
+
+    def complete_batch(self, batch: Batch, deliveries: Iterable[tuple], counters: RunCounters, *, done: bool = True) -> None:
+        """Step 3: the batch's deliveries and the run's counters, in one transaction.
+
+        ``deliveries`` are (profile_id, outcome, reason, detail, at). With ``done=False`` (a stop or
+        a shutdown in the middle of the batch) the batch stays claimed so a resume finishes it.
+        """
+        with self._transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO deliveries VALUES (?, ?, ?, ?, ?, ?)",
+                           ((batch.run_id, *d) for d in deliveries))
+            if done:
+                db.execute("UPDATE batches SET state = 'done' WHERE run_id = ? AND number = ?", (batch.run_id, batch.number))
+            db.execute("UPDATE runs SET sent = ?, failed = ?, excluded = ? WHERE id = ?",
+                       (counters.sent, counters.failed, _excluded_json(counters), batch.run_id))
+
+    def delivered_profiles(self, run_id: str, after_id: str, last_id: str) -> set[str]:
+        """Profiles of a batch range that already have an outcome (resume skips them)."""
+        with self._lock:
+            rows = self._db.execute("SELECT profile_id FROM deliveries WHERE run_id = ? AND profile_id > ? AND profile_id <= ?",
+                                    (run_id, after_id, last_id)).fetchall()
+        return {r[0] for r in rows}
+
+    def deliveries(self, run_id: str, *, outcome: str | None = None, limit: int = 1000) -> list[dict]:
+        sql = "SELECT profile_id, outcome, reason, detail, at FROM deliveries WHERE run_id = ?"
+        params: list = [run_id]
+        if outcome:
+            sql += " AND outcome = ?"
+            params.append(outcome)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY profile_id LIMIT ?", (*params, limit)).fetchall()
+        return [dict(zip(("profile_id", "outcome", "reason", "detail", "at"), r)) for r in rows]
+
+
+_RUN_COLUMNS = ("id, campaign_id, version, trigger, occurrence, status, started_at, ended_at, targeted, sent, failed, "
+                "excluded, error")
+
+
+def _run_of(row: tuple) -> Run:
+    (run_id, campaign_id, version, trigger, occurrence, status, started, ended, targeted, sent, failed, excluded,
+     error) = row
+    return Run(id=run_id, campaign_id=campaign_id, version=version, trigger=trigger, occurrence=occurrence,
+               status=status, started_at=started, ended_at=ended, error=error,
+               counters=RunCounters(targeted=targeted, sent=sent, failed=failed, excluded=json.loads(excluded)))
+
+
+def _excluded_json(counters: RunCounters) -> str:
+    return json.dumps({k.value if hasattr(k, "value") else k: v for k, v in counters.excluded.items() if v})
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

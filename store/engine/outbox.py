@@ -1,0 +1,124 @@
+"""The outbox provider: one JSON line per message in ``outbox/<channel>.jsonl`` in the data directory.
+
+Lines are appended a batch at a time (one write, flush and fsync) before the batch is marked
+done in the ledger, so after a crash the file says exactly which messages of a claimed batch
+already left: a resume scans from the offset saved with the claim and skips them. A torn last
+line (a kill in the middle of a write) is cut off when the engine starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+from ..models import Channel
+
+DIRECTORY = "outbox"
+
+
+class Outbox:
+    def __init__(self, data_dir: Path) -> None:
+        self.directory = Path(data_dir) / DIRECTORY
+        self._locks = {channel: threading.Lock() for channel in Channel}
+
+    def path(self, channel: Channel) -> Path:
+        return self.directory / f"{channel.value}.jsonl"
+
+    def repair(self) -> None:
+        """Cut a torn last line left by a kill mid-write; whole lines are never touched."""
+        for channel in Channel:
+            path = self.path(channel)
+            if not path.exists() or path.stat().st_size == 0:
+                continue
+            with self._locks[channel], open(path, "rb+") as f:
+                size = f.seek(0, os.SEEK_END)
+                f.seek(max(0, size - 65536))
+                tail = f.read()
+                if tail.endswith(b"\n"):
+                    continue
+                cut = tail.rfind(b"\n")
+                keep = size - len(tail) + cut + 1 if cut >= 0 else self._last_newline(f, size - len(tail))
+                f.truncate(keep)
+                os.fsync(f.fileno())
+
+    @staticmethod
+    def _last_newline(f, before: int) -> int:
+        """The end of the last complete line before ``before`` (a torn line longer than 64 KiB)."""
+        position = before
+        while position > 0:
+            start = max(0, position - 65536)
+            f.seek(start)
+            chunk = f.read(position - start)
+            cut = chunk.rfind(b"\n")
+            if cut >= 0:
+                return start + cut + 1
+            position = start
+        return 0
+
+    def offset(self, channel: Channel) -> int:
+        path = self.path(channel)
+        return path.stat().st_size if path.exists() else 0
+
+    def append(self, channel: Channel, lines: list[bytes]) -> None:
+        """Write whole lines, flush and fsync: when this returns they survive a crash."""
+        if not lines:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self._locks[channel]:
+            fd = os.open(self.path(channel), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                data = b"".join(lines)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def sent_in(self, channel: Channel, run_id: str, offset: int | None) -> set[str]:
+        """Profile ids of ``run_id`` written at or after ``offset``: the part of a claimed batch that left."""
+        found: set[str] = set()
+        path = self.path(channel)
+        if not path.exists():
+            return found
+        marker = f'"runId":"{run_id}"'.encode()
+        with open(path, "rb") as f:
+            f.seek(offset or 0)
+            for line in f:
+                if marker in line and line.endswith(b"\n"):
+                    found.add(json.loads(line)["profileId"])
+        return found
+
+    def read(self, positions: dict[Channel, int], *, channel: Channel | None = None, campaign_id: str | None = None,
+             limit: int = 1000) -> tuple[list[dict], dict[Channel, int]]:
+        """Messages after ``positions`` (byte offsets per channel file), and the positions to ask from next.
+
+        Only whole lines are read, so a line being written is picked up complete on the next call;
+        polling with the returned positions follows the outbox like ``tail -f``.
+        """
+        positions = dict(positions)
+        found: list[dict] = []
+        for c in [channel] if channel else list(Channel):
+            path = self.path(c)
+            if not path.exists():
+                continue
+            with open(path, "rb") as f:
+                f.seek(positions.get(c, 0))
+                for line in f:
+                    if not line.endswith(b"\n") or len(found) >= limit:
+                        break
+                    positions[c] = positions.get(c, 0) + len(line)
+                    message = json.loads(line)
+                    if campaign_id is None or message["campaignId"] == campaign_id:
+                        found.append(message)
+        return found, positions
+
+
+def outbox_line(message_key: str, campaign_id: str, run_id: str, profile_id: str, channel: Channel, to: str,
+                sent_at: str, content: dict[str, str]) -> bytes:
+    """One compact line; ``"runId":"..."`` is written exactly so, so recovery can find it without parsing."""
+    return (json.dumps({"messageKey": message_key, "campaignId": campaign_id, "runId": run_id, "profileId": profile_id,
+                        "channel": channel.value, "to": to, "sentAt": sent_at, "content": content},
+                       ensure_ascii=False, separators=(",", ":")) + "\n").encode()

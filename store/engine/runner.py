@@ -1,0 +1,321 @@
+"""Executing one run: the frozen audience, cut into batches, each delivered by ``deliver_batch``.
+
+A batch is an id range of the audience, claimed in the ledger before anything is sent.
+``deliver_batch`` is a function of (plan, batch, rows, journal): it keeps no state of its own,
+so batches could later go to workers on other machines (DESIGN.md 7) with the same journal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from ..clock import Clock
+from ..models import Category, Channel, ChannelConfiguration, Provider, Run, RunCounters, RunStatus, Version
+from ..models.audience import Audience
+from ..workspace import Workspace
+from .ledger import Batch, Ledger
+from .message import Outcome, OutboundMessage, SendResult
+from .outbox import Outbox, outbox_line
+from .providers.retry import send_with_retry
+from .templates import CompiledContent, RenderError, compile_content
+from .throttle import RateLimiter
+
+ADDRESS = {Channel.email: 1, Channel.sms: 2, Channel.push: 3}
+CONSENT = {Channel.email: 4, Channel.sms: 5, Channel.push: 6}
+SUPPRESSED = 7
+FIRST_VALUE = 8
+MAX_RUN = timedelta(hours=12)
+OUTBOX_BATCH = 2000
+NETWORK_BATCH = 50
+SENT = SendResult(Outcome.sent)
+
+
+class RunFailed(Exception):
+    """The run cannot start or go on (configuration deleted, audience gone): the reason for people."""
+
+
+@dataclass(slots=True)
+class RunPlan:
+    """Everything a batch needs, resolved once from the version the run started with."""
+
+    run_id: str
+    campaign_id: str
+    channel: Channel
+    marketing: bool
+    audience: Audience
+    content: CompiledContent
+    paths: tuple[str, ...]
+    config: ChannelConfiguration
+    rate: int | None
+    context: dict
+    batch_size: int
+
+
+class Sink(Protocol):
+    records_sent: bool
+
+    def offset(self) -> int | None: ...
+    def already_sent(self, batch: Batch) -> set[str]: ...
+    def send(self, message: OutboundMessage, sent_at: str) -> SendResult: ...
+    def flush(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class OutboxSink:
+    """Lines gathered per batch, written and fsync'd in one go before the batch is marked done."""
+
+    records_sent = False
+
+    def __init__(self, outbox: Outbox, channel: Channel) -> None:
+        self.outbox, self.channel, self.lines = outbox, channel, []
+
+    def offset(self) -> int:
+        return self.outbox.offset(self.channel)
+
+    def already_sent(self, batch: Batch) -> set[str]:
+        return self.outbox.sent_in(self.channel, batch.run_id, batch.outbox_offset)
+
+    def send(self, m: OutboundMessage, sent_at: str) -> SendResult:
+        self.lines.append(outbox_line(m.message_key, m.campaign_id, m.run_id, m.profile_id, m.channel, m.to,
+                                      sent_at, m.content))
+        return SENT
+
+    def flush(self) -> None:
+        self.outbox.append(self.channel, self.lines)
+        self.lines = []
+
+    def close(self) -> None:
+        self.flush()
+
+
+class ProviderSink:
+    """SMTP or webhook: each message leaves at once, with bounded retries on the clock."""
+
+    records_sent = True
+
+    def __init__(self, provider, clock: Clock, should_stop: Callable[[], bool]) -> None:
+        self.provider, self.clock, self.should_stop = provider, clock, should_stop
+
+    def offset(self) -> None:
+        return None
+
+    def already_sent(self, batch: Batch) -> set[str]:
+        return set()  # resent with the same idempotency key / Message-ID: the receiver drops duplicates
+
+    def send(self, message: OutboundMessage, sent_at: str) -> SendResult:
+        return send_with_retry(self.provider, message, clock=self.clock, should_stop=self.should_stop)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.provider.close()
+
+
+def make_sink(plan: RunPlan, outbox: Outbox, clock: Clock, should_stop: Callable[[], bool]) -> Sink:
+    if plan.config.provider is Provider.smtp:
+        from .providers.smtp import SmtpProvider
+
+        return ProviderSink(SmtpProvider(plan.config, clock=clock), clock, should_stop)
+    if plan.config.provider is Provider.webhook:
+        from .providers.webhook import WebhookProvider
+
+        return ProviderSink(WebhookProvider(plan.config, clock=clock), clock, should_stop)
+    return OutboxSink(outbox, plan.channel)
+
+
+def version_of(campaign, number: int) -> Version:
+    for version in (campaign.live, campaign.draft, *campaign.history):
+        if version is not None and version.number == number:
+            return version
+    raise RunFailed(f"version {number} of {campaign.id} no longer exists")
+
+
+def plan_run(ws: Workspace, run: Run, context: dict) -> RunPlan:
+    """Resolve the run's version, audience, channel configuration and content; say clearly what is missing."""
+    campaign = ws.catalogue.campaign(run.campaign_id)
+    version = version_of(campaign, run.version)
+    audience = ws.catalogue.audiences.find(version.audience) if version.audience else None
+    if audience is None:
+        raise RunFailed(f"audience {version.audience!r} no longer exists" if version.audience else "the version has no audience")
+    config = ws.catalogue.channel_configurations.find(version.channel_configuration or "")
+    if config is None:
+        raise RunFailed(f"channel configuration {version.channel_configuration!r} was deleted; "
+                        "an admin must recreate it, then activate the campaign again")
+    try:
+        content = compile_content(version.content, version.channel)
+    except Exception as error:  # a template that no longer compiles cannot send anything
+        raise RunFailed(f"the content does not compile: {error}") from None
+    return RunPlan(
+        run_id=run.id, campaign_id=campaign.id, channel=version.channel,
+        marketing=campaign.category is Category.marketing, audience=audience, content=content,
+        paths=tuple(sorted(content.paths)), config=config,
+        rate=version.rate_control.messages_per_second if version.rate_control else None, context=context,
+        batch_size=OUTBOX_BATCH if config.provider is Provider.outbox else NETWORK_BATCH)
+
+
+class Interrupts:
+    """Why a run must pause before its next message: stopped, out of time (12 h), or shutting down."""
+
+    def __init__(self, clock: Clock, deadline: datetime, stopped: Callable[[], bool], shutdown: Callable[[], bool]) -> None:
+        self.clock, self.deadline, self.stopped, self.shutdown = clock, deadline, stopped, shutdown
+        self._calls = 0
+
+    def __call__(self) -> str | None:
+        if self.stopped():
+            return "stopped"
+        if self.shutdown():
+            return "shutdown"
+        self._calls += 1
+        if self._calls % 64 == 0 and self.clock.now() >= self.deadline:
+            return "throttle_timeout"
+        return None
+
+    def out_of_time(self) -> bool:
+        return self.clock.now() >= self.deadline
+
+
+def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, ledger: Ledger,
+                  counters: RunCounters, clock: Clock, limiter: RateLimiter | None,
+                  interrupt: Callable[[], str | None]) -> str | None:
+    """Exclude, render and send one batch, then journal it; returns why it was interrupted, if it was.
+
+    On "shutdown" the sent lines are flushed but the batch stays claimed (a resume finishes it);
+    on "stopped" or "throttle_timeout" the batch is closed and the rest of the run is excluded.
+    """
+    skip = sink.already_sent(batch)
+    channel, marketing, paths, content, context = plan.channel, plan.marketing, plan.paths, plan.content, plan.context
+    address_at, consent_at = ADDRESS[channel], CONSENT[channel]
+    excluded = counters.excluded
+    deliveries: list[tuple] = []
+    at = clock.now().isoformat()
+    reason = None
+    for row in rows:
+        profile_id = row[0]
+        if profile_id in skip:  # it left before a crash: count it, never send it twice
+            counters.sent += 1
+            continue
+        reason = interrupt()
+        if reason is not None:
+            break
+        if row[SUPPRESSED]:
+            cause = "suppressed"
+        elif not row[address_at]:
+            cause = "no_address"
+        elif marketing and not row[consent_at]:
+            cause = "no_consent"
+        else:
+            try:
+                rendered = content.render_flat(dict(zip(paths, row[FIRST_VALUE:])), context)
+            except RenderError as error:
+                excluded["rendering_error"] = excluded.get("rendering_error", 0) + 1
+                deliveries.append((profile_id, "excluded", "rendering_error", str(error), at))
+                continue
+            if limiter is not None:
+                if limiter.wait_time() > 0:
+                    sink.flush()  # let throttled messages show up as they go, not a batch later
+                limiter.acquire()
+                if interrupt.out_of_time():
+                    reason = "throttle_timeout"
+                    break
+            message = OutboundMessage(f"{plan.run_id}:{profile_id}", plan.campaign_id, plan.run_id, profile_id,
+                                      channel, row[address_at], rendered, plan.config.sender, plan.config.sender_name,
+                                      plan.config.reply_to, context)
+            result = sink.send(message, clock.now().isoformat() if limiter else at)
+            if result.outcome is Outcome.sent:
+                counters.sent += 1
+                if sink.records_sent:
+                    deliveries.append((profile_id, "sent", None, "", at))
+            elif result.outcome is Outcome.transient and interrupt() is not None:
+                reason = interrupt()  # a stop cut the retries short: this one was not delivered
+                break
+            else:
+                counters.failed += 1
+                deliveries.append((profile_id, "failed", "dispatch_error", result.detail, at))
+            continue
+        excluded[cause] = excluded.get(cause, 0) + 1
+        deliveries.append((profile_id, "excluded", cause, "", at))
+    sink.flush()
+    if reason == "shutdown":
+        return reason
+    ledger.complete_batch(batch, deliveries, counters)
+    return reason
+
+
+def batch_rows(ws: Workspace, plan: RunPlan, after_id: str, last_id: str) -> list[tuple]:
+    """The rows of one claimed batch, read again (a resume after a crash)."""
+    return [row for page in ws.profiles.iter_audience_rows(
+        plan.audience.rule, chunk_size=max(plan.batch_size, 1000), after_id=after_id, until_id=last_id,
+        attributes=plan.paths) for row in page]
+
+
+def execute_run(ws: Workspace, ledger: Ledger, outbox: Outbox, clock: Clock, run: Run,
+                stopped: Callable[[], bool], shutdown: Callable[[], bool],
+                on_progress: Callable[[RunCounters], None] | None = None) -> Run:
+    """Run (or resume) one run to its end, a stop, a 12-hour timeout or a shutdown; returns it as journaled."""
+    context = ledger.context(run.id)
+    try:
+        plan = plan_run(ws, run, context)
+    except RunFailed as error:
+        ledger.end_run(run.id, RunStatus.failed, now=clock.now(), error=str(error))
+        return ledger.run(run.id)
+    if run.status is RunStatus.pending:
+        targeted, last_id = ws.profiles.audience_bounds(plan.audience.rule)
+        if targeted == 0:
+            ledger.end_run(run.id, RunStatus.failed, now=clock.now(), error=f"audience {plan.audience.id!r} is empty")
+            return ledger.run(run.id)
+        ledger.start_run(run.id, now=clock.now(), targeted=targeted, last_id=last_id)
+    run = ledger.run(run.id)
+    counters = run.counters
+    counters.excluded = {getattr(k, "value", k): v for k, v in counters.excluded.items()}
+    interrupt = Interrupts(clock, run.started_at + MAX_RUN, stopped, shutdown)
+    sink = make_sink(plan, outbox, clock, lambda: interrupt() is not None)
+    limiter = RateLimiter(plan.rate, clock) if plan.rate else None
+    last_id = ledger.frozen_last_id(run.id)
+    reason = None
+    try:
+        for batch in ledger.claimed_batches(run.id):
+            rows = batch_rows(ws, plan, batch.after_id, batch.last_id)
+            reason = deliver_batch(plan, batch, rows, sink, ledger, counters, clock, limiter, interrupt)
+            if on_progress:
+                on_progress(counters)
+            if reason:
+                break
+        if reason is None:
+            cursor = ledger.cursor(run.id)
+            for page in ws.profiles.iter_audience_rows(plan.audience.rule, chunk_size=plan.batch_size,
+                                                       after_id=cursor, until_id=last_id, attributes=plan.paths):
+                batch = ledger.claim_batch(run.id, cursor, page[-1][0], sink.offset())
+                cursor = page[-1][0]
+                reason = deliver_batch(plan, batch, page, sink, ledger, counters, clock, limiter, interrupt)
+                if on_progress:
+                    on_progress(counters)
+                if reason:
+                    break
+    finally:
+        sink.close()
+    if reason == "shutdown":
+        return ledger.run(run.id)
+    processed = counters.sent + counters.failed + sum(counters.excluded.values())
+    if reason in ("stopped", "throttle_timeout"):
+        rest = max(0, counters.targeted - processed)
+        if rest:
+            counters.excluded[reason] = counters.excluded.get(reason, 0) + rest
+    else:
+        counters.targeted = processed  # profiles that left the audience mid-run are not counted as targeted
+    status = RunStatus.stopped if reason == "stopped" else RunStatus.completed
+    error = None
+    if counters.sent == 0 and counters.failed > 0:
+        status = RunStatus.failed
+        first = ledger.deliveries(run.id, outcome="failed", limit=1)
+        error = "every send failed" + (f": {first[0]['detail']}" if first else "")
+    elif reason == "throttle_timeout":
+        error = f"the run reached its 12-hour limit; {counters.excluded.get('throttle_timeout', 0)} profiles were not reached"
+    ledger.end_run(run.id, status, now=clock.now(), counters=counters, error=error)
+    return ledger.run(run.id)
+
+
