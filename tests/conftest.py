@@ -66,7 +66,17 @@ async def workspace(tmp_path, clock):
 
 
 @pytest.fixture
-def client_as(workspace):
+def engine(workspace):
+    """The workspace's engine on the frozen clock: tests call ``run_until_idle`` after moving the clock."""
+    from store.engine.engine import Engine
+
+    eng = Engine(workspace)
+    yield eng
+    eng.shutdown()
+
+
+@pytest.fixture
+def client_as(workspace, engine):
     """Clients of the workspace's API acting as a given user, in-process like the embedded default."""
     import httpx
 
@@ -74,7 +84,7 @@ def client_as(workspace):
     from store.api.identity import USER_HEADER
     from store.client import CampaignsClient
 
-    app = create_app(workspace)
+    app = create_app(workspace, engine)
     made: list[CampaignsClient] = []
 
     def make(name: str) -> CampaignsClient:

@@ -1,0 +1,58 @@
+"""A small, realistic workspace for engine tests: profiles with every exclusion case, configs, audiences."""
+
+from __future__ import annotations
+
+import json
+
+from store.client import CampaignsClient, edit_from_file_document
+from store.models import ChannelConfiguration, Role, User
+from store.models.audience import Audience
+
+PROFILES = [
+    # id, first name, email, phone, email consent, sms consent, suppressed
+    ("p01", "Ana", "ana@example.com", "+33600000001", True, True, False),
+    ("p02", "Bo", "bo@example.com", "+33600000002", True, False, False),
+    ("p03", None, "noname@example.com", None, True, True, False),      # no first name
+    ("p04", "Cy", None, "+33600000004", True, True, False),            # no email address
+    ("p05", "Di", "di@example.com", "+33600000005", False, False, False),  # no consent
+    ("p06", "Ed", "ed@example.com", "+33600000006", True, True, True),     # suppressed
+    ("p07", "Fa", "fa@example.com", "+33600000007", True, True, False),
+    ("p08", "Gu", "gu@example.com", "+33600000008", True, True, False),
+]
+
+
+def profile_lines(profiles=PROFILES) -> str:
+    lines = []
+    for pid, first, email, phone, c_email, c_sms, suppressed in profiles:
+        attributes = {"timeZone": "Europe/Paris", "vip": pid in ("p01", "p07")}
+        if first:
+            attributes["person"] = {"name": {"firstName": first}}
+        identities = {k: v for k, v in (("email", email), ("phone", phone)) if v}
+        lines.append(json.dumps({"id": pid, "attributes": attributes, "identities": identities,
+                                 "consent": {"email": c_email, "sms": c_sms}, "suppressed": suppressed}))
+    return "\n".join(lines) + "\n"
+
+
+async def prepare(root: CampaignsClient, *, profiles: str | None = None) -> None:
+    for name, role in (("max", Role.manager), ("apo", Role.approver)):
+        await root.add_user(User(name=name, role=role))
+    for channel, sender in (("email", "news@shop.example"), ("sms", "SHOP"), ("push", "app")):
+        for category in ("marketing", "transactional"):
+            await root.put_channel_configuration(ChannelConfiguration(
+                id=f"{channel}-{category}", name=f"{channel} {category}", channel=channel, category=category, sender=sender))
+    await root.put_audience(Audience.model_validate({"id": "everyone", "name": "Everyone", "rule": {"kind": "all"}}))
+    await root.put_audience(Audience.model_validate({"id": "vips", "name": "VIPs", "rule": {
+        "kind": "attribute", "attr": "vip", "op": "eq", "value": True}}))
+    await root.import_profiles_chunk("jsonl", profiles or profile_lines(), 1)
+
+
+def email_campaign(name: str = "Spring sale", *, category: str = "marketing", audience: str = "everyone",
+                   type: str = "action", schedule: dict | None = None, rate: int | None = None,
+                   subject: str = "Hi {{profile.person.name.firstName}}",
+                   config: str | None = None) -> object:
+    draft = {"channel": "email", "channel_configuration": config or f"email-{category}", "audience": audience,
+             "content": {"email": {"subject": subject, "body": "<p>Sale for {{profile.person.name.firstName | default: \"you\"}}</p>"}},
+             "schedule": schedule or {}}
+    if rate:
+        draft["rate_control"] = {"messages_per_second": rate}
+    return edit_from_file_document({"name": name, "type": type, "category": category, "draft": draft})
