@@ -12,7 +12,8 @@ from collections.abc import Callable
 from .approvals import check_may_decide, policy_for
 from .clock import Clock
 from .db.catalogue import Catalogue
-from .errors import InvalidTransition, NotFound, StaleRevision, ValidationFailed
+from .engine.templates import check_content
+from .errors import InvalidTransition, StaleRevision, ValidationFailed
 from .models import (
     Approval, ApprovalState, AuditEvent, Campaign, CampaignEdit, Role, Status, User, Version,
 )
@@ -76,8 +77,13 @@ class Lifecycle:
         return policy_for(self.catalogue.approval_policies.all(), campaign, version)
 
     def _check_references(self, edit: CampaignEdit) -> None:
-        """A campaign may only select an audience and a channel configuration that exist and fit."""
+        """Templates must parse, and a campaign may only select an audience and a channel configuration
+        that exist and fit; a syntax error is shown when the version is saved, not at send time."""
         errors = []
+        try:
+            check_content(edit.version.content)
+        except ValidationFailed as error:
+            errors.extend(error.errors)
         spec, category = edit.version, edit.campaign.category
         if spec.audience and self.catalogue.audiences.find(spec.audience) is None:
             errors.append({"field": "draft.audience", "message": f"no audience {spec.audience!r}; create it first or pick one from `campaigns audiences`"})

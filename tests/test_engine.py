@@ -33,16 +33,21 @@ async def outbox(client, campaign_id=None) -> list[dict]:
 
 async def test_activation_reports_every_problem_at_once_and_changes_nothing(root, workspace):
     edit = edit_from_file_document({"name": "Broken", "type": "action", "category": "marketing", "draft": {
-        "channel": "email", "content": {"email": {"subject": "Hi {{profile.x", "body": ""}},
+        "channel": "email", "content": {"email": {"subject": "Hi {{profile.x}}", "body": " "}},
         "schedule": {"start": "2020-01-01T09:00"}}})
     c = await root.create_campaign(edit)
     with pytest.raises(ValidationFailed) as e:
         await root.activate(c.id)
-    fields = {p["field"] for p in e.value.errors}
-    assert {"draft.audience", "draft.channel_configuration", "draft.content.email.body",
-            "draft.content.email.subject", "draft.schedule.start"} <= fields
+    assert {p["field"] for p in e.value.errors} == {
+        "draft.audience", "draft.channel_configuration", "draft.content.email.body", "draft.schedule.start"}
     assert (await root.campaign(c.id)).status is Status.draft
     assert [a.action for a in await root.audit_trail(c.id)] == ["created"]
+
+
+async def test_activation_refuses_content_that_fails_for_every_sampled_profile(root):
+    c = await root.create_campaign(email_campaign(subject="Hi {{profile.loyalty.tier}}"))
+    with pytest.raises(ValidationFailed, match="fails for all 8 sampled profiles"):
+        await root.activate(c.id)
 
 
 async def test_one_shot_run_sends_personalized_messages_and_excludes_with_reasons(root, engine):

@@ -257,3 +257,13 @@ def test_channel_configuration_must_exist_and_fit(lifecycle, users):
         lifecycle.create_campaign(users["manager"], new_edit(draft={"channel": "email", "channel_configuration": "email-transactional"}))
     with pytest.raises(ValidationFailed, match="no audience 'ghosts'"):
         lifecycle.create_campaign(users["manager"], new_edit(draft={"channel": "email", "audience": "ghosts"}))
+
+
+def test_a_template_syntax_error_is_refused_when_saved_naming_field_line_and_column(lifecycle, users):
+    body = "Hello,\n\nYour code: {{ context.code }}\nSee you {{profil.name}}"
+    with pytest.raises(ValidationFailed) as e:
+        lifecycle.create_campaign(users["manager"], new_edit(draft={
+            "channel": "email", "content": {"email": {"subject": "Hi {{ profile.x", "body": body}}}))
+    fields = {err["field"]: err["message"] for err in e.value.errors}
+    assert fields["draft.content.email.body"].startswith("line 4, column 11:") and "profil" in fields["draft.content.email.body"]
+    assert fields["draft.content.email.subject"].startswith("line 1, column")

@@ -222,7 +222,7 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
                 if interrupt.out_of_time():
                     reason = "throttle_timeout"
                     break
-            message = OutboundMessage(f"{plan.run_id}:{profile_id}", plan.campaign_id, plan.run_id, profile_id,
+            message = OutboundMessage(f"{plan.run_id}.{profile_id}", plan.campaign_id, plan.run_id, profile_id,
                                       channel, row[address_at], rendered, plan.config.sender, plan.config.sender_name,
                                       plan.config.reply_to, context)
             result = sink.send(message, clock.now().isoformat() if limiter else at)
