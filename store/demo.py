@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .administration import Administration
-from .lifecycle import Lifecycle
+from .engine.engine import Engine
 from .models import (
     ApprovalPolicy, ChannelConfiguration, Role, Status, User, editable_document, edit_from_document,
 )
@@ -81,7 +81,7 @@ def _plans() -> list[Plan]:
     weekly = {"time_zone": "Europe/Paris", "recurrence": {"frequency": "weekly", "weekdays": ["MO"], "at": "09:00"}}
     daily = {"time_zone": "America/New_York", "recurrence": {"frequency": "daily", "at": "08:30"}}
     monthly = {"time_zone": "Europe/London", "recurrence": {"frequency": "monthly", "month_day": 1, "at": "10:00"}}
-    hourly = {"time_zone": "UTC", "recurrence": {"frequency": "hourly", "interval": 6}}
+    hourly = {"time_zone": "UTC", "recurrence": {"frequency": "hourly", "interval": 12}}
     return [
         Plan("Black Friday early access", "action", "marketing", "email", S.live, "vip", ("sale", "vip"), rate=200, draft_beside="open"),
         Plan("Winter sale teaser", "action", "marketing", "email", S.scheduled, "email-subscribers", ("sale",), {"time_zone": "Europe/Paris", "start": "+5d 09:00"}, draft_beside="review"),
@@ -130,23 +130,43 @@ def _plans() -> list[Plan]:
 
 
 class _StoryClock:
-    """Advances a few minutes per step from ten days ago, so the demo history has a past."""
+    """The demo's own time: it starts ten days ago and moves only when the story steps forward,
+    so the engine really runs each campaign's sends at the moment the story says they happened."""
 
     def __init__(self, end: datetime) -> None:
-        self.end, self._now, self._rng = end, end - timedelta(days=10), random.Random(7)
+        self.end, self._now = end, end - timedelta(days=10)
+        self._mono = 0.0
 
     def now(self) -> datetime:
-        self._now = min(self._now + timedelta(minutes=self._rng.randint(5, 80)), self.end - timedelta(minutes=5))
         return self._now
 
     def monotonic(self) -> float:
-        return self._now.timestamp()
+        return self._mono
+
+    def sleep(self, seconds: float) -> None:
+        self._now += timedelta(seconds=seconds)
+        self._mono += seconds
+
+    def step(self, minutes: float) -> None:
+        self.step_to(self._now + timedelta(minutes=minutes))
+
+    def step_to(self, when: datetime) -> None:
+        self._now = max(self._now, min(when, self.end - timedelta(minutes=1)))
+
+
+def _story_order(plan: Plan) -> tuple:
+    """Oldest first: finished campaigns, live recurring and API ones, scheduled ones, reviews and drafts;
+    one-shots that must still be Live come last (they complete 3 days after sending)."""
+    one_shot_live = plan.status is Status.live and plan.schedule is None and plan.type != "api"
+    order = [Status.completed, Status.stopped, Status.failed, Status.archived, Status.live, Status.scheduled,
+             Status.in_review, Status.draft, Status.activating, "one-shot live"]
+    return (order.index("one-shot live" if one_shot_live else plan.status), plan.type == "api")
 
 
 def seed_demo_workspace(ws: Workspace, actor: User) -> dict[str, int]:
     story = _StoryClock(ws.clock.now())
     admin = Administration(ws.catalogue, story)
-    life = Lifecycle(ws.catalogue, story)
+    engine = Engine(ws, clock=story)
     people = {name: admin.add_user(actor, User(name=name, role=role, display_name=display)) for name, role, display in USERS}
     for config in CONFIGS:
         admin.put_channel_configuration(actor, ChannelConfiguration.model_validate(config))
@@ -158,9 +178,22 @@ def seed_demo_workspace(ws: Workspace, actor: User) -> dict[str, int]:
     admin.put_approval_policy(actor, ApprovalPolicy(
         id="vip-offers", name="VIP offers need Dmitri", conditions={"tags": ["vip"]}, approvers={"users": ["dmitri"]}))
     profiles = _import_profiles(ws)
-    plans = _plans()
-    for i, plan in enumerate(plans):
-        _build(life, ws, people, plan, author=people["alice" if i % 2 == 0 else "bruno"])
+    plans = sorted(_plans(), key=_story_order)
+    rng = random.Random(7)
+    start, span = story.now(), timedelta(days=9)
+    activating = [p for p in plans if p.status is Status.activating]  # left for the real engine to finish
+    try:
+        for i, plan in enumerate(p for p in plans if p not in activating):
+            story.step_to(start + span * (i + rng.uniform(0.6, 1.0)) / len(plans))
+            _build(engine, ws, people, plan, author=people["alice" if i % 2 == 0 else "bruno"], story=story)
+            engine.run_until_idle()
+        while story.now() < story.end - timedelta(minutes=2):  # live until now: recurring runs happen on time
+            story.step(60)
+            engine.run_until_idle()
+        for plan in activating:
+            _build(engine, ws, people, plan, author=people["alice"], story=story)
+    finally:
+        engine.shutdown()
     return {"users": len(USERS) + 1, "channel configurations": len(CONFIGS), "audiences": len(AUDIENCES),
             "profiles": profiles, "campaigns": len(plans)}
 
@@ -184,8 +217,10 @@ def _schedule(plan: Plan, now: datetime) -> dict:
     return schedule
 
 
-def _build(life: Lifecycle, ws: Workspace, people: dict[str, User], plan: Plan, author: User) -> None:
+def _build(engine: Engine, ws: Workspace, people: dict[str, User], plan: Plan, author: User,
+           story: _StoryClock) -> None:
     S = Status
+    life = engine.lifecycle
     draft = {"channel": plan.channel, "channel_configuration": f"{plan.channel}-{plan.category}",
              "audience": plan.audience, "content": CONTENT[plan.channel](plan.name),
              "schedule": _schedule(plan, ws.clock.now())}
@@ -197,34 +232,32 @@ def _build(life: Lifecycle, ws: Workspace, people: dict[str, User], plan: Plan, 
     if plan.status is S.draft:
         return
     needs_approval = life.approval_policy(c, c.draft) is not None
-    approver = people["dmitri" if "vip" in plan.tags else "chloe"]
-    if needs_approval or plan.status is S.in_review:
-        if not needs_approval:
-            return  # In review only exists under a policy; this plan stays a Draft
+    if needs_approval:
         life.request_approval(author, c.id)
         if plan.status is S.in_review:
             return
-        life.approve(approver, c.id)
-    life.activate_campaign(author, c.id)
+        story.step(45)
+        life.approve(people["dmitri" if "vip" in plan.tags else "chloe"], c.id)
+    elif plan.status is S.in_review:
+        return  # In review only exists under a policy
+    story.step(20)
     if plan.status is S.activating:
+        life.activate_campaign(author, c.id)  # the engine completes it when it next runs
         return
+    engine.activate(author, c.id)
+    engine.run_until_idle()
+    story.step(60)
     if plan.status is S.failed:
-        life.engine_activated(c.id, scheduled=False)
-        life.engine_failed(c.id, "every send failed: provider refused the connection (550 relay denied)")
-        return
-    life.engine_activated(c.id, scheduled=plan.status is S.scheduled)
-    if plan.status in (S.completed, S.stopped, S.archived):
-        if plan.status is S.completed:
-            life.engine_completed(c.id, "one-shot campaign completed 3 days after activation")
-        elif plan.status is S.stopped:
-            life.stop_campaign(author, c.id)
-        else:
-            life.engine_completed(c.id, "completed")
-            life.archive_campaign(author, c.id)
-        return
-    if plan.draft_beside:
-        current = life.campaign(author, c.id)
-        doc = editable_document(current)
+        life.engine_failed(c.id, "every send failed: 550 5.7.1 relay access denied (smtp mail.shop.example:25)")
+    elif plan.status is S.completed:
+        life.engine_completed(c.id, "one-shot campaign completed 3 days after it was sent")
+    elif plan.status is S.stopped:
+        engine.stop(author, c.id)
+    elif plan.status is S.archived:
+        life.engine_completed(c.id, "one-shot campaign completed 3 days after it was sent")
+        life.archive_campaign(author, c.id)
+    elif plan.draft_beside:
+        doc = editable_document(life.campaign(author, c.id))
         doc["draft"]["content"] = CONTENT[plan.channel](plan.name + " — updated")
         life.edit_draft(people["bruno"], c.id, edit_from_document(doc))
         if plan.draft_beside == "review" and needs_approval:

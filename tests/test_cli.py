@@ -28,6 +28,11 @@ def demo(demo_template, tmp_path, monkeypatch):
     return path
 
 
+def campaign_id(capsys, name: str) -> str:
+    """Demo campaigns by name: their ids depend on the order the demo story creates them in."""
+    return next(r["id"] for r in run_json(capsys, "list", "--all") if r["name"] == name)
+
+
 def run(capsys, *argv: str) -> tuple[int, str, str]:
     capsys.readouterr()
     code = main(list(argv))
@@ -86,9 +91,11 @@ def test_list_hides_finished_statuses_by_default_and_filters(demo, capsys):
 
 
 def test_show_side_by_side_and_create_from_show_json(demo, capsys):
-    code, out, _ = run(capsys, "show", "cmp-1")
+    black_friday = campaign_id(capsys, "Black Friday early access")
+    newsletter = campaign_id(capsys, "Weekly newsletter")
+    code, out, _ = run(capsys, "show", black_friday)
     assert code == 0 and "LIVE" in out and "DRAFT" in out and "* Black Friday early access — updated" in out
-    shown = run_json(capsys, "show", "cmp-3")
+    shown = run_json(capsys, "show", newsletter)
     path = demo / "copy.json"
     shown["name"] = "Weekly newsletter (Spain)"
     path.write_text(json.dumps(shown))
@@ -112,22 +119,24 @@ def test_create_refuses_bad_input_with_field_messages(demo, capsys):
 
 
 def test_edit_with_file_creates_a_draft_beside_live_and_refuses_stale_revisions(demo, capsys):
-    before = run_json(capsys, "show", "cmp-4")
+    deals = campaign_id(capsys, "Daily deals SMS")
+    before = run_json(capsys, "show", deals)
     assert before["status"] == "Live" and before["draft"] is None
     edited = dict(before)
     edited["live"] = {**before["live"], "rate_control": {"messages_per_second": 25}}
     (demo / "e.json").write_text(json.dumps(edited))
-    code, _, err = run(capsys, "edit", "cmp-4", "--file", str(demo / "e.json"))
+    code, _, err = run(capsys, "edit", deals, "--file", str(demo / "e.json"))
     assert code == 0, err
-    after = run_json(capsys, "show", "cmp-4")
+    after = run_json(capsys, "show", deals)
     assert after["status"] == "Live" and after["draft"]["rate_control"]["messages_per_second"] == 25
     assert after["live"]["rate_control"]["messages_per_second"] == 50
-    code, out, err = run(capsys, "edit", "cmp-4", "--file", str(demo / "e.json"))
+    code, out, err = run(capsys, "edit", deals, "--file", str(demo / "e.json"))
     assert code == 1 and "was changed by root" in err and len(err.strip().splitlines()) == 1
-    assert run_json(capsys, "show", "cmp-4")["draft"]["revision"] == after["draft"]["revision"]
+    assert run_json(capsys, "show", deals)["draft"]["revision"] == after["draft"]["revision"]
 
 
 def test_edit_opens_the_editor_on_the_draft(demo, capsys, monkeypatch, tmp_path):
+    contest = campaign_id(capsys, "Win a trip contest")
     script = tmp_path / "editor.py"
     script.write_text(textwrap.dedent("""
         import json, sys
@@ -138,38 +147,41 @@ def test_edit_opens_the_editor_on_the_draft(demo, capsys, monkeypatch, tmp_path)
     """))
     monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
     monkeypatch.delenv("VISUAL", raising=False)
-    code, _, err = run(capsys, "edit", "cmp-39")
+    code, _, err = run(capsys, "edit", contest)
     assert code == 0, err
-    assert run_json(capsys, "show", "cmp-39")["draft"]["content"]["sms"]["text"] == "SHOP: edited in the editor"
+    assert run_json(capsys, "show", contest)["draft"]["content"]["sms"]["text"] == "SHOP: edited in the editor"
     monkeypatch.setenv("EDITOR", "true")
-    code, _, err = run(capsys, "edit", "cmp-39")
+    code, _, err = run(capsys, "edit", contest)
     assert code == 0 and "no changes" in err
 
 
 def test_approval_flow_between_users(demo, capsys):
-    assert run(capsys, "--user", "alice", "request-approval", "cmp-37")[0] == 0
-    assert run_json(capsys, "show", "cmp-37")["status"] == "In review"
+    survey = campaign_id(capsys, "Q1 product survey")
+    assert run(capsys, "--user", "alice", "request-approval", survey)[0] == 0
+    assert run_json(capsys, "show", survey)["status"] == "In review"
     pending = run_json(capsys, "--user", "chloe", "approvals")
-    assert "cmp-37" in [r["id"] for r in pending]
-    code, _, err = run(capsys, "--user", "alice", "approve", "cmp-37")
+    assert survey in [r["id"] for r in pending]
+    code, _, err = run(capsys, "--user", "alice", "approve", survey)
     assert code == 1 and "alice is manager and may not approve" in err
-    code, _, err = run(capsys, "--user", "chloe", "request-changes", "cmp-37", "--message", "Add an unsubscribe link")
+    code, _, err = run(capsys, "--user", "chloe", "request-changes", survey, "--message", "Add an unsubscribe link")
     assert code == 0, err
-    shown = run_json(capsys, "show", "cmp-37")
+    shown = run_json(capsys, "show", survey)
     assert shown["status"] == "Draft" and shown["draft"]["approval"]["message"] == "Add an unsubscribe link"
-    assert run(capsys, "--user", "alice", "request-approval", "cmp-37")[0] == 0
-    assert run(capsys, "--user", "chloe", "approve", "cmp-37")[0] == 0
-    assert run_json(capsys, "--user", "alice", "activate", "cmp-37")["status"] == "Live"
-    actions = [e["action"] for e in run_json(capsys, "audit", "cmp-37")]
+    assert run(capsys, "--user", "alice", "request-approval", survey)[0] == 0
+    assert run(capsys, "--user", "chloe", "approve", survey)[0] == 0
+    assert run_json(capsys, "--user", "alice", "activate", survey)["status"] == "Live"
+    actions = [e["action"] for e in run_json(capsys, "audit", survey)]
     assert actions[-6:] == ["requested approval", "requested changes", "requested approval", "approved", "activated",
                             "activation completed"]
 
 
 def test_refusals_exit_non_zero_with_one_clear_line(demo, capsys):
-    code, out, err = run(capsys, "--user", "eve", "duplicate", "cmp-1")
+    black_friday = campaign_id(capsys, "Black Friday early access")
+    beta = campaign_id(capsys, "Beta feedback survey")
+    code, out, err = run(capsys, "--user", "eve", "duplicate", black_friday)
     assert code == 1 and out == "" and err.count("\n") == 1
     assert "eve is viewer and may not duplicate" in err and "admin" in err
-    code, _, err = run(capsys, "stop", "cmp-20")
+    code, _, err = run(capsys, "stop", beta)
     assert code == 1 and "only Live or Scheduled" in err
     code, _, err = run(capsys, "show", "cmp-999")
     assert code == 1 and "no campaign 'cmp-999'" in err
@@ -178,16 +190,19 @@ def test_refusals_exit_non_zero_with_one_clear_line(demo, capsys):
 
 
 def test_lifecycle_commands(demo, capsys):
-    code, out, _ = run(capsys, "duplicate", "cmp-19")
+    newsletter = campaign_id(capsys, "Weekly newsletter")
+    deals = campaign_id(capsys, "Daily deals SMS")
+    summer = campaign_id(capsys, "Summer clearance")
+    code, out, _ = run(capsys, "duplicate", summer)
     new_id = out.strip()
     assert code == 0 and new_id.startswith("cmp-") and run_json(capsys, "show", new_id)["status"] == "Draft"
     assert run(capsys, "delete", new_id)[0] == 0
     assert run(capsys, "show", new_id)[0] == 1
-    assert run_json(capsys, "stop", "cmp-4")["status"] == "Stopped"
-    assert run_json(capsys, "archive", "cmp-4")["status"] == "Archived"
-    code, _, err = run(capsys, "delete", "cmp-4")
+    assert run_json(capsys, "stop", deals)["status"] == "Stopped"
+    assert run_json(capsys, "archive", deals)["status"] == "Archived"
+    code, _, err = run(capsys, "delete", deals)
     assert code == 1 and "only a Draft campaign can be deleted" in err
-    assert run_json(capsys, "delete", "cmp-3")["draft"] is None
+    assert run_json(capsys, "delete", newsletter)["draft"] is None
 
 
 def test_users_add_and_list(demo, capsys):
