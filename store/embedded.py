@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import socket
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -58,16 +59,19 @@ class _SocketServer(uvicorn.Server):
 
 
 async def _serve_socket(app, path: Path) -> tuple[_SocketServer, asyncio.Task]:
+    """Bind the socket ourselves with mode 0600 (uvicorn would chmod its own to 0666) and serve on it."""
     with contextlib.suppress(FileNotFoundError):
         path.unlink()  # left by a crashed host; we hold the lock, so nobody else is serving it
-    previous = os.umask(0o077)  # the socket is born 0600: no window where others could connect
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    previous = os.umask(0o177)  # born 0600: no window in which another account could connect
     try:
-        server = _SocketServer(uvicorn.Config(app, uds=str(path), log_level="warning", lifespan="off", access_log=False))
-        task = asyncio.create_task(server.serve())
-        while not server.started and not task.done():
-            await asyncio.sleep(0.01)
+        sock.bind(str(path))
     finally:
         os.umask(previous)
+    server = _SocketServer(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not task.done():
+        await asyncio.sleep(0.01)
     if task.done():
         task.result()
     return server, task

@@ -1,0 +1,84 @@
+"""The engine from the command line: activate in the foreground, runs, report, outbox, and
+`campaigns engine` hosting the workspace for other commands over its socket."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from console.cli import main
+
+from .test_cli import campaign_id, demo, demo_template, run, run_json  # noqa: F401  (fixtures)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_activate_sends_in_the_foreground_and_reports(demo, capsys):
+    contest = campaign_id(capsys, "Win a trip contest")
+    code, out, err = run(capsys, "activate", contest)
+    assert code == 0, err
+    assert f"{contest} (Win a trip contest) is Live" in err and f"{contest}-r1 completed: targeted" in err
+    [r] = run_json(capsys, "runs", contest)
+    assert r["status"] == "completed" and r["counters"]["sent"] > 0
+    assert r["counters"]["targeted"] == r["counters"]["sent"] + sum(r["counters"]["excluded"].values())
+    code, out, _ = run(capsys, "outbox", "--campaign", contest, "--json")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == r["counters"]["sent"] and {m["channel"] for m in lines} == {"sms"}
+    assert all(m["content"]["text"].startswith("SHOP: Win a trip contest") for m in lines)
+    report = run_json(capsys, "report", contest)
+    assert report["status"] == "Live" and report["totals"]["sent"] == r["counters"]["sent"]
+    code, out, _ = run(capsys, "report", contest)
+    assert "no_consent" in out and f"{contest}-r1 completed" in out
+
+
+def test_activate_refusal_lists_every_problem(demo, capsys):
+    survey = campaign_id(capsys, "Two-factor code")
+    doc = run_json(capsys, "show", survey)
+    doc["draft"]["channel_configuration"] = None
+    doc["draft"]["content"] = {"sms": {"text": ""}}
+    (demo / "bad.json").write_text(json.dumps(doc))
+    assert run(capsys, "edit", survey, "--file", str(demo / "bad.json"))[0] == 0
+    code, out, err = run(capsys, "activate", survey)
+    assert code == 1 and "draft.channel_configuration" in err and "draft.content.sms.text" in err
+    assert run_json(capsys, "show", survey)["status"] == "Draft"
+
+
+@pytest.fixture
+def engine_process(demo):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, "-m", "console.cli", "--data", str(demo), "--user", "root", "engine"],
+                               cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    socket = demo / "engine.sock"
+    deadline = time.monotonic() + 20
+    while not socket.exists():
+        assert process.poll() is None, process.stderr.read()
+        assert time.monotonic() < deadline, "the engine did not start serving"
+        time.sleep(0.05)
+    yield process, socket
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_other_commands_reach_a_running_engine_over_its_socket(demo, capsys, engine_process):
+    process, socket = engine_process
+    assert stat.S_IMODE(socket.stat().st_mode) == 0o600
+    contest = campaign_id(capsys, "Win a trip contest")  # over the socket: the engine holds the lock
+    code, out, err = run(capsys, "activate", contest)
+    assert code == 0, err
+    assert f"{contest}-r1 completed" in err
+    code, out, _ = run(capsys, "outbox", "--campaign", contest, "--json")
+    assert len(out.splitlines()) == run_json(capsys, "runs", contest)[0]["counters"]["sent"] > 0
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    assert not socket.exists()
+    assert run(capsys, "list")[0] == 0  # the lock is free again: the command opens the workspace itself
