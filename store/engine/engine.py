@@ -109,19 +109,21 @@ class Engine:
         self._dispatch()
 
     def _complete_activation(self, campaign_id: str) -> Campaign:
-        campaign = self.ws.catalogue.campaign(campaign_id)
-        if campaign.status is not Status.activating:
-            return campaign
-        version = campaign.draft or campaign.live
-        now = self.clock.now()
-        try:
-            check_activation(self.ws, campaign, version, now)
-            activated_at = version.activated_at or now
-            scheduled = first_fire(version.schedule, activated_at=activated_at) > now
-        except CampaignsError as error:
-            return self.lifecycle.engine_activation_failed(campaign_id, error.detail)
-        self._halted.discard(campaign_id)
-        return self.lifecycle.engine_activated(campaign_id, scheduled=scheduled)
+        """Activating → Scheduled or Live, once: the API thread and the scheduler thread may both try."""
+        with self._lock:
+            campaign = self.ws.catalogue.campaign(campaign_id)
+            if campaign.status is not Status.activating:
+                return campaign
+            version = campaign.draft or campaign.live
+            now = self.clock.now()
+            try:
+                check_activation(self.ws, campaign, version, now)
+                activated_at = version.activated_at or now
+                scheduled = first_fire(version.schedule, activated_at=activated_at) > now
+            except CampaignsError as error:
+                return self.lifecycle.engine_activation_failed(campaign_id, error.detail)
+            self._halted.discard(campaign_id)
+            return self.lifecycle.engine_activated(campaign_id, scheduled=scheduled)
 
     def _timing(self, row: dict) -> _Timing:
         key = (row["status"], row["updated_at"])
