@@ -234,3 +234,23 @@ async def test_report_totals_runs_and_next_runs(root, engine, clock):
     assert report["totals"]["sent"] == 8 and report["totals"]["excluded"]["no_consent"] == 2
     assert len(report["runs"]) == 2 and len(report["next_runs"]) == 5
     assert report["next_runs"][0].startswith("2026-11-26T21:00")
+
+
+async def test_a_run_stops_at_its_time_limit_and_excludes_the_rest(root, engine, monkeypatch):
+    from store.engine import runner
+
+    assert runner.MAX_RUN == timedelta(hours=12)
+    monkeypatch.setattr(runner, "MAX_RUN", timedelta(seconds=30))  # twelve hours of 1/s would be 43,200 sends
+    many = "\n".join(f'{{"id": "t{i:03}", "identities": {{"email": "t{i}@example.com"}}, '
+                     f'"consent": {{"email": true}}, "attributes": {{"person": {{"name": {{"firstName": "T"}}}}}}}}'
+                     for i in range(100))
+    await root.import_profiles_chunk("jsonl", many + "\n", 1)
+    c = await root.create_campaign(email_campaign(rate=1))
+    await root.activate(c.id)
+    engine.run_until_idle()
+    [run] = await root.runs(c.id)
+    assert run.status is RunStatus.completed and 30 <= run.counters.sent <= 32
+    excluded = reasons(run)
+    assert excluded["throttle_timeout"] == run.counters.targeted - run.counters.sent - sum(
+        v for k, v in excluded.items() if k != "throttle_timeout")
+    assert "12-hour limit" in run.error

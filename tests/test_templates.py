@@ -234,14 +234,17 @@ def test_rendering_never_touches_python_attributes():
 
 # ---- flat rows (the sending fast path) -----------------------------------------------------------------
 
-def test_render_flat_reads_one_value_per_path():
+def test_bound_renderer_reads_one_value_per_path_by_position():
     template = compile_template(
         '{{profile.id}}: {{profile.person.name.firstName}} <{{profile.identities.pushToken}}> '
         '{{profile.loyalty.points}} {{profile.nope | default: "-"}} {{context.orderId}}', FIELD, html=True)
-    flat = {"id": "p1", "person.name.firstName": "A&B", "identities.push_token": "t", "loyalty.points": 7.0}
-    assert template.render_flat(flat, {"orderId": "o<1"}) == "p1: A&amp;B <t> 7 - o&lt;1"
+    paths = ["id", "identities.push_token", "loyalty.points", "nope", "person.name.firstName"]
+    render = template.bind(paths, offset=1)
+    assert render(("ignored", "p1", "t", 7.0, None, "A&B"), {"orderId": "o<1"}) == "p1: A&amp;B <t> 7 - o&lt;1"
     with pytest.raises(RenderError, match="profile.person.name.firstName"):
-        template.render_flat({"id": "p1"}, {"orderId": 1})
+        render(("ignored", "p1", "t", 7.0, None, None), {"orderId": 1})
+    with pytest.raises(ValueError, match="missing"):
+        template.bind(["id"])
 
 
 def test_rows_from_the_profile_store_render_both_ways(tmp_path):
@@ -264,7 +267,8 @@ def test_rows_from_the_profile_store_render_both_ways(tmp_path):
         assert nested == expected
 
         order = sorted(template.paths)
-        flat = [template.render_flat(dict(zip(order, row[8:])))
+        render = template.bind(order, offset=8)
+        flat = [render(row)
                 for rows in store.iter_audience_rows({"kind": "all"}, attributes=order) for row in rows]
         assert flat == expected
     finally:

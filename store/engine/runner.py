@@ -61,18 +61,29 @@ class Sink(Protocol):
     def offset(self) -> int | None: ...
     def already_sent(self, batch: Batch) -> set[str]: ...
     def send(self, message: OutboundMessage, sent_at: str) -> SendResult: ...
+    def idle(self) -> None: ...
     def flush(self) -> None: ...
     def close(self) -> None: ...
 
 
 class OutboxSink:
-    """Lines gathered per batch, written and fsync'd in one go before the batch is marked done."""
+    """Lines gathered per batch, written and fsync'd in one go before the batch is marked done.
+
+    A throttled run also writes what it has every quarter of a second, so its messages show up as
+    they go rather than a batch later, without an fsync per message at 2,000 a second.
+    """
 
     records_sent = False
+    FLUSH_EVERY = 0.25
 
-    def __init__(self, outbox: Outbox, plan: RunPlan) -> None:
-        self.outbox, self.channel, self.lines = outbox, plan.channel, []
+    def __init__(self, outbox: Outbox, plan: RunPlan, clock: Clock) -> None:
+        self.outbox, self.channel, self.lines, self.clock = outbox, plan.channel, [], clock
         self._format = OutboxLines(plan.campaign_id, plan.run_id, plan.channel).line
+        self._flushed_at = clock.monotonic()
+
+    def idle(self) -> None:
+        if self.lines and self.clock.monotonic() - self._flushed_at >= self.FLUSH_EVERY:
+            self.flush()
 
     def offset(self) -> int:
         return self.outbox.offset(self.channel)
@@ -87,6 +98,7 @@ class OutboxSink:
     def flush(self) -> None:
         self.outbox.append(self.channel, self.lines)
         self.lines = []
+        self._flushed_at = self.clock.monotonic()
 
     def close(self) -> None:
         self.flush()
@@ -109,6 +121,9 @@ class ProviderSink:
     def send(self, message: OutboundMessage, sent_at: str) -> SendResult:
         return send_with_retry(self.provider, message, clock=self.clock, should_stop=self.should_stop)
 
+    def idle(self) -> None:
+        pass
+
     def flush(self) -> None:
         pass
 
@@ -125,7 +140,7 @@ def make_sink(plan: RunPlan, outbox: Outbox, clock: Clock, should_stop: Callable
         from .providers.webhook import WebhookProvider
 
         return ProviderSink(WebhookProvider(plan.config, clock=clock), clock, should_stop)
-    return OutboxSink(outbox, plan)
+    return OutboxSink(outbox, plan, clock)
 
 
 def version_of(campaign, number: int) -> Version:
@@ -189,7 +204,8 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
     The loop keeps its counts in locals: it runs once per profile, a million times a run.
     """
     skip = sink.already_sent(batch)
-    channel, marketing, paths, content, context = plan.channel, plan.marketing, plan.paths, plan.content, plan.context
+    channel, marketing, context = plan.channel, plan.marketing, plan.context
+    render = plan.content.bind(plan.paths, FIRST_VALUE)
     address_at, consent_at = ADDRESS[channel], CONSENT[channel]
     run_id, campaign_id, config = plan.run_id, plan.campaign_id, plan.config
     excluded = counters.excluded
@@ -213,14 +229,14 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
             cause = "no_consent"
         else:
             try:
-                rendered = content.render_flat(dict(zip(paths, row[FIRST_VALUE:])), context)
+                rendered = render(row, context)
             except RenderError as error:
                 excluded["rendering_error"] = excluded.get("rendering_error", 0) + 1
                 deliveries.append((profile_id, "excluded", "rendering_error", str(error), at))
                 continue
             if limiter is not None:
                 if limiter.wait_time() > 0:
-                    sink.flush()  # let throttled messages show up as they go, not a batch later
+                    sink.idle()
                 limiter.acquire()
                 if interrupt.out_of_time():
                     reason = "throttle_timeout"

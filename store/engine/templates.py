@@ -22,7 +22,7 @@ How ``profile.X`` reads the profile mapping (``profile_view`` builds it)::
 audience rules do; every other ``profile.X`` reads ``attributes.X``. ``paths`` lists them the same way
 (``"id"``, ``"identities.email"``, ``"person.name.firstName"``), which is exactly what
 ``ProfileStore.iter_audience_rows(attributes=...)`` takes, so the engine can fetch only those values
-and render with ``render_flat(dict(zip(paths_in_order, row[8:])))``: no JSON parsing in Python.
+and render with ``bind(paths_in_order, offset=8)(row)``: no JSON parsing in Python, no mapping per message.
 
 Values: strings as they are, ``true``/``false``, integers and integral floats without ``.0``; lists and
 objects fail the render. With ``html=True`` (email body) values read from data are HTML-escaped; the
@@ -32,7 +32,7 @@ template's own text, string literals and defaults are the author's markup and ar
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from html import escape as _html_escape
 from typing import Any
 
@@ -129,31 +129,39 @@ class CompiledTemplate:
                 out[index] = self._text(value, default, name)
         return "".join(out)
 
-    def render_flat(self, values: Mapping[str, Any], context: Mapping | None = None) -> str:
-        """Render from one value per entry of ``paths`` (``{"person.name.firstName": "Ada", "id": "p1"}``).
+    def bind(self, paths: Sequence[str], offset: int = 0) -> Callable[[Sequence, Mapping | None], str]:
+        """A renderer that reads the value of ``paths[i]`` at ``row[offset + i]``: the engine renders straight
+        from SQLite rows (``ProfileStore.iter_audience_rows(attributes=paths)``), building nothing per message."""
+        where = {path: offset + i for i, path in enumerate(paths)}
+        if not self.paths <= where.keys():
+            raise ValueError(f"{self.field}: bind needs every path it reads; missing {sorted(self.paths - where.keys())}")
+        parts, html, text = self._parts, self.html, self._text
+        slots = tuple((index, where.get(flat), keys, from_context, default, name)
+                      for index, keys, from_context, flat, default, name in self._slots)
+        if not slots:
+            return lambda row, context=None: parts[0]
 
-        The values must be Python values: SQLite's ``json_extract`` gives 1/0 for JSON booleans and JSON
-        text for arrays and objects, which this cannot tell from data (``render`` on parsed JSON can)."""
-        if not self._slots:
-            return self._parts[0]
-        out = self._parts.copy()
-        for index, keys, from_context, flat, default, name in self._slots:
-            if from_context:
-                value = context
-                try:
-                    for key in keys:
-                        value = value[key]
-                except (LookupError, TypeError):
-                    value = None
-            else:
-                value = values.get(flat)
-            if type(value) is str:
-                out[index] = escape(value) if self.html else value
-            elif type(value) is int:
-                out[index] = str(value)
-            else:
-                out[index] = self._text(value, default, name)
-        return "".join(out)
+        def render(row: Sequence, context: Mapping | None = None) -> str:
+            out = parts.copy()
+            for index, position, keys, from_context, default, name in slots:
+                if from_context:
+                    value = context
+                    try:
+                        for key in keys:
+                            value = value[key]
+                    except (LookupError, TypeError):
+                        value = None
+                else:
+                    value = row[position]
+                if type(value) is str:
+                    out[index] = escape(value) if html else value
+                elif type(value) is int:
+                    out[index] = str(value)
+                else:
+                    out[index] = text(value, default, name)
+            return "".join(out)
+
+        return render
 
     def _text(self, value: Any, default: str | None, name: str) -> str:
         """Every value that is not a plain string: the rare path, kept out of the loop."""
@@ -188,8 +196,14 @@ class CompiledContent:
     def render(self, profile: Mapping, context: Mapping | None = None) -> dict[str, str]:
         return {name: t.render(profile, context) for name, t in self._items}
 
-    def render_flat(self, values: Mapping[str, Any], context: Mapping | None = None) -> dict[str, str]:
-        return {name: t.render_flat(values, context) for name, t in self._items}
+    def bind(self, paths: Sequence[str], offset: int = 0) -> Callable[[Sequence, Mapping | None], dict[str, str]]:
+        """Every field's renderer bound to row positions (see ``CompiledTemplate.bind``)."""
+        renderers = tuple((name, t.bind(paths, offset)) for name, t in self._items)
+
+        def render(row: Sequence, context: Mapping | None = None) -> dict[str, str]:
+            return {name: r(row, context) for name, r in renderers}
+
+        return render
 
 
 def compile_template(text: str, field: str, *, html: bool = False) -> CompiledTemplate:
