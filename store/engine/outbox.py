@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..models import Channel
@@ -120,17 +121,26 @@ _string = json.encoder.py_encode_basestring if json.encoder.c_encode_basestring 
 
 
 class OutboxLines:
-    """Compact JSON lines of one run: the run's constant fields are encoded once, and per message only
-    its strings are (a million ``json.dumps`` calls cost more than all the rest of the line).
+    """Compact JSON lines of one run, from a format made once per run: the run's constant fields are
+    encoded once and per message only its own strings are (``json.dumps`` a million times costs more
+    than all the rest of the line).
 
     ``"runId":"..."`` is written exactly so, so recovery can find a run's lines without parsing them.
     """
 
-    def __init__(self, campaign_id: str, run_id: str, channel: Channel) -> None:
-        self._run = f',"campaignId":{_string(campaign_id)},"runId":{_string(run_id)},"profileId":'
-        self._channel = f',"channel":{_string(channel.value)},"to":'
+    def __init__(self, campaign_id: str, run_id: str, channel: Channel, fields: Sequence[str]) -> None:
+        def constant(text: str) -> str:
+            return _string(text).replace("%", "%%")
+
+        content = ",".join(f"{constant(name)}:%s" for name in fields)
+        self._format = ('{"messageKey":%s,"campaignId":' + constant(campaign_id) + ',"runId":' + constant(run_id)
+                        + ',"profileId":%s,"channel":' + constant(channel.value) + ',"to":%s,"sentAt":%s,"content":{'
+                        + content + "}}\n")
+        self._sent_at: tuple[str, str] = ("", '""')
 
     def line(self, message_key: str, profile_id: str, to: str, sent_at: str, content: dict[str, str]) -> bytes:
-        fields = ",".join(f"{_string(k)}:{_string(v)}" for k, v in content.items())
-        return (f'{{"messageKey":{_string(message_key)}{self._run}{_string(profile_id)}{self._channel}{_string(to)}'
-                f',"sentAt":{_string(sent_at)},"content":{{{fields}}}}}\n').encode()
+        """``content`` holds the run's fields, in order (as the compiled content renders them)."""
+        if sent_at is not self._sent_at[0]:  # one timestamp per batch when unthrottled: encode it once
+            self._sent_at = (sent_at, _string(sent_at))
+        return (self._format % (_string(message_key), _string(profile_id), _string(to), self._sent_at[1],
+                                *map(_string, content.values()))).encode()

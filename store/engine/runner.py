@@ -60,7 +60,7 @@ class Sink(Protocol):
 
     def offset(self) -> int | None: ...
     def already_sent(self, batch: Batch) -> set[str]: ...
-    def send(self, message: OutboundMessage, sent_at: str) -> SendResult: ...
+    def send(self, profile_id: str, to: str, content: dict[str, str], sent_at: str) -> SendResult: ...
     def idle(self) -> None: ...
     def flush(self) -> None: ...
     def close(self) -> None: ...
@@ -78,7 +78,8 @@ class OutboxSink:
 
     def __init__(self, outbox: Outbox, plan: RunPlan, clock: Clock) -> None:
         self.outbox, self.channel, self.lines, self.clock = outbox, plan.channel, [], clock
-        self._format = OutboxLines(plan.campaign_id, plan.run_id, plan.channel).line
+        self._format = OutboxLines(plan.campaign_id, plan.run_id, plan.channel, plan.content.fields).line
+        self._run_id = plan.run_id
         self._flushed_at = clock.monotonic()
 
     def idle(self) -> None:
@@ -91,8 +92,8 @@ class OutboxSink:
     def already_sent(self, batch: Batch) -> set[str]:
         return self.outbox.sent_in(self.channel, batch.run_id, batch.outbox_offset)
 
-    def send(self, m: OutboundMessage, sent_at: str) -> SendResult:
-        self.lines.append(self._format(m.message_key, m.profile_id, m.to, sent_at, m.content))
+    def send(self, profile_id: str, to: str, content: dict[str, str], sent_at: str) -> SendResult:
+        self.lines.append(self._format(f"{self._run_id}.{profile_id}", profile_id, to, sent_at, content))
         return SENT
 
     def flush(self) -> None:
@@ -109,8 +110,8 @@ class ProviderSink:
 
     records_sent = True
 
-    def __init__(self, provider, clock: Clock, should_stop: Callable[[], bool]) -> None:
-        self.provider, self.clock, self.should_stop = provider, clock, should_stop
+    def __init__(self, provider, plan: RunPlan, clock: Clock, should_stop: Callable[[], bool]) -> None:
+        self.provider, self.plan, self.clock, self.should_stop = provider, plan, clock, should_stop
 
     def offset(self) -> None:
         return None
@@ -118,7 +119,10 @@ class ProviderSink:
     def already_sent(self, batch: Batch) -> set[str]:
         return set()  # resent with the same idempotency key / Message-ID: the receiver drops duplicates
 
-    def send(self, message: OutboundMessage, sent_at: str) -> SendResult:
+    def send(self, profile_id: str, to: str, content: dict[str, str], sent_at: str) -> SendResult:
+        p = self.plan
+        message = OutboundMessage(f"{p.run_id}.{profile_id}", p.campaign_id, p.run_id, profile_id, p.channel, to,
+                                  content, p.config.sender, p.config.sender_name, p.config.reply_to, p.context)
         return send_with_retry(self.provider, message, clock=self.clock, should_stop=self.should_stop)
 
     def idle(self) -> None:
@@ -135,11 +139,11 @@ def make_sink(plan: RunPlan, outbox: Outbox, clock: Clock, should_stop: Callable
     if plan.config.provider is Provider.smtp:
         from .providers.smtp import SmtpProvider
 
-        return ProviderSink(SmtpProvider(plan.config, clock=clock), clock, should_stop)
+        return ProviderSink(SmtpProvider(plan.config, clock=clock), plan, clock, should_stop)
     if plan.config.provider is Provider.webhook:
         from .providers.webhook import WebhookProvider
 
-        return ProviderSink(WebhookProvider(plan.config, clock=clock), clock, should_stop)
+        return ProviderSink(WebhookProvider(plan.config, clock=clock), plan, clock, should_stop)
     return OutboxSink(outbox, plan, clock)
 
 
@@ -178,20 +182,15 @@ class Interrupts:
 
     def __init__(self, clock: Clock, deadline: datetime, stopped: Callable[[], bool], shutdown: Callable[[], bool]) -> None:
         self.clock, self.deadline, self.stopped, self.shutdown = clock, deadline, stopped, shutdown
-        self._calls = 0
 
     def __call__(self) -> str | None:
         if self.stopped():
             return "stopped"
         if self.shutdown():
             return "shutdown"
-        self._calls += 1
-        if self._calls % 64 == 0 and self.clock.now() >= self.deadline:
+        if self.clock.now() >= self.deadline:
             return "throttle_timeout"
         return None
-
-    def out_of_time(self) -> bool:
-        return self.clock.now() >= self.deadline
 
 
 def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, ledger: Ledger,
@@ -207,20 +206,26 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
     channel, marketing, context = plan.channel, plan.marketing, plan.context
     render = plan.content.bind(plan.paths, FIRST_VALUE)
     address_at, consent_at = ADDRESS[channel], CONSENT[channel]
-    run_id, campaign_id, config = plan.run_id, plan.campaign_id, plan.config
     excluded = counters.excluded
     deliveries: list[tuple] = []
-    at = clock.now().isoformat()
-    sent = failed = 0
+    wall, mono = clock.now(), clock.monotonic()  # a throttled send's time comes from the limiter's reading
+    at = wall.isoformat()
+    sent = failed = checked = 0
+    stopped = interrupt.stopped
     reason = None
     for row in rows:
         profile_id = row[0]
         if profile_id in skip:  # it left before a crash: count it, never send it twice
             sent += 1
             continue
-        reason = interrupt()
-        if reason is not None:
+        if stopped():  # a Stop halts the run before its next message
+            reason = "stopped"
             break
+        checked += 1
+        if not checked & 63:  # shutdown and the 12-hour limit: every 64 messages is soon enough
+            reason = interrupt()
+            if reason is not None:
+                break
         if row[SUPPRESSED]:
             cause = "suppressed"
         elif not row[address_at]:
@@ -234,17 +239,16 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
                 excluded["rendering_error"] = excluded.get("rendering_error", 0) + 1
                 deliveries.append((profile_id, "excluded", "rendering_error", str(error), at))
                 continue
+            sent_at = at
             if limiter is not None:
                 if limiter.wait_time() > 0:
                     sink.idle()
-                limiter.acquire()
-                if interrupt.out_of_time():
+                when = wall + timedelta(seconds=limiter.acquire() - mono)
+                if when >= interrupt.deadline:
                     reason = "throttle_timeout"
                     break
-            message = OutboundMessage(f"{run_id}.{profile_id}", campaign_id, run_id, profile_id, channel,
-                                      row[address_at], rendered, config.sender, config.sender_name, config.reply_to,
-                                      context)
-            result = sink.send(message, clock.now().isoformat() if limiter else at)
+                sent_at = when.isoformat()
+            result = sink.send(profile_id, row[address_at], rendered, sent_at)
             if result.outcome is Outcome.sent:
                 sent += 1
                 if sink.records_sent:

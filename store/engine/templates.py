@@ -186,10 +186,11 @@ class CompiledTemplate:
 class CompiledContent:
     """Every field of one channel's content, compiled; ``paths`` is the union of their paths."""
 
-    __slots__ = ("channel", "templates", "paths", "context_paths", "_items")
+    __slots__ = ("channel", "templates", "paths", "context_paths", "fields", "_items")
 
     def __init__(self, channel: Channel, templates: dict[str, CompiledTemplate]) -> None:
         self.channel, self.templates, self._items = channel, templates, tuple(templates.items())
+        self.fields = tuple(templates)  # the order every render returns them in
         self.paths = frozenset().union(*(t.paths for t in templates.values()))
         self.context_paths = frozenset().union(*(t.context_paths for t in templates.values()))
 

@@ -29,10 +29,16 @@ class RateLimiter:
             return 0.0
         return max(0.0, self._sent[0] + self.window - self.clock.monotonic())
 
-    def acquire(self) -> None:
-        """Block (on the clock) until a send is allowed, then record it, just before the send."""
+    def acquire(self) -> float:
+        """Block (on the clock) until a send is allowed, then record it, just before the send.
+
+        Returns the instant recorded, so the caller stamps the send with the very time the window
+        counted (a second clock reading, a thread switch later, could put 101 sends in a window).
+        """
         delay = self.wait_time()
         while delay > 0:
             self.clock.sleep(delay)
             delay = self.wait_time()
-        self._sent.append(self.clock.monotonic())
+        instant = self.clock.monotonic()
+        self._sent.append(instant)
+        return instant

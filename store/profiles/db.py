@@ -121,7 +121,6 @@ class ProfileStore:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._connect()
-            connection.execute("PRAGMA mmap_size = 1073741824")
             connection.execute("PRAGMA query_only = 1")
             self._local.connection = connection
             with self._lock:
