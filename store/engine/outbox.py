@@ -140,7 +140,8 @@ class OutboxLines:
 
     def line(self, message_key: str, profile_id: str, to: str, sent_at: str, content: dict[str, str]) -> bytes:
         """``content`` holds the run's fields, in order (as the compiled content renders them)."""
-        if sent_at is not self._sent_at[0]:  # one timestamp per batch when unthrottled: encode it once
-            self._sent_at = (sent_at, _string(sent_at))
-        return (self._format % (_string(message_key), _string(profile_id), _string(to), self._sent_at[1],
+        stamp = self._sent_at
+        if sent_at is not stamp[0]:  # one timestamp per batch when unthrottled: encode it once
+            stamp = self._sent_at = (sent_at, _string(sent_at))
+        return (self._format % (_string(message_key), _string(profile_id), _string(to), stamp[1],
                                 *map(_string, content.values()))).encode()

@@ -29,7 +29,7 @@ CONSENT = {Channel.email: 4, Channel.sms: 5, Channel.push: 6}
 SUPPRESSED = 7
 FIRST_VALUE = 8
 MAX_RUN = timedelta(hours=12)
-OUTBOX_BATCH = 2000
+OUTBOX_BATCH = 5000
 NETWORK_BATCH = 50
 SENT = SendResult(Outcome.sent)
 
@@ -211,7 +211,7 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
     wall, mono = clock.now(), clock.monotonic()  # a throttled send's time comes from the limiter's reading
     at = wall.isoformat()
     sent = failed = checked = 0
-    stopped = interrupt.stopped
+    stopped, send, records_sent = interrupt.stopped, sink.send, sink.records_sent
     reason = None
     for row in rows:
         profile_id = row[0]
@@ -248,10 +248,10 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
                     reason = "throttle_timeout"
                     break
                 sent_at = when.isoformat()
-            result = sink.send(profile_id, row[address_at], rendered, sent_at)
-            if result.outcome is Outcome.sent:
+            result = send(profile_id, row[address_at], rendered, sent_at)
+            if result is SENT or result.outcome is Outcome.sent:
                 sent += 1
-                if sink.records_sent:
+                if records_sent:
                     deliveries.append((profile_id, "sent", None, "", at))
             elif result.outcome is Outcome.transient and interrupt() is not None:
                 reason = interrupt()  # a stop cut the retries short: this one was not delivered
