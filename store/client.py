@@ -126,6 +126,17 @@ class CampaignsClient:
         page = await self._call("GET", "/v1/outbox", params=params)
         return page["messages"], page["cursor"]
 
+    async def activation_preview(self, campaign_id: str) -> dict[str, Any]:
+        return await self._call("GET", f"/v1/campaigns/{campaign_id}/activation-preview")
+
+    async def check_content(self, content: dict[str, Any]) -> list[dict[str, str]]:
+        """Template errors (field, line, column) of content being written; empty when it all parses."""
+        return (await self._call("POST", "/v1/content/check", json=content))["errors"]
+
+    async def render(self, campaign_id: str, *, profile_id: str | None = None, version: str = "live") -> dict[str, Any]:
+        return await self._call("POST", f"/v1/campaigns/{campaign_id}/render",
+                                json={"profile_id": profile_id, "version": version})
+
     async def audit_trail(self, campaign_id: str) -> list[AuditEvent]:
         return [AuditEvent.model_validate(e) for e in await self._call("GET", f"/v1/campaigns/{campaign_id}/audit")]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 
 from pydantic import Field
 
@@ -84,8 +86,21 @@ def filter_rows(rows: list[ListRow], f: CampaignFilter) -> list[ListRow]:
     return out
 
 
-def rows_json(rows: list[ListRow]) -> bytes:
-    return b"[" + b",".join(r.json for r in rows) + b"]"
+def rows_json(rows: list[ListRow], latest_runs: dict[str, dict] | None = None,
+              next_fire: Callable[[str], datetime | None] | None = None) -> bytes:
+    """The rows as a JSON array, with each campaign's last run and next run spliced into its cached bytes."""
+    latest_runs = latest_runs or {}
+    parts = []
+    for r in rows:
+        campaign_id = r.row["id"]
+        extra = {}
+        if campaign_id in latest_runs:
+            extra["last_run"] = latest_runs[campaign_id]
+        upcoming = next_fire(campaign_id) if next_fire else None
+        if upcoming is not None:
+            extra["next_run"] = upcoming.isoformat()
+        parts.append(r.json[:-1] + b"," + json.dumps(extra)[1:].encode() if extra else r.json)
+    return b"[" + b",".join(parts) + b"]"
 
 
 __all__ = ["CampaignFilter", "CampaignSummary", "ListRow", "filter_rows", "rows_json", "summarize"]

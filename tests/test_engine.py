@@ -254,3 +254,28 @@ async def test_a_run_stops_at_its_time_limit_and_excludes_the_rest(root, engine,
     assert excluded["throttle_timeout"] == run.counters.targeted - run.counters.sent - sum(
         v for k, v in excluded.items() if k != "throttle_timeout")
     assert "12-hour limit" in run.error
+
+
+async def test_activation_preview_counts_what_the_run_will_exclude(root, engine):
+    c = await root.create_campaign(email_campaign())
+    preview = await root.activation_preview(c.id)
+    assert preview["audience_size"] == 8 and preview["problems"] == []
+    assert preview["expected_exclusions"] == {"suppressed": 1, "no_address": 1, "no_consent": 1}
+    assert preview["expected_sends"] == 5 and preview["schedule"] == "once, on activation"
+    await root.activate(c.id)
+    engine.run_until_idle()
+    [run] = await root.runs(c.id)
+    # the preview cannot know templates fail for p03 (no first name): 5 expected, 4 sent + 1 rendering_error
+    assert run.counters.sent + run.counters.excluded.get("rendering_error", 0) == preview["expected_sends"]
+
+
+async def test_content_check_and_render_for_a_test_profile(root):
+    errors = await root.check_content({"email": {"subject": "Hi {{profil.x}}", "body": "ok"}})
+    assert errors[0]["field"] == "draft.content.email.subject" and "line 1, column 6" in errors[0]["message"]
+    assert await root.check_content({"sms": {"text": "Hi {{profile.person.name.firstName}}"}}) == []
+    c = await root.create_campaign(email_campaign())
+    rendered = await root.render(c.id, profile_id="p07")
+    assert rendered["content"]["subject"] == "Hi Fa"
+    first = await root.render(c.id)
+    assert first["profile_id"] == "p01" and first["content"]["subject"] == "Hi Ana"
+    assert "missing" in (await root.render(c.id, profile_id="p03"))["error"]

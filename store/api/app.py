@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from ..engine.engine import Engine
 from ..workspace import Workspace
-from . import campaigns, engine, problems, profiles, workspace
+from . import authoring, campaigns, engine, problems, profiles, workspace
 from .identity import EmbeddedIdentity, Identity
 
 
@@ -18,6 +18,6 @@ def create_app(ws: Workspace, eng: Engine | None = None, identity: Identity | No
     app.state.engine = eng or Engine(ws)
     app.state.identity = identity or EmbeddedIdentity()
     problems.install(app)
-    for module in (campaigns, engine, workspace, profiles):
+    for module in (campaigns, engine, authoring, workspace, profiles):
         app.include_router(module.router)
     return app

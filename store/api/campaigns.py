@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from ..listing import CampaignFilter, filter_rows, rows_json, summarize
@@ -20,7 +20,7 @@ class ChangesRequest(Model):
 
 @router.get("/campaigns")
 def list_campaigns(
-    actor: Actor, ws: Space,
+    actor: Actor, ws: Space, request: Request,
     all: bool = False,
     status: list[Status] = Query(default=[]),
     type: list[CampaignType] = Query(default=[]),
@@ -31,7 +31,9 @@ def list_campaigns(
     """Summaries, newest change first; pre-serialized rows (no response model) so 10,000 of them stay fast."""
     require(actor, Action.view)
     f = CampaignFilter(all=all, statuses=status, types=type, channels=channel, tags=tag, search=search)
-    return Response(rows_json(filter_rows(ws.catalogue.campaign_rows(), f)), media_type="application/json")
+    eng = request.app.state.engine
+    return Response(rows_json(filter_rows(ws.catalogue.campaign_rows(), f), eng.ledger.latest_runs(), eng.next_fire),
+                    media_type="application/json")
 
 
 @router.get("/approvals")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Query, Request
 
@@ -29,6 +29,21 @@ class Report(Model):
     next_runs: list[datetime]
 
 
+class ActivationPreview(Model):
+    """What a person confirms before activating: who, how many, who would be left out and when."""
+
+    version: int
+    audience: str | None
+    audience_size: int
+    expected_exclusions: dict[str, int]
+    expected_sends: int
+    schedule: str
+    next_runs: list[datetime]
+    needs_approval: str | None = None
+    approval_state: str | None = None
+    problems: list[dict[str, str]]
+
+
 class OutboxPage(Model):
     messages: list[dict]
     cursor: str
@@ -38,6 +53,30 @@ class OutboxPage(Model):
 def activate(campaign_id: str, actor: Actor, request: Request) -> Campaign:
     """Checks the version (every problem at once), then Activating → Scheduled or Live."""
     return engine(request).activate(actor, campaign_id)
+
+
+@router.get("/campaigns/{campaign_id}/activation-preview")
+def activation_preview(campaign_id: str, actor: Actor, ws: Space, request: Request) -> ActivationPreview:
+    """The figures the activate confirmation shows, and every problem activation would refuse."""
+    from ..engine.activation import activation_problems, expected_exclusions
+    from ..engine.occurrences import next_occurrences
+
+    require(actor, Action.view)
+    eng = engine(request)
+    campaign = ws.catalogue.campaign(campaign_id)
+    version = campaign.draft or campaign.live
+    now = eng.clock.now()
+    audience = ws.catalogue.audiences.find(version.audience) if version.audience else None
+    size = ws.profiles.count_audience(audience.rule) if audience else 0
+    exclusions = expected_exclusions(ws, campaign, version, audience.rule) if audience else {}
+    policy = eng.lifecycle.approval_policy(campaign, version)
+    return ActivationPreview(
+        version=version.number, audience=version.audience, audience_size=size, expected_exclusions=exclusions,
+        expected_sends=max(0, size - sum(exclusions.values())), schedule=version.schedule.describe(),
+        next_runs=next_occurrences(version.schedule, activated_at=now, after=now - timedelta(seconds=1), count=3),
+        needs_approval=policy.id if policy else None,
+        approval_state=version.approval.state.value if version.approval else None,
+        problems=activation_problems(ws, campaign, version, now))
 
 
 @router.post("/campaigns/{campaign_id}/stop")

@@ -93,3 +93,20 @@ def check_activation(ws: Workspace, campaign: Campaign, version: Version, now: d
     if problems:
         raise ValidationFailed(
             f"{campaign.id} cannot be activated: " + "; ".join(f"{p['field']}: {p['message']}" for p in problems), problems)
+
+
+def expected_exclusions(ws: Workspace, campaign: Campaign, version: Version, rule) -> dict[str, int]:
+    """What the run would exclude now, counted in SQL with the runner's own order of checks."""
+    channel = version.channel.value
+    identity = {"email": "identities.email", "sms": "identities.phone", "push": "identities.push_token"}[channel]
+    suppressed = {"kind": "attribute", "attr": "suppressed", "op": "eq", "value": True}
+    has_address = {"kind": "attribute", "attr": identity, "op": "exists"}
+    base = [rule, {"kind": "not", "rule": suppressed}]
+    counts = {
+        "suppressed": ws.profiles.count_audience({"kind": "and", "rules": [rule, suppressed]}),
+        "no_address": ws.profiles.count_audience({"kind": "and", "rules": [*base, {"kind": "not", "rule": has_address}]}),
+    }
+    if campaign.category.value == "marketing":
+        counts["no_consent"] = ws.profiles.count_audience({"kind": "and", "rules": [
+            *base, has_address, {"kind": "not", "rule": {"kind": "consent", "channel": channel}}]})
+    return counts

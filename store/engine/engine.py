@@ -83,6 +83,11 @@ class Engine:
                 run.counters = live.model_copy(deep=True)
         return runs
 
+    def next_fire(self, campaign_id: str) -> datetime | None:
+        """The next scheduled run as the scheduler last computed it (None when it has no schedule pending)."""
+        timing = self._timings.get(campaign_id)
+        return None if timing is None else timing.next_fire
+
     def next_fires(self, campaign: Campaign, count: int = 5) -> list[datetime]:
         version = campaign.live if campaign.live and campaign.live.activated_at else campaign.current
         activated = version.activated_at or self.clock.now()

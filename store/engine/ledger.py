@@ -145,6 +145,15 @@ class Ledger:
                                     (campaign_id,)).fetchall()
         return [_run_of(r) for r in rows]
 
+    def latest_runs(self) -> dict[str, dict]:
+        """Each campaign's latest run that happened (missed ones aside), for the campaign list."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT campaign_id, status, sent, failed, excluded, coalesce(ended_at, started_at, created_at) FROM runs"
+                " WHERE rowid IN (SELECT max(rowid) FROM runs WHERE status != 'missed' GROUP BY campaign_id)").fetchall()
+        return {r[0]: {"status": r[1], "sent": r[2], "failed": r[3], "excluded": sum(json.loads(r[4]).values()), "at": r[5]}
+                for r in rows}
+
     def active_runs(self) -> list[Run]:
         with self._lock:
             rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE status IN (?, ?) ORDER BY created_at, rowid",

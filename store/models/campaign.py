@@ -166,6 +166,16 @@ class Campaign(CampaignSpec):
         return 1 + max([v.number for v in (self.live, self.draft, *self.history) if v is not None], default=0)
 
 
+class LastRun(Model):
+    """The latest run of a campaign, as the list shows it."""
+
+    status: str
+    sent: int
+    failed: int
+    excluded: int
+    at: datetime | None = None
+
+
 class CampaignSummary(Model):
     """One row of the campaign list: small enough to send 10,000 of them quickly."""
 
@@ -180,6 +190,8 @@ class CampaignSummary(Model):
     tags: list[str] = Field(default_factory=list)
     updated_by: str
     updated_at: datetime
+    next_run: datetime | None = None
+    last_run: LastRun | None = None
 
 
 class CampaignEdit(Model):
