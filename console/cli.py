@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
             sp.add_argument("--json", action="store_true", help="print JSON instead of text")
         return sp
 
-    cmd("demo", "seed a demo workspace in a new per-user directory if needed, then show it")
+    cmd("demo", "open the console on a demo workspace (seeded in a new per-user directory the first time)")
+    cmd("console", "open the console (also what `campaigns` alone does)")
     sd = cmd("seed-demo", "fill a new, empty directory (--data) with a realistic demo workspace")
     sd.add_argument("--force-user", help=argparse.SUPPRESS)
 
@@ -113,7 +114,7 @@ def _status(text: str) -> Status:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
-        args.command, args.json = "demo-list", False
+        args.command = "console"
     try:
         return asyncio.run(_run(args))
     except CampaignsError as error:
@@ -132,11 +133,15 @@ async def _run(args: argparse.Namespace) -> int:
         data = args.data or default_demo_dir()
         if not data.exists() or not any(data.iterdir()):
             await _seed_demo(data, user, fresh=True)
-        args.command, args.data, args.json = "list", data, False
+        args.command, args.data = "console", data
     data = args.data or default_data_dir()
+    if args.command == "console":
+        from .run import run_console
+
+        return await run_console(data, user)
     # Commands that make the engine work host it here (unless another process already does).
     async with connect(data, user, host=args.command in ("activate", "engine")) as client:
-        return await COMMANDS.get(args.command, _list)(client, args)
+        return await COMMANDS[args.command](client, args)
 
 
 async def _seed_demo(data: Path, user: str | None, *, fresh: bool) -> int:
@@ -361,7 +366,7 @@ async def _channels(client: CampaignsClient, args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "list": _list, "demo-list": _list, "show": _show, "create": _create, "edit": _edit,
+    "list": _list, "show": _show, "create": _create, "edit": _edit,
     "request-approval": _action("request_approval", "sent for approval"),
     "cancel-request": _action("cancel_approval_request", "approval request withdrawn"),
     "approve": _action("approve", "approved"),

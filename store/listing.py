@@ -37,6 +37,25 @@ class CampaignFilter(Model):
             parts.append(f"matching {self.search!r}")
         return "; ".join(parts) or "all statuses"
 
+    def accepts(self, status: str, type: str, channel: str, tags: list[str], name: str) -> bool:
+        """Whether one campaign passes; the API and the console's instant filtering share this."""
+        statuses = self._statuses()
+        if statuses is not None and status not in statuses:
+            return False
+        if self.types and type not in {t.value for t in self.types}:
+            return False
+        if self.channels and channel not in {c.value for c in self.channels}:
+            return False
+        if self.tags and not set(self.tags).intersection(tags):
+            return False
+        needle = self.search.casefold().strip()
+        return not needle or needle in name.casefold() or any(needle in t.casefold() for t in tags)
+
+    def _statuses(self) -> set[str] | None:
+        if self.statuses:
+            return {s.value for s in self.statuses}
+        return None if self.all else {s.value for s in Status} - {s.value for s in HIDDEN_BY_DEFAULT}
+
 
 class ListRow:
     """A list row as a dict (for filtering) and as its JSON bytes (so a list response is a join)."""
@@ -49,6 +68,7 @@ class ListRow:
     @classmethod
     def of(cls, doc: dict) -> "ListRow":
         return cls(summarize(doc))
+
 
 
 def summarize(doc: dict) -> dict:
@@ -65,23 +85,8 @@ def summarize(doc: dict) -> dict:
 
 
 def filter_rows(rows: list[ListRow], f: CampaignFilter) -> list[ListRow]:
-    statuses = {s.value for s in f.statuses} or (None if f.all else {s.value for s in Status} - {s.value for s in HIDDEN_BY_DEFAULT})
-    types = {t.value for t in f.types}
-    channels = {c.value for c in f.channels}
-    tags = set(f.tags)
-    needle = f.search.casefold().strip()
-    out = []
-    for item in rows:
-        row = item.row
-        if statuses is not None and row["status"] not in statuses:
-            continue
-        if types and row["type"] not in types or channels and row["channel"] not in channels:
-            continue
-        if tags and not tags.intersection(row["tags"]):
-            continue
-        if needle and needle not in row["name"].casefold() and not any(needle in t.casefold() for t in row["tags"]):
-            continue
-        out.append(item)
+    out = [item for item in rows if f.accepts(item.row["status"], item.row["type"], item.row["channel"],
+                                              item.row["tags"], item.row["name"])]
     out.sort(key=lambda r: r.row["updated_at"], reverse=True)
     return out
 

@@ -1,0 +1,92 @@
+"""The Textual app: thin. Screens do the work; this holds the client, who is acting, and API errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from textual.app import App
+from textual.reactive import reactive
+
+from store.client import CampaignsClient
+from store.errors import CampaignsError
+
+from .actions import APP_ACTIONS, bindings
+from .commands import CampaignCommands
+from .screens.campaign_list import CampaignListScreen
+
+
+class CampaignsApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "Campaigns"
+    BINDINGS = bindings(APP_ACTIONS)
+    COMMANDS = App.COMMANDS | {CampaignCommands}
+
+    identity: reactive[dict | None] = reactive(None)
+    connection_problem = reactive("")
+
+    def __init__(self, client: CampaignsClient, *, refresh_seconds: float = 1.0) -> None:
+        super().__init__()
+        self.client = client
+        self.refresh_seconds = refresh_seconds
+        self.permissions: set[str] = set()
+        self.unsaved_edit = False
+
+    def get_default_screen(self) -> CampaignListScreen:
+        return CampaignListScreen()
+
+    async def on_mount(self) -> None:
+        me = await self.call_api(self.client.me())
+        if me is not None:
+            self.permissions = set(me["permissions"])
+            engine = self.client.remote or ("here" if self.client.engine_here else "in this process")
+            self.identity = {"workspace": _short(me["data_dir"]), "user": me["user"]["name"],
+                             "role": me["user"]["role"], "engine": engine}
+            self.screen.refresh_bindings()
+
+    def allowed(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    async def call_api(self, call, *, quiet: bool = False, none_is_success: bool = False) -> Any:
+        """Await a client call: a refusal becomes a notification, a lost engine a banner; never a crash."""
+        try:
+            result = await call
+        except CampaignsError as error:
+            if not quiet:
+                self.notify(error.detail, title=error.title, severity="error", timeout=8)
+            return False if none_is_success else None
+        except httpx.TransportError as error:
+            self.connection_problem = str(error) or type(error).__name__
+            return False if none_is_success else None
+        self.connection_problem = ""
+        return result
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_approvals(self) -> None:
+        from .screens.approvals import ApprovalsScreen
+
+        self.push_screen(ApprovalsScreen())
+
+    def action_quit_console(self) -> None:
+        if not self.unsaved_edit:
+            self.exit()
+            return
+        from .dialogs.confirm import ConfirmDialog
+
+        def answer(leave: bool | None) -> None:
+            if leave:
+                self.exit()
+
+        self.push_screen(ConfirmDialog("Quit with an unsaved edit?", "The draft you are editing has changes that are "
+                                       "not saved. Quit anyway and lose them?", "Quit without saving", danger=True),
+                         answer)
+
+
+def _short(path: str) -> str:
+    home = str(Path.home())
+    return "~" + path[len(home):] if path.startswith(home) else path

@@ -1,0 +1,181 @@
+"""What can be done to the campaign on screen, shared by the list, detail and compare screens.
+
+Each action checks the role (hidden when not allowed) and the campaign's state (disabled when it
+does not apply), asks for confirmation where it cannot be undone, then calls the API; a refusal
+from the engine is shown as a notification and the screen stays as it was.
+"""
+
+from __future__ import annotations
+
+from textual import work
+
+from store.models import ApprovalState, CampaignSummary, Status
+
+from .actions import CAMPAIGN_ACTIONS
+from .dialogs.activate import activate_dialog
+from .dialogs.confirm import ConfirmDialog
+from .dialogs.message import MessageDialog
+
+_PERMISSION = {a.action: a.permission for a in CAMPAIGN_ACTIONS}
+
+
+def applies(action: str, row: CampaignSummary) -> bool:
+    """Whether an action makes sense for a campaign in this state (the engine has the last word)."""
+    s, draft, approval = row.status, row.has_draft or row.status in (Status.draft, Status.in_review), row.draft_approval
+    requested = approval is ApprovalState.requested or s is Status.in_review
+    return {
+        "edit_draft": s in (Status.draft, Status.live, Status.scheduled, Status.failed) and not requested,
+        "request_approval": draft and not requested and approval is not ApprovalState.approved,
+        "cancel_request": requested,
+        "approve": requested,
+        "request_changes": requested,
+        "activate": (draft or s is Status.failed) and not requested,
+        "stop": s in (Status.live, Status.scheduled),
+        "archive": s not in (Status.draft, Status.archived),
+        "duplicate": True,
+        "delete_draft": s is Status.draft or (row.has_draft and not requested),
+        "compare": row.has_draft,
+    }.get(action, True)
+
+
+class CampaignActions:
+    """Mixin for screens showing one campaign; ``current_campaign`` says which."""
+
+    def current_campaign(self) -> CampaignSummary | None:
+        raise NotImplementedError
+
+    def campaign_changed(self, campaign_id: str | None) -> None:
+        """Called after an action changed (or created) a campaign: screens refresh what they show."""
+
+    def check_campaign_action(self, action: str) -> bool | None:
+        permission = _PERMISSION.get(action)
+        if permission is not None and not self.app.allowed(permission):
+            return False  # hidden: the role may not
+        if action == "new_campaign":
+            return True
+        row = self.current_campaign()
+        if action in _PERMISSION or action == "compare":
+            return None if row is None or not applies(action, row) else True
+        return True
+
+    async def _call(self, coro, done: str | None = None):
+        result = await self.app.call_api(coro)
+        if result is not None and done:
+            self.notify(done, title="Done")
+        return result
+
+    # actions -----------------------------------------------------------------------------
+    @work(group="campaign-action")
+    async def action_request_approval(self) -> None:
+        row = self.current_campaign()
+        if row and await self._call(self.app.client.request_approval(row.id), f"{row.name}: sent for approval"):
+            self.campaign_changed(row.id)
+
+    @work(group="campaign-action")
+    async def action_cancel_request(self) -> None:
+        row = self.current_campaign()
+        if row and await self._call(self.app.client.cancel_approval_request(row.id), f"{row.name}: request withdrawn"):
+            self.campaign_changed(row.id)
+
+    @work(group="campaign-action")
+    async def action_approve(self) -> None:
+        row = self.current_campaign()
+        if row is None:
+            return
+        approved = await self._call(self.app.client.approve(row.id), f"{row.name}: approved")
+        if approved is None:
+            return
+        self.campaign_changed(row.id)
+        if self.app.allowed("activate an approved version"):
+            await self._activate(row.id, row.name)
+
+    @work(group="campaign-action")
+    async def action_request_changes(self) -> None:
+        row = self.current_campaign()
+        if row is None:
+            return
+        message = await self.app.push_screen_wait(MessageDialog(
+            f"Request changes to {row.name}", "The draft goes back to its author with your message.", "Send back"))
+        if message and await self._call(self.app.client.request_changes(row.id, message), f"{row.name}: sent back"):
+            self.campaign_changed(row.id)
+
+    @work(group="campaign-action")
+    async def action_activate(self) -> None:
+        row = self.current_campaign()
+        if row is not None:
+            await self._activate(row.id, row.name)
+
+    async def _activate(self, campaign_id: str, name: str) -> None:
+        preview = await self._call(self.app.client.activation_preview(campaign_id))
+        if preview is None or not await self.app.push_screen_wait(activate_dialog(name, preview)):
+            return
+        campaign = await self._call(self.app.client.activate(campaign_id))
+        if campaign is not None:
+            self.notify(f"{name} is {campaign.status.value}", title="Activated")
+            self.campaign_changed(campaign_id)
+
+    @work(group="campaign-action")
+    async def action_stop(self) -> None:
+        row = self.current_campaign()
+        if row is None:
+            return
+        body = (f"{row.name} is {row.status.value}. Stopping cancels every future run and halts a run in flight. "
+                "This is final: a stopped campaign can never be activated again (duplicate it instead).")
+        if await self.app.push_screen_wait(ConfirmDialog(f"Stop {row.name}?", body, "Stop for good", danger=True)):
+            if await self._call(self.app.client.stop(row.id), f"{row.name}: stopped"):
+                self.campaign_changed(row.id)
+
+    @work(group="campaign-action")
+    async def action_archive(self) -> None:
+        row = self.current_campaign()
+        if row is None:
+            return
+        body = f"{row.name} ({row.status.value}) becomes read-only and is hidden from the default list."
+        if await self.app.push_screen_wait(ConfirmDialog(f"Archive {row.name}?", body, "Archive")):
+            if await self._call(self.app.client.archive(row.id), f"{row.name}: archived"):
+                self.campaign_changed(row.id)
+
+    @work(group="campaign-action")
+    async def action_duplicate(self) -> None:
+        row = self.current_campaign()
+        copy = await self._call(self.app.client.duplicate(row.id)) if row else None
+        if copy is not None:
+            self.notify(f"{copy.name} ({copy.id}) is a new Draft", title="Duplicated")
+            self.campaign_changed(copy.id)
+
+    @work(group="campaign-action")
+    async def action_delete_draft(self) -> None:
+        row = self.current_campaign()
+        if row is None:
+            return
+        whole = row.status is Status.draft
+        title = f"Delete {row.name}?" if whole else f"Discard the draft of {row.name}?"
+        body = ("The draft campaign is deleted. This cannot be undone." if whole else
+                f"The draft beside the live version is discarded; the {row.status.value} version keeps running.")
+        if await self.app.push_screen_wait(ConfirmDialog(title, body, "Delete" if whole else "Discard draft", danger=True)):
+            if await self.app.call_api(self.app.client.delete_campaign(row.id), none_is_success=True) is not False:
+                self.notify(f"{row.name}: {'deleted' if whole else 'draft discarded'}", title="Done")
+                self.campaign_changed(None if whole else row.id)
+
+    def action_edit_draft(self) -> None:
+        row = self.current_campaign()
+        if row is not None:
+            from .screens.campaign_form import CampaignFormScreen
+
+            self.app.push_screen(CampaignFormScreen(campaign_id=row.id), self._after_form)
+
+    def action_new_campaign(self) -> None:
+        from .screens.campaign_form import CampaignFormScreen
+
+        self.app.push_screen(CampaignFormScreen(), self._after_form)
+
+    def _after_form(self, campaign_id: str | None) -> None:
+        if campaign_id:
+            self.campaign_changed(campaign_id)
+
+    def action_compare(self) -> None:
+        row = self.current_campaign()
+        if row is not None:
+            from .screens.compare import CompareScreen
+
+            self.app.push_screen(CompareScreen(row.id))

@@ -1,0 +1,35 @@
+"""The activation confirmation: audience and its size, expected exclusions by reason, the schedule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.table import Table
+from rich.text import Text
+
+from .confirm import ConfirmDialog
+
+
+def activation_body(name: str, preview: dict) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    table.add_row("Campaign", f"{name} (version {preview['version']})")
+    table.add_row("Audience", f"{preview['audience'] or '—'}: {preview['audience_size']:,} profiles")
+    for reason, count in sorted(preview["expected_exclusions"].items()):
+        table.add_row(f"  excluded, {reason}", f"{count:,}")
+    table.add_row("Expected sends", f"{preview['expected_sends']:,}")
+    table.add_row("Schedule", preview["schedule"])
+    for when in preview["next_runs"][:3]:
+        table.add_row("  runs at", datetime.fromisoformat(when).astimezone().strftime("%a %d %b %Y %H:%M %Z"))
+    if preview["needs_approval"]:
+        table.add_row("Approval", f"policy {preview['needs_approval']}: {preview['approval_state'] or 'not requested'}")
+    for problem in preview["problems"]:
+        table.add_row(Text("Cannot activate", style="bold red"), f"{problem['field']}: {problem['message']}")
+    return table
+
+
+def activate_dialog(name: str, preview: dict) -> ConfirmDialog:
+    blocked = bool(preview["problems"])
+    return ConfirmDialog(f"Activate {name}?" if not blocked else f"{name} cannot be activated yet",
+                         activation_body(name, preview), "Activate", allowed=not blocked)

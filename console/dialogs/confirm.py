@@ -1,0 +1,38 @@
+"""A yes/no question: Enter does the action (its button is focused), Escape cancels."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+                Binding("left,right,tab,shift+tab", "app.focus_next", show=False, id="dialog.move")]
+
+    def __init__(self, title: str, body: str | Text, action: str, *, danger: bool = False,
+                 allowed: bool = True) -> None:
+        super().__init__(classes="dialog")
+        self.title_text, self.body, self.action_label, self.danger, self.allowed = title, body, action, danger, allowed
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.body, classes="dialog-body")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.action_label, variant="error" if self.danger else "primary", id="confirm",
+                             disabled=not self.allowed)
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm" if self.allowed else "#cancel", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

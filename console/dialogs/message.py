@@ -1,0 +1,50 @@
+"""Ask for a message that may not be empty (request changes): Enter sends, Escape cancels."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+
+class MessageDialog(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+    def __init__(self, title: str, prompt: str, action: str) -> None:
+        super().__init__(classes="dialog")
+        self.title_text, self.prompt, self.action_label = title, prompt, action
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.prompt, classes="dialog-body")
+            yield Input(placeholder="What should change?", id="message")
+            yield Static("", id="message-error", classes="field-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.action_label, variant="primary", id="send")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def _send(self) -> None:
+        message = self.query_one(Input).value.strip()
+        if not message:
+            self.query_one("#message-error", Static).update("A message is required: say what to change.")
+            self.query_one(Input).focus()
+            return
+        self.dismiss(message)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._send()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "send":
+            self._send()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,167 @@
+"""The campaign list: the console's home. Filters and search apply instantly on the loaded rows;
+the rows refresh from the engine every second without moving the cursor off its campaign."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from store.listing import CampaignFilter
+from store.models import CampaignSummary, CampaignType, Channel, Status
+
+from ..actions import CAMPAIGN_ACTIONS, LIST_ACTIONS, bindings
+from ..campaign_actions import CampaignActions
+from ..dialogs.choice import ChoiceDialog
+from ..widgets.campaign_table import COLUMNS, CampaignTable
+from ..widgets.filter_bar import FilterBar
+from ..widgets.header import ConnectionBanner, WorkspaceHeader
+
+
+class CampaignListScreen(CampaignActions, Screen):
+    BINDINGS = bindings(LIST_ACTIONS + CAMPAIGN_ACTIONS) + [
+        Binding("escape", "clear_search", "Clear search", show=False, id="list.clear_search"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter = CampaignFilter()
+        self.all_rows: list[CampaignSummary] = []
+
+    def compose(self) -> ComposeResult:
+        yield WorkspaceHeader(id="header")
+        yield ConnectionBanner()
+        yield FilterBar(id="filter-bar")
+        yield Input(placeholder="Search names and tags (Enter: back to the list, Esc: clear)", id="search")
+        yield CampaignTable(id="campaigns")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#search").display = False
+        self.query_one(CampaignTable).focus()
+        self.load_rows()
+        self.set_interval(self.app.refresh_seconds, self._tick)
+
+    def _tick(self) -> None:
+        if self.app.screen is self:  # no refresh under a dialog or another screen
+            self.load_rows()
+
+    @work(exclusive=True, group="list-refresh")
+    async def load_rows(self) -> None:
+        rows = await self.app.call_api(self.app.client.list_campaigns(CampaignFilter(all=True)), quiet=True)
+        if rows is not None:
+            self.all_rows = rows
+            self.apply_filter()
+
+    def apply_filter(self) -> None:
+        f = self.filter
+        rows = [r for r in self.all_rows if f.accepts(r.status.value, r.type.value, r.channel.value, r.tags, r.name)]
+        self.query_one(CampaignTable).set_rows(rows)
+        self.query_one(FilterBar).show(f, len(rows), len(self.all_rows))
+        self.refresh_bindings()
+
+    # the selected campaign --------------------------------------------------------------
+    def current_campaign(self) -> CampaignSummary | None:
+        return self.query_one(CampaignTable).selected
+
+    def campaign_changed(self, campaign_id: str | None) -> None:
+        self._reload_and_select(campaign_id)
+
+    @work(exclusive=True, group="list-refresh")
+    async def _reload_and_select(self, campaign_id: str | None) -> None:
+        rows = await self.app.call_api(self.app.client.list_campaigns(CampaignFilter(all=True)), quiet=True)
+        if rows is not None:
+            self.all_rows = rows
+            self.apply_filter()
+            if campaign_id:
+                self.query_one(CampaignTable).select_id(campaign_id)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        return self.check_campaign_action(action)
+
+    @on(CampaignTable.Selected)
+    def _open(self, event: CampaignTable.Selected) -> None:
+        self.action_open()
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    # list actions -----------------------------------------------------------------------
+    def action_open(self) -> None:
+        row = self.current_campaign()
+        if row is not None:
+            from .campaign_detail import CampaignDetailScreen
+
+            self.app.push_screen(CampaignDetailScreen(row.id))
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.display = True
+        search.focus()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.filter = self.filter.model_copy(update={"search": event.value})
+        self.apply_filter()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self.query_one(CampaignTable).focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.value or search.display:
+            search.value = ""
+            search.display = False
+            self.query_one(CampaignTable).focus()
+
+    def action_toggle_statuses(self) -> None:
+        if self.filter.all or self.filter.statuses:
+            self.action_show_default()
+        else:
+            self.action_show_all()
+
+    def action_show_all(self) -> None:
+        self.filter = self.filter.model_copy(update={"all": True, "statuses": []})
+        self.apply_filter()
+
+    def action_show_default(self) -> None:
+        self.filter = self.filter.model_copy(update={"all": False, "statuses": []})
+        self.apply_filter()
+
+    @work(group="filter")
+    async def action_filter_status(self) -> None:
+        chosen = await self.app.push_screen_wait(ChoiceDialog(
+            "Filter by status", [(s.value, s.value) for s in Status], {s.value for s in self.filter.statuses}))
+        if chosen is not None:
+            self.filter = self.filter.model_copy(update={"statuses": [Status(v) for v in chosen], "all": False})
+            self.apply_filter()
+
+    @work(group="filter")
+    async def action_filter_other(self) -> None:
+        tags = sorted({t for r in self.all_rows for t in r.tags})
+        options = ([(f"type: {t.value}", f"type:{t.value}") for t in CampaignType]
+                   + [(f"channel: {c.value}", f"channel:{c.value}") for c in Channel]
+                   + [(f"tag: {t}", f"tag:{t}") for t in tags])
+        f = self.filter
+        current = {f"type:{t.value}" for t in f.types} | {f"channel:{c.value}" for c in f.channels} | {f"tag:{t}" for t in f.tags}
+        chosen = await self.app.push_screen_wait(ChoiceDialog("Filter by type, channel or tag", options, current))
+        if chosen is not None:
+            picked = [c.split(":", 1) for c in chosen]
+            self.filter = f.model_copy(update={
+                "types": [CampaignType(v) for k, v in picked if k == "type"],
+                "channels": [Channel(v) for k, v in picked if k == "channel"],
+                "tags": [v for k, v in picked if k == "tag"]})
+            self.apply_filter()
+
+    def action_sort_next(self) -> None:
+        table = self.query_one(CampaignTable)
+        keys = [c.key for c in COLUMNS]
+        table.sort_by(keys[(keys.index(table.sort_key) + 1) % len(keys)])
+        self.notify(f"Sorted by {table.sort_key.replace('_', ' ')}", timeout=1.5)
+
+    def action_sort_reverse(self) -> None:
+        table = self.query_one(CampaignTable)
+        table.sort_by(table.sort_key, not table.sort_reverse)

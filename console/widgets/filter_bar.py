@@ -1,0 +1,19 @@
+"""Says what the list is showing, and what is hidden, in words."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from store.listing import CampaignFilter
+
+
+class FilterBar(Static):
+    DEFAULT_CSS = """
+    FilterBar { height: 1; background: $boost; padding: 0 1; color: $text-muted; }
+    FilterBar.-narrowed { color: $warning; }
+    """
+
+    def show(self, f: CampaignFilter, shown: int, total: int) -> None:
+        hint = "0: show all statuses" if not (f.all or f.statuses) else "0: default statuses"
+        self.set_class(bool(f.statuses or f.types or f.channels or f.tags or f.search), "-narrowed")
+        self.update(f"{shown:,} of {total:,} campaigns · {f.describe()} · {hint} · /: search · f: filter")

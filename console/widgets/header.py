@@ -1,0 +1,40 @@
+"""The top line: workspace, user and role, where the engine runs; and a banner when the engine is lost."""
+
+from __future__ import annotations
+
+from textual.reactive import reactive
+from textual.widgets import Static
+
+
+class WorkspaceHeader(Static):
+    DEFAULT_CSS = """
+    WorkspaceHeader { height: 1; background: $primary; color: $text; padding: 0 1; text-style: bold; }
+    """
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "identity", self._update)
+
+    def _update(self, identity: dict | None) -> None:
+        if identity is None:
+            self.update("Campaigns")
+            return
+        engine = f"engine: {identity['engine']}"
+        self.update(f"Campaigns · {identity['workspace']} · {identity['user']} ({identity['role']}) · {engine}")
+
+
+class ConnectionBanner(Static):
+    """Shown while the engine cannot be reached; the console keeps retrying."""
+
+    DEFAULT_CSS = """
+    ConnectionBanner { height: auto; background: $error; color: $text; padding: 0 1; display: none; }
+    ConnectionBanner.-lost { display: block; }
+    """
+
+    lost = reactive("")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "connection_problem", self._update)
+
+    def _update(self, problem: str) -> None:
+        self.set_class(bool(problem), "-lost")
+        self.update(f"Engine unreachable: {problem} — retrying every second; nothing you typed is lost." if problem else "")
