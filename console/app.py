@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,8 @@ class CampaignsApp(App[None]):
         self.refresh_seconds = refresh_seconds
         self.permissions: set[str] = set()
         self.unsaved_edit = False
+        self.clock_offset = timedelta(0)  # the engine's clock minus ours (a test engine runs on a frozen clock)
+        self.ready = asyncio.Event()  # set once we know who is acting: screens load their data after it
 
     def get_default_screen(self) -> CampaignListScreen:
         return CampaignListScreen()
@@ -40,10 +44,16 @@ class CampaignsApp(App[None]):
         me = await self.call_api(self.client.me())
         if me is not None:
             self.permissions = set(me["permissions"])
+            self.clock_offset = datetime.fromisoformat(me["now"]) - datetime.now(timezone.utc)
             engine = self.client.remote or ("here" if self.client.engine_here else "in this process")
             self.identity = {"workspace": _short(me["data_dir"]), "user": me["user"]["name"],
                              "role": me["user"]["role"], "engine": engine}
             self.screen.refresh_bindings()
+        self.ready.set()
+
+    def now(self) -> datetime:
+        """Now on the engine's clock: "today", "next run" and ages are relative to it."""
+        return datetime.now(timezone.utc) + self.clock_offset
 
     def allowed(self, permission: str) -> bool:
         return permission in self.permissions

@@ -11,7 +11,7 @@ from .actions import ALL_ACTIONS, ConsoleAction, key_label
 
 class CampaignCommands(Provider):
     def _available(self) -> list[ConsoleAction]:
-        screen = self.app.screen
+        screen = self.screen  # the screen the palette was opened on, not the palette itself
         out = []
         for a in ALL_ACTIONS:
             target = self.app if hasattr(self.app, f"action_{a.action}") else screen
@@ -24,16 +24,16 @@ class CampaignCommands(Provider):
         return out
 
     def _run(self, a: ConsoleAction) -> None:
-        target = self.app if hasattr(self.app, f"action_{a.action}") else self.app.screen
+        target = self.app if hasattr(self.app, f"action_{a.action}") else self.screen
         self.app.call_later(target.run_action, a.action)
 
     async def discover(self) -> Hits:
         for a in self._available():
-            yield DiscoveryHit(a.name, partial(self._run, a), help=f"{a.help}  [{key_label(a.key)}]")
+            yield DiscoveryHit(a.name, partial(self._run, a), help=f"{a.help} · key {key_label(a.key)}")
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for a in self._available():
             score = matcher.match(a.name)
             if score > 0:
-                yield Hit(score, matcher.highlight(a.name), partial(self._run, a), help=f"{a.help}  [{key_label(a.key)}]")
+                yield Hit(score, matcher.highlight(a.name), partial(self._run, a), help=f"{a.help} · key {key_label(a.key)}")

@@ -36,7 +36,7 @@ class CampaignListScreen(CampaignActions, Screen):
         yield FilterBar(id="filter-bar")
         yield Input(placeholder="Search names and tags (Enter: back to the list, Esc: clear)", id="search")
         yield CampaignTable(id="campaigns")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#search").display = False
@@ -50,6 +50,7 @@ class CampaignListScreen(CampaignActions, Screen):
 
     @work(exclusive=True, group="list-refresh")
     async def load_rows(self) -> None:
+        await self.app.ready.wait()
         rows = await self.app.call_api(self.app.client.list_campaigns(CampaignFilter(all=True)), quiet=True)
         if rows is not None:
             self.all_rows = rows

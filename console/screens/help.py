@@ -20,20 +20,19 @@ SCREEN_KEYS = (
 
 def help_table() -> Table:
     table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold cyan", no_wrap=True)
-    table.add_column(no_wrap=True)
-    table.add_column(style="dim")
+    table.add_column(style="bold", no_wrap=True, min_width=6)
+    table.add_column(ratio=1)
     for title, actions in (("Campaign list", LIST_ACTIONS), ("On the selected campaign", CAMPAIGN_ACTIONS),
                            ("Console", APP_ACTIONS)):
-        table.add_row("", f"[bold]{title}[/]", "")
+        table.add_row("", f"[bold underline]{title}[/]")
         for a in actions:
-            table.add_row(key_label(a.key), a.name, a.help)
-        table.add_row("", "", "")
+            table.add_row(key_label(a.key), f"{a.name} [dim]— {a.help}[/]")
+        table.add_row("", "")
     for title, keys in SCREEN_KEYS:
-        table.add_row("", f"[bold]{title}[/]", "")
+        table.add_row("", f"[bold underline]{title}[/]")
         for key, text in keys:
-            table.add_row(key, text, "")
-        table.add_row("", "", "")
+            table.add_row(key, text)
+        table.add_row("", "")
     return table
 
 

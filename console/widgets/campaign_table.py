@@ -121,7 +121,7 @@ class CampaignTable(ScrollView, can_focus=True):
         """Replace the rows (already filtered); the cursor follows its campaign, or stays at its line."""
         selected = self.selected_id
         self.rows = self._sorted(rows)
-        self._now = datetime.now(timezone.utc)
+        self._now = self.app.now()
         index = next((i for i, r in enumerate(self.rows) if r.id == selected), None) if selected else None
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         self.cursor = index if index is not None else min(self.cursor, max(0, len(self.rows) - 1))

@@ -70,13 +70,16 @@ def activation_preview(campaign_id: str, actor: Actor, ws: Space, request: Reque
     size = ws.profiles.count_audience(audience.rule) if audience else 0
     exclusions = expected_exclusions(ws, campaign, version, audience.rule) if audience else {}
     policy = eng.lifecycle.approval_policy(campaign, version)
+    problems = activation_problems(ws, campaign, version, now)
+    if policy is not None and not (version.approval and version.approval.state.value == "approved"):
+        problems.append({"field": "approval", "message": f"needs approval under policy {policy.id!r}: request approval first"})
     return ActivationPreview(
         version=version.number, audience=version.audience, audience_size=size, expected_exclusions=exclusions,
         expected_sends=max(0, size - sum(exclusions.values())), schedule=version.schedule.describe(),
         next_runs=next_occurrences(version.schedule, activated_at=now, after=now - timedelta(seconds=1), count=3),
         needs_approval=policy.id if policy else None,
         approval_state=version.approval.state.value if version.approval else None,
-        problems=activation_problems(ws, campaign, version, now))
+        problems=problems)
 
 
 @router.post("/campaigns/{campaign_id}/stop")

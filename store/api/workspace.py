@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Response
 
 from ..errors import Conflict, ValidationFailed
@@ -18,6 +20,7 @@ class WorkspaceInfo(Model):
     data_dir: str
     user: User
     permissions: list[str]
+    now: datetime  # the engine's clock: clients show times relative to it
 
 
 class RoleChange(Model):
@@ -33,7 +36,8 @@ class AudienceSize(Model):
 def me(actor: Actor, ws: Space) -> WorkspaceInfo:
     from ..roles import PERMISSIONS
 
-    return WorkspaceInfo(data_dir=str(ws.data_dir), user=actor, permissions=sorted(a.value for a in PERMISSIONS[actor.role]))
+    return WorkspaceInfo(data_dir=str(ws.data_dir), user=actor, permissions=sorted(a.value for a in PERMISSIONS[actor.role]),
+                         now=ws.clock.now())
 
 
 @router.get("/users")

@@ -1,0 +1,191 @@
+"""Awaiting my approval: drafts whose approval was requested under a policy that names me.
+
+Enter or ``c`` compares the draft with the live version; ``y`` approves (and offers to activate),
+``x`` sends the draft back with a message, ``R`` withdraws a request I made. A row I may not
+approve because I requested or last edited it says so; approving it anyway shows the engine's
+reason and changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from store.models import CampaignSummary
+
+from ..actions import CAMPAIGN_ACTIONS
+from ..campaign_actions import CampaignActions
+from ..widgets.header import ConnectionBanner, WorkspaceHeader
+
+SELF_BLOCKED = "yours: self-approval blocked"
+COLUMNS = (("name", "Name"), ("note", "Note"), ("status", "Status"), ("channel", "Chan"),
+           ("requested_by", "By"), ("requested_at", "Requested"), ("type", "Type"), ("category", "Cat."))
+_DECISIONS = {a.action: a for a in CAMPAIGN_ACTIONS if a.action in ("approve", "request_changes", "cancel_request")}
+
+
+def _when(value: str) -> str:
+    return datetime.fromisoformat(value).astimezone().strftime("%d %b %H:%M")
+
+
+def _cells(row: dict, me: str | None) -> list[str | Text]:
+    note = Text(SELF_BLOCKED, style="bold") if row["self_approval_blocked"] else (
+        Text("your request") if row["requested_by"] == me else Text(""))
+    status = row["status"] + (" ✎draft" if row["has_draft"] else "")
+    return [row["name"], note, status, row["channel"], row["requested_by"], _when(row["requested_at"]),
+            row["type"], "mkt" if row["category"] == "marketing" else "trans"]
+
+
+class ApprovalsScreen(CampaignActions, Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="approvals.back", tooltip="Back to the campaign list"),
+        Binding("c", "compare", "Compare", id="compare", tooltip="Live and draft side by side, changes highlighted"),
+        *[Binding(a.key, a.action, a.name, id=a.action, tooltip=a.help) for a in _DECISIONS.values()],
+    ]
+    DEFAULT_CSS = """
+    ApprovalsScreen #approvals-title { height: 1; padding: 0 1; text-style: bold; color: $accent; }
+    ApprovalsScreen #approvals { height: 1fr; }
+    ApprovalsScreen #approvals-empty { padding: 1 2; color: $text-muted; display: none; }
+    ApprovalsScreen.-empty #approvals-empty { display: block; }
+    ApprovalsScreen.-empty #approvals { display: none; }
+    ApprovalsScreen #approval-detail { height: auto; min-height: 2; padding: 0 1; background: $boost; }
+    ApprovalsScreen #approval-detail.-blocked { color: $warning; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, dict] = {}
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield WorkspaceHeader()
+        yield ConnectionBanner()
+        yield Static("Awaiting my approval", id="approvals-title")
+        table: DataTable = DataTable(id="approvals", cursor_type="row", zebra_stripes=True)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        yield table
+        yield Static("Nothing awaits your approval.", id="approvals-empty")
+        yield Static("Loading…", id="approval-detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).focus()
+        self.load_rows()
+        self.set_interval(self.app.refresh_seconds, self._tick)
+
+    def _tick(self) -> None:
+        if self.app.screen is self:  # no refresh under a dialog or another screen
+            self.load_rows()
+
+    @property
+    def me(self) -> str | None:
+        return (self.app.identity or {}).get("user")
+
+    # rows --------------------------------------------------------------------------------
+    @work(exclusive=True, group="approvals-refresh", description="load what awaits my approval")
+    async def load_rows(self, select: str | None = None) -> None:
+        rows = await self.app.call_api(self.app.client.awaiting_my_approval(), quiet=self.loaded)
+        if rows is None:
+            return
+        self.loaded = True
+        self.show_rows(rows)
+        if select is not None and select in self.rows:
+            table = self.query_one(DataTable)
+            table.move_cursor(row=table.get_row_index(select))
+
+    def show_rows(self, rows: list[dict]) -> None:
+        """Patch the table by campaign id: the cursor stays on its campaign."""
+        table = self.query_one(DataTable)
+        fresh = {r["id"]: r for r in rows}
+        with self.app.batch_update():
+            for gone in [key for key in self.rows if key not in fresh]:
+                table.remove_row(gone)
+            for campaign_id, row in fresh.items():
+                cells = _cells(row, self.me)
+                if campaign_id not in self.rows:
+                    table.add_row(*cells, key=campaign_id)
+                elif row != self.rows[campaign_id]:
+                    for (column, _label), value in zip(COLUMNS, cells):
+                        table.update_cell(campaign_id, column, value)
+            self.rows = fresh
+        self.set_class(not rows, "-empty")
+        self.query_one("#approvals-title", Static).update(
+            f"Awaiting my approval · {len(rows)} draft{'s' if len(rows) != 1 else ''}")
+        self._show_detail()
+        self.refresh_bindings()
+
+    def _selected_row(self) -> dict | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.rows.get(key)
+
+    def _show_detail(self) -> None:
+        detail = self.query_one("#approval-detail", Static)
+        row = self._selected_row()
+        if row is None:
+            detail.update("" if self.rows else "Drafts appear here when their approval is requested under a policy "
+                          "that names you. Esc: back")
+            detail.set_class(False, "-blocked")
+            return
+        lines = [f"{row['name']} ({row['id']}) · {row['type']} {row['category']} {row['channel']} · "
+                 f"requested by {row['requested_by']} at {_when(row['requested_at'])}"]
+        if row["self_approval_blocked"]:
+            lines.append("You requested or last edited this draft and its policy blocks self-approval: "
+                         "another approver must decide.")
+        else:
+            lines.append("y: approve (then activate) · x: request changes · Enter/c: compare with live")
+        detail.update("\n".join(lines))
+        detail.set_class(row["self_approval_blocked"], "-blocked")
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._show_detail()
+        self.refresh_bindings()
+
+    @on(DataTable.RowSelected)
+    def _selected(self) -> None:
+        self.action_compare()
+
+    # CampaignActions ---------------------------------------------------------------------
+    def current_campaign(self) -> CampaignSummary | None:
+        row = self._selected_row()
+        if row is None:
+            return None
+        return CampaignSummary.model_validate({k: v for k, v in row.items() if k in CampaignSummary.model_fields})
+
+    def campaign_changed(self, campaign_id: str | None) -> None:
+        self.load_rows(select=campaign_id)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "compare":
+            return True if self._selected_row() is not None else None
+        if action not in _DECISIONS:
+            return True
+        allowed = self.check_campaign_action(action)
+        if action == "cancel_request" and allowed:
+            row = self._selected_row()
+            if row is not None and row["requested_by"] != self.me and (self.app.identity or {}).get("role") != "admin":
+                return False  # only the requester (or an admin) may withdraw a request
+        return allowed
+
+    def action_compare(self) -> None:
+        row = self._selected_row()
+        if row is None:
+            return
+        try:
+            from .compare import CompareScreen
+        except ImportError:
+            self.notify("The comparison screen is not available in this build.", severity="warning")
+            return
+        self.app.push_screen(CompareScreen(row["id"]))
+
+    def action_back(self) -> None:
+        self.dismiss()

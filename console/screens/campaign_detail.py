@@ -1,0 +1,449 @@
+"""Everything about one campaign: the live version (or the draft) with its rendered content, the runs,
+and the audit trail. Every campaign action key works here as on the list; the screen refreshes on
+the console's tick without leaving the view or the scroll position the operator is at."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Input, Static, TabbedContent, TabPane
+
+from store.models import Campaign, CampaignSummary, ChannelConfiguration, Run, Status, Version
+
+from ..actions import CAMPAIGN_ACTIONS, bindings
+from ..campaign_actions import CampaignActions
+from ..diff import describe_approval, describe_rate
+from ..widgets.header import ConnectionBanner, WorkspaceHeader
+
+VIEWS = ("overview", "runs", "audit")
+RUN_COLUMNS = (("run", "Run"), ("trigger", "Trigger"), ("when", "Occurrence/start"), ("status", "Status"),
+               ("targeted", "Targeted"), ("sent", "Sent"), ("failed", "Failed"), ("excluded", "Excluded"),
+               ("reasons", "Excluded by reason"), ("error", "Error"))
+NUMERIC = {"targeted", "sent", "failed", "excluded"}
+AUDIT_COLUMNS = (("at", "Time"), ("user", "User"), ("action", "Action"), ("version", "Ver."), ("detail", "Detail"))
+ZONED = {"when", "at"}  # column titles that get the local zone
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+DRAFT_STATES = {"requested": "in review", "approved": "approved", "changes_requested": "changes requested"}
+
+
+# words shared with the compare screen -----------------------------------------------------------
+def when(value: datetime | str | None) -> str:
+    """A date-time in the operator's local zone, or a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone().strftime("%a %d %b %Y %H:%M %Z")
+
+
+def short_when(value: datetime | None) -> str:
+    """A compact local date-time for table cells (the zone is in the column title)."""
+    if value is None:
+        return "—"
+    local = value.astimezone()
+    return local.strftime("%d %b %H:%M" if local.year == datetime.now().year else "%d %b %Y %H:%M")
+
+
+def local_zone() -> str:
+    return datetime.now().astimezone().strftime("%Z")
+
+
+def status_markup(campaign: Campaign) -> str:
+    """The status in words (readable without colour) with the open-draft mark, coloured by theme variables."""
+    colour = {Status.live: "$text-success", Status.scheduled: "$text-success", Status.failed: "$text-error",
+              Status.in_review: "$text-warning", Status.activating: "$text-warning"}.get(campaign.status, "")
+    status = campaign.status.value
+    text = f"[bold {colour}]{status}[/]" if colour else f"[bold]{status}[/]"
+    if campaign.has_draft:
+        approval = campaign.draft.approval
+        state = f", {DRAFT_STATES[approval.state.value]}" if approval else ""
+        text += f"  [$text-warning]✎ open draft (version {campaign.draft.number}{state})[/]"
+    return text
+
+
+def configuration_text(config_id: str | None, configurations: dict[str, ChannelConfiguration]) -> str:
+    if config_id is None:
+        return "— (none selected)"
+    config = configurations.get(config_id)
+    if config is None:
+        return f"{config_id} (not found among the workspace's configurations)"
+    sender = f"{config.sender_name} <{config.sender}>" if config.sender_name else config.sender
+    return f"{config.id}: {config.channel.value} via {config.provider.value}, from {sender} ({config.category.value})"
+
+
+def excluded_by_reason(excluded: dict) -> str:
+    items = sorted(((getattr(k, "value", k), v) for k, v in excluded.items() if v), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{reason} {count:,}" for reason, count in items) or "—"
+
+
+def summary_of(campaign: Campaign) -> CampaignSummary:
+    approval = campaign.draft.approval if campaign.draft else None
+    return CampaignSummary(
+        id=campaign.id, name=campaign.name, type=campaign.type, category=campaign.category, status=campaign.status,
+        channel=campaign.channel, has_draft=campaign.has_draft, draft_approval=approval.state if approval else None,
+        tags=campaign.tags, updated_by=campaign.updated_by, updated_at=campaign.updated_at)
+
+
+def _grid() -> Table:
+    table = Table.grid(padding=(0, 2), expand=True)
+    table.add_column(style="bold", no_wrap=True, width=14)
+    table.add_column(ratio=1)
+    return table
+
+
+# the test-profile question --------------------------------------------------------------------------
+class ProfileDialog(ModalScreen[str | None]):
+    """Which profile to render for: Enter renders (empty: the audience's first profile), Escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="profile.cancel")]
+
+    def __init__(self, current: str | None) -> None:
+        super().__init__(classes="dialog")
+        self.current = current or ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static("Render for another test profile", classes="dialog-title")
+            yield Static("Profile id. Enter renders the content as that person would get it; leave it empty "
+                         "for the audience's first profile. Esc cancels.", classes="dialog-body")
+            yield Input(value=self.current, placeholder="p0000042", id="profile-id")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Render", variant="primary", id="render")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip())
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(self.query_one(Input).value.strip() if event.button.id == "render" else None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+# the screen -------------------------------------------------------------------------------------------
+class CampaignDetailScreen(CampaignActions, Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="detail.back", tooltip="Back to the campaign list"),
+        Binding("1", "show_view('overview')", "Overview", show=False, id="detail.overview",
+                tooltip="The live version (or the draft), rendered for a test profile"),
+        Binding("2", "show_view('runs')", "Runs", show=False, id="detail.runs", tooltip="Every run with its counters"),
+        Binding("3", "show_view('audit')", "Audit", show=False, id="detail.audit", tooltip="Who did what, and when"),
+        Binding("c", "compare", "Compare", id="compare", tooltip="Live and draft side by side, changes highlighted"),
+        Binding("v", "toggle_version", "Live/draft", id="detail.toggle_version",
+                tooltip="Show the draft in the overview, or back to the live version"),
+        Binding("p", "render_profile", "Test profile", id="detail.profile",
+                tooltip="Render the content for another profile"),
+    ] + bindings(CAMPAIGN_ACTIONS)
+
+    DEFAULT_CSS = """
+    CampaignDetailScreen #detail-head { height: auto; padding: 0 1; background: $boost; }
+    CampaignDetailScreen #detail-title { text-style: bold; }
+    CampaignDetailScreen #detail-reason { color: $text-warning; }
+    CampaignDetailScreen #detail-description { color: $text-muted; }
+    CampaignDetailScreen TabbedContent { height: 1fr; }
+    CampaignDetailScreen TabPane { padding: 0; height: 1fr; }
+    CampaignDetailScreen #overview-scroll { height: 1fr; padding: 0 1; }
+    CampaignDetailScreen .note { color: $text-warning; margin-top: 1; }
+    CampaignDetailScreen .section { text-style: bold; color: $text-accent; margin-top: 1; }
+    CampaignDetailScreen #rendered.-error { color: $text-error; }
+    CampaignDetailScreen .table-note { height: auto; padding: 0 1; color: $text-muted; }
+    CampaignDetailScreen DataTable { height: 1fr; }
+    """
+
+    def __init__(self, campaign_id: str) -> None:
+        super().__init__()
+        self.campaign_id = campaign_id
+        self.campaign: Campaign | None = None
+        self.showing = "live"  # which version the overview shows: "live" or "draft"
+        self.profile_id: str | None = None  # None: the audience's first profile
+        self.configurations: dict[str, ChannelConfiguration] = {}
+        self.audience_sizes: dict[str, int | None] = {}
+        self.next_runs: list[str] = []
+        self._rendered_key: tuple | None = None
+        self._need_full = True  # configurations and audience sizes are (re)read on the first load and after actions
+        self._loading = False
+        self._audit_count = 0
+
+    def compose(self) -> ComposeResult:
+        yield WorkspaceHeader(id="header")
+        yield ConnectionBanner()
+        with Vertical(id="detail-head"):
+            yield Static(f"Loading {escape(self.campaign_id)}…", id="detail-title")
+            yield Static("", id="detail-status")
+            yield Static("", id="detail-reason")
+            yield Static("", id="detail-description")
+        with TabbedContent(id="views", initial="overview"):
+            with TabPane("1 Overview", id="overview"):
+                with VerticalScroll(id="overview-scroll"):
+                    yield Static("", id="draft-note", classes="note")
+                    yield Static("", id="version-title", classes="section")
+                    yield Static("", id="version-facts")
+                    yield Static("", id="render-title", classes="section")
+                    yield Static("", id="rendered")
+            with TabPane("2 Runs", id="runs"):
+                yield Static("", id="run-totals", classes="table-note")
+                yield DataTable(id="run-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("3 Audit trail", id="audit"):
+                yield Static("Oldest first: the newest event is at the bottom.", id="audit-note", classes="table-note")
+                yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        runs = self.query_one("#run-table", DataTable)
+        zone = local_zone()
+        for key, label in RUN_COLUMNS:
+            runs.add_column(f"{label} ({zone})" if key in ZONED else label, key=key)
+        audit = self.query_one("#audit-table", DataTable)
+        for key, label in AUDIT_COLUMNS:
+            audit.add_column(f"{label} ({zone})" if key in ZONED else label, key=key)
+        self.query_one("#detail-reason").display = False
+        self.query_one("#draft-note").display = False
+        self.query_one("#overview-scroll").focus()
+        self.set_interval(self.app.refresh_seconds, self._tick)
+
+    def on_screen_resume(self) -> None:
+        self.load()  # first display, and back from a dialog or another screen that may have changed things
+
+    def _tick(self) -> None:
+        if self.app.screen is self and not self._loading:  # not under a dialog; never two loads at once
+            self.load()
+
+    # loading ----------------------------------------------------------------------------------------------
+    @work(exclusive=True, group="detail-load")
+    async def load(self) -> None:
+        self._loading = True
+        try:
+            await self._load()
+        finally:
+            self._loading = False
+
+    async def _load(self) -> None:
+        client, api = self.app.client, self.app.call_api
+        first = self.campaign is None
+        campaign = await api(client.campaign(self.campaign_id), quiet=not first)
+        if campaign is None:
+            if first:
+                self.query_one("#detail-title", Static).update(f"Campaign {escape(self.campaign_id)} could not be read")
+            return
+        full = self._need_full
+        if full:
+            configs = await api(client.channel_configurations(), quiet=True)
+            if configs is not None:
+                self.configurations = {c.id: c for c in configs}
+        runs = await api(client.runs(self.campaign_id), quiet=True)
+        report = await api(client.report(self.campaign_id), quiet=True)
+        audit = await api(client.audit_trail(self.campaign_id), quiet=True)
+        if (self.showing == "draft" and campaign.draft is None) or campaign.live is None:
+            self.showing = "draft" if campaign.live is None else "live"
+        shown = self.shown_version(campaign)
+        if shown.audience and (full or shown.audience not in self.audience_sizes):
+            self.audience_sizes[shown.audience] = await api(client.audience_size(shown.audience), quiet=True)
+        self.campaign = campaign
+        self._need_full = False
+        if report is not None:
+            self.next_runs = report["next_runs"]
+        self.show_campaign()
+        if runs is not None:
+            self.show_runs(runs, report)
+        if audit is not None:
+            self.show_audit(audit)
+        key = (self.showing, shown.number, shown.revision, self.profile_id)
+        if full or key != self._rendered_key:
+            self._rendered_key = key
+            await self._render_for_profile()
+        self.refresh_bindings()
+
+    def shown_version(self, campaign: Campaign) -> Version:
+        version = campaign.draft if self.showing == "draft" else campaign.live
+        return version or campaign.current
+
+    async def _render_for_profile(self) -> None:
+        rendered = await self.app.call_api(
+            self.app.client.render(self.campaign_id, profile_id=self.profile_id, version=self.showing), quiet=True)
+        title, body = self.query_one("#render-title", Static), self.query_one("#rendered", Static)
+        hint = "  [$text-muted](p: another profile)[/]"
+        if rendered is None:
+            title.update("Content" + hint)
+            body.update("The content could not be rendered (the engine did not answer).")
+            body.add_class("-error")
+            return
+        who = rendered["profile_id"]
+        title.update((f"Content as {escape(who)} gets it" if who else "Content") + hint)
+        if rendered["error"]:
+            body.add_class("-error")
+            body.update(Text(f"Cannot render{f' for {who}' if who else ''}: {rendered['error']}"))
+            return
+        body.remove_class("-error")
+        grid = _grid()
+        for field, text in (rendered["content"] or {}).items():
+            grid.add_row(field.capitalize(), text or Text("(empty)", style="italic"))
+        body.update(grid)
+
+    # showing ----------------------------------------------------------------------------------------------
+    def show_campaign(self) -> None:
+        c = self.campaign
+        assert c is not None
+        self.query_one("#detail-title", Static).update(f"{escape(c.name)}  [$text-muted]{escape(c.id)}[/]")
+        self.query_one("#detail-status", Static).update(
+            f"{c.type.value} · {c.category.value} · {c.channel.value} · {status_markup(c)}")
+        reason = self.query_one("#detail-reason", Static)
+        reason.display = bool(c.status_reason)
+        reason.update(Text(f"Why: {c.status_reason}" if c.status_reason else ""))
+        tags = "  ·  tags: " + ", ".join(c.tags) if c.tags else ""
+        self.query_one("#detail-description", Static).update(Text((c.description or "No description.") + tags))
+
+        version = self.shown_version(c)
+        note = self.query_one("#draft-note", Static)
+        note.display = c.has_draft
+        if c.has_draft and self.showing == "live":
+            state = DRAFT_STATES[c.draft.approval.state.value] if c.draft.approval else "not sent for approval"
+            note.update(f"✎ A draft (version {c.draft.number}, {state}, by {escape(c.draft.updated_by)}) stands beside "
+                        "this live version.  c: compare with the draft · v: show the draft")
+        elif c.has_draft:
+            note.update(f"✎ Showing the draft (version {c.draft.number}); version {c.live.number} is the one that "
+                        "runs.  v: back to the live version · c: compare")
+        if c.live is not None and version is c.live:
+            title = f"Live version {version.number}"
+        elif c.status is Status.activating:
+            title = f"Version {version.number} — activating"
+        else:
+            title = f"Draft version {version.number} — not live"
+        self.query_one("#version-title", Static).update(f"{title}  [$text-muted]revision {version.revision}[/]")
+        self.query_one("#version-facts", Static).update(self._facts(c, version))
+
+    def _facts(self, c: Campaign, v: Version) -> Table:
+        grid = _grid()
+        if v.audience:
+            size = self.audience_sizes.get(v.audience)
+            grid.add_row("Audience", f"{v.audience}: {size:,} profiles" if size is not None else f"{v.audience} (size unknown)")
+        else:
+            grid.add_row("Audience", "— (none selected)")
+        grid.add_row("Channel", v.channel.value)
+        grid.add_row("Configuration", configuration_text(v.channel_configuration, self.configurations))
+        grid.add_row("Schedule", v.schedule.describe())
+        if v is c.live and self.next_runs:
+            grid.add_row("Next runs", "\n".join(when(n) for n in self.next_runs[:3])
+                         + (f"\n… and {len(self.next_runs) - 3} more" if len(self.next_runs) > 3 else ""))
+        elif v is c.live and c.status in (Status.live, Status.scheduled):
+            grid.add_row("Next runs", "none planned")
+        grid.add_row("Rate control", describe_rate(v))
+        grid.add_row("Approval", describe_approval(v))
+        if v.activated_at:
+            grid.add_row("Activated", f"{when(v.activated_at)} by {v.activated_by}")
+        grid.add_row("Last edit", f"{when(v.updated_at)} by {v.updated_by}")
+        return grid
+
+    def show_runs(self, runs: list[Run], report: dict | None) -> None:
+        totals_widget = self.query_one("#run-totals", Static)
+        if report is not None and runs:
+            t = report["totals"]
+            excluded = sum(t["excluded"].values())
+            totals_widget.update(Text(
+                f"Totals over {len(runs)} run{'s' if len(runs) != 1 else ''}: targeted {t['targeted']:,} · sent "
+                f"{t['sent']:,} · failed {t['failed']:,} · excluded {excluded:,} ({excluded_by_reason(t['excluded'])})"
+                " · newest first"))
+        elif not runs:
+            totals_widget.update("No runs yet.")
+        table = self.query_one("#run-table", DataTable)
+        ordered = sorted(runs, key=lambda r: (r.occurrence or r.started_at or _EPOCH, r.id),
+                         reverse=True)
+        cells = {r.id: self._run_cells(r) for r in ordered}
+        keys = [r.id for r in ordered]
+        if [row.key.value for row in table.ordered_rows] == keys:
+            for key, row in cells.items():  # same runs in the same order: patch what changed, cursor stays
+                for (column, _), value in zip(RUN_COLUMNS, row):
+                    if table.get_cell(key, column) != value:
+                        table.update_cell(key, column, value)
+            return
+        selected = table.ordered_rows[table.cursor_row].key.value if table.row_count else None
+        scroll = table.scroll_y
+        with self.app.batch_update():
+            table.clear()
+            for key in keys:
+                table.add_row(*cells[key], key=key)
+            if selected in cells:
+                table.move_cursor(row=keys.index(selected), animate=False)
+            table.scroll_to(y=scroll, animate=False)
+
+    @staticmethod
+    def _run_cells(run: Run) -> list:
+        c = run.counters
+        start = run.occurrence or run.started_at
+        numbers = [f"{n:,}" for n in (c.targeted, c.sent, c.failed, c.excluded_total)]
+        return [run.id, run.trigger.value, short_when(start), run.status.value, *numbers,
+                excluded_by_reason(c.excluded), run.error or ""]
+
+    def show_audit(self, events) -> None:
+        table = self.query_one("#audit-table", DataTable)
+        if len(events) < self._audit_count:  # the log only grows; a shorter one is another campaign's: rebuild
+            table.clear()
+            self._audit_count = 0
+        at_end = table.row_count == 0 or table.cursor_row == table.row_count - 1
+        for index, e in enumerate(events[self._audit_count:], start=self._audit_count):
+            table.add_row(short_when(e.at), e.user, e.action, "" if e.version is None else str(e.version), e.detail,
+                          key=str(index))
+        if len(events) > self._audit_count and at_end:
+            table.move_cursor(row=len(events) - 1, animate=False)
+        self._audit_count = len(events)
+
+    # campaign actions -------------------------------------------------------------------------------------
+    def current_campaign(self) -> CampaignSummary | None:
+        return summary_of(self.campaign) if self.campaign is not None else None
+
+    def campaign_changed(self, campaign_id: str | None) -> None:
+        if campaign_id is None:  # the Draft campaign was deleted: nothing left to show
+            if self.app.screen is self:
+                self.app.pop_screen()
+            return
+        self._need_full = True
+        self.load()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "toggle_version":
+            return self.campaign is not None and self.campaign.has_draft
+        if action == "render_profile":
+            return None if self.campaign is None else True
+        return self.check_campaign_action(action)
+
+    # keys ---------------------------------------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_show_view(self, view: str) -> None:
+        self.query_one(TabbedContent).active = view
+        self._focus_view(view)
+
+    def _focus_view(self, view: str) -> None:
+        target = {"overview": "#overview-scroll", "runs": "#run-table", "audit": "#audit-table"}[view]
+        self.query_one(target).focus()
+
+    def action_toggle_version(self) -> None:
+        c = self.campaign
+        if c is None or not c.has_draft:
+            return
+        self.showing = "draft" if self.showing == "live" else "live"
+        self.action_show_view("overview")
+        self._need_full = True  # the other version may use another audience
+        self.load()
+
+    @work(group="detail-profile")
+    async def action_render_profile(self) -> None:
+        profile = await self.app.push_screen_wait(ProfileDialog(self.profile_id))
+        if profile is None:
+            return
+        self.profile_id = profile or None
+        self.action_show_view("overview")
+        self._rendered_key = None
+        await self._render_for_profile()

@@ -1,0 +1,103 @@
+"""Running the console against a real workspace in tests: a seeded demo, and a client built without
+an event loop (snapshot tests run the app in their own loop)."""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+
+from console.app import CampaignsApp
+from store.api import create_app
+from store.api.identity import USER_HEADER
+from store.client import CampaignsClient
+from store.clock import FrozenClock
+from store.engine.engine import Engine
+from store.workspace import Workspace
+
+T0 = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)
+
+
+def frozen() -> FrozenClock:
+    return FrozenClock(T0)
+
+
+def seed_demo(path: Path, clock=None) -> Path:
+    """The demo workspace, seeded through the API as `campaigns seed-demo` does (deterministic on a frozen clock)."""
+    import asyncio
+
+    ws = Workspace(path, clock=clock, founder="root")
+    engine = Engine(ws)
+    try:
+        client = _client(ws, engine, "root")
+        asyncio.run(client.seed_demo())
+    finally:
+        engine.shutdown()
+        ws.close()
+    return path
+
+
+def copy_workspace(template: Path, path: Path) -> Path:
+    if path.exists():
+        shutil.rmtree(path)
+    shutil.copytree(template, path)
+    return path
+
+
+def _client(ws: Workspace, engine: Engine, user: str) -> CampaignsClient:
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(ws, engine)), base_url="http://test",
+                             headers={USER_HEADER: user})
+    return CampaignsClient(http)
+
+
+@contextmanager
+def console(data: Path, user: str = "root", *, clock=None, refresh_seconds: float = 3600):
+    """(app, workspace, engine): an app whose client reaches this workspace in-process."""
+    ws = Workspace(data, clock=clock)
+    engine = Engine(ws)
+    try:
+        yield CampaignsApp(_client(ws, engine, user), refresh_seconds=refresh_seconds), ws, engine
+    finally:
+        engine.shutdown()
+        ws.close()
+
+
+async def settle(pilot) -> None:
+    """Let workers (API calls) finish and the screen repaint; not while a dialog waits for an answer."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_for(pilot, predicate, what: str, timeout: float = 10.0) -> None:
+    """Pause until ``predicate()`` holds: a dialog opened by a worker, a row refreshed by a timer."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.02)
+
+
+async def open_dialog(pilot, key: str):
+    """Press a key that opens a confirmation (from a worker) and return the dialog."""
+    from textual.screen import ModalScreen
+
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ModalScreen), f"a dialog after {key!r}")
+    await pilot.pause()
+    return pilot.app.screen
+
+
+def screen_text(app) -> str:
+    """What the terminal shows, as text (from the SVG screenshot): for asserting on rendered tables."""
+    import html
+    import re
+
+    rows: dict[str, list[str]] = {}
+    for y, text in re.findall(r'<text[^>]*\sy="([\d.]+)"[^>]*>(.*?)</text>', app.export_screenshot()):
+        rows.setdefault(y, []).append(html.unescape(text).replace("\xa0", " "))
+    return "\n".join("".join(parts) for _, parts in sorted(rows.items(), key=lambda kv: float(kv[0])))

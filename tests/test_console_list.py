@@ -1,0 +1,219 @@
+"""The campaign list in the console, driven with Pilot: filters, search, sorting, actions, roles."""
+
+from __future__ import annotations
+
+import pytest
+
+from console.screens.campaign_list import CampaignListScreen
+from console.screens.help import HelpScreen
+from console.widgets.campaign_table import CampaignTable
+from console.widgets.filter_bar import FilterBar
+from store.models import Status
+
+from .console_support import console, copy_workspace, frozen, open_dialog, screen_text, seed_demo, settle
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    return seed_demo(tmp_path_factory.mktemp("console-list") / "demo", frozen())
+
+
+@pytest.fixture
+def data(demo, tmp_path):
+    return copy_workspace(demo, tmp_path / "ws")
+
+
+def table(app) -> CampaignTable:
+    return app.screen.query_one(CampaignTable)
+
+
+def statuses(app) -> set[Status]:
+    return {r.status for r in table(app).rows}
+
+
+async def select(pilot, name: str) -> None:
+    t = table(pilot.app)
+    t.select_id(next(r.id for r in t.rows if r.name == name))
+    await pilot.pause()
+
+
+def row(app, name: str):
+    return next(r for r in app.screen.all_rows if r.name == name)
+
+
+async def test_default_filter_hides_finished_statuses_and_one_key_shows_all(data):
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            assert not statuses(app) & {Status.stopped, Status.completed, Status.archived}
+            bar = str(app.screen.query_one(FilterBar).render())
+            assert "hiding Stopped, Completed, Archived" in bar and "31 of 43" in bar
+            await pilot.press("0")
+            assert {Status.stopped, Status.completed, Status.archived} <= statuses(app)
+            assert "43 of 43" in str(app.screen.query_one(FilterBar).render())
+            await pilot.press("0")
+            assert not statuses(app) & {Status.stopped, Status.completed, Status.archived}
+
+
+async def test_search_filters_names_and_tags_as_you_type(data):
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("slash", "w", "e", "e")
+            assert [r.name for r in table(app).rows] == ["Weekly newsletter"]
+            await pilot.press("backspace", "backspace", "backspace", "v", "i", "p")  # a tag
+            assert {r.name for r in table(app).rows} >= {"Black Friday early access", "VIP private sale"}
+            await pilot.press("escape")
+            assert len(table(app).rows) == 31 and app.focused is table(app)
+
+
+async def test_filter_by_status_and_sort(data):
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await open_dialog(pilot, "f")
+            await pilot.press("down", "down", "down", "space", "enter")  # the 4th status: Scheduled
+            assert statuses(app) == {Status.scheduled}
+            assert "status Scheduled" in str(app.screen.query_one(FilterBar).render())
+            before = table(app).sort_key
+            await pilot.press("o")
+            assert table(app).sort_key != before
+            names = [r.name for r in table(app).rows]
+            await pilot.press("O")
+            assert [r.name for r in table(app).rows] == list(reversed(names)) or table(app).sort_reverse
+
+
+async def test_activate_asks_with_audience_exclusions_and_schedule_then_goes_live(data):
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await select(pilot, "Win a trip contest")
+            dialog = await open_dialog(pilot, "g")
+            text = screen_text(app)
+            assert "Activate Win a trip contest?" in text
+            assert "profiles" in text and "excluded, no_consent" in text and "once, on activation" in text
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, CampaignListScreen)
+            assert row(app, "Win a trip contest").status is Status.live
+
+
+async def test_escape_cancels_a_confirmation_and_nothing_changes(data):
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await select(pilot, "Daily deals SMS")
+            dialog = await open_dialog(pilot, "S")
+            text = screen_text(app)
+            assert "This is final" in text
+            await pilot.press("escape")
+            await settle(pilot)
+            assert row(app, "Daily deals SMS").status is Status.live
+
+
+async def test_stop_is_final_and_the_campaign_leaves_the_default_list(data):
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await select(pilot, "Daily deals SMS")
+            await open_dialog(pilot, "S")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert row(app, "Daily deals SMS").status is Status.stopped
+            assert "Daily deals SMS" not in [r.name for r in table(app).rows]
+
+
+async def test_a_refusal_is_shown_and_the_screen_stays_as_it_was(data):
+    with console(data, "alice", clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await select(pilot, "Win a trip contest")  # sms: no approval policy applies
+            before = row(app, "Win a trip contest")
+            await pilot.press("r")
+            await settle(pilot)
+            notes = [n.message for n in app._notifications]
+            assert any("needs no approval" in n for n in notes)
+            assert row(app, "Win a trip contest") == before and table(app).selected.name == "Win a trip contest"
+
+
+async def test_activation_blocked_by_a_policy_says_why(data):
+    with console(data, "alice", clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await select(pilot, "Q1 product survey")  # marketing email: approval required
+            dialog = await open_dialog(pilot, "g")
+            text = screen_text(app)
+            assert "Cannot activate" in text and "request approval first" in text
+            assert app.screen.query_one("#confirm").disabled
+            await pilot.press("enter")  # Cancel has the focus
+            await settle(pilot)
+            assert row(app, "Q1 product survey").status is Status.draft
+
+
+async def test_a_viewer_does_not_get_actions_the_role_may_not_do(data):
+    with console(data, "eve", clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            for action in ("new_campaign", "activate", "stop", "edit_draft", "approve"):
+                assert screen.check_action(action, ()) is False, action
+            assert screen.check_action("search", ()) is True
+            footer = screen_text(app).splitlines()[-1]
+            assert "Open" in footer and "New campaign" not in footer and "Activate" not in footer
+            await pilot.press("n")
+            await settle(pilot)
+            assert isinstance(app.screen, CampaignListScreen)
+
+
+async def test_header_shows_workspace_user_and_role(data):
+    with console(data, "chloe", clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            header = str(app.screen.query_one("#header").render())
+            assert "chloe (approver)" in header and "ws" in header
+
+
+async def test_palette_runs_actions_by_name(data):
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            for ch in "Show all statuses":
+                await pilot.press("space" if ch == " " else ch)
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert Status.archived in statuses(app)
+
+
+async def test_every_action_is_in_the_palette_under_its_name(data):
+    from console.actions import ALL_ACTIONS
+
+    names = {a.name for a in ALL_ACTIONS}
+    for required in ("Show all statuses", "Show default statuses", "Filter by status", "Search", "Open campaign",
+                     "Compare draft with live", "Edit draft", "Request approval", "Approve", "Request changes",
+                     "Activate", "Stop", "Archive", "Duplicate", "Delete draft", "New campaign", "Awaiting my approval"):
+        assert required in names
+
+
+async def test_help_lists_every_key_and_escape_closes_it(data):
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            text = screen_text(app)
+            for name in ("Activate", "Stop", "Approve", "Request changes", "Show all statuses", "Awaiting my approval"):
+                assert name in text
+            await pilot.press("escape")
+            assert isinstance(app.screen, CampaignListScreen)
+
+
+async def test_quit(data):
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("q")
+            await pilot.pause()
+        assert app.return_code == 0
