@@ -284,7 +284,9 @@ class CampaignFormScreen(Screen[str | None]):
             note = "Ctrl+S saves the draft"
         else:
             what = f"{campaign.status.value} version {campaign.live.number}"
-            note = f"Ctrl+S creates a draft beside the {campaign.status.value} version, which keeps running"
+            running = campaign.status.value in ("Live", "Scheduled")
+            note = (f"Ctrl+S creates a draft beside the {campaign.status.value} version, which keeps running"
+                    if running else f"Ctrl+S creates a new draft from the {campaign.status.value} version")
         self._title = f"Edit {campaign.name} ({campaign.id}) · {what}"
         self._status(note)
 
