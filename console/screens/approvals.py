@@ -72,7 +72,7 @@ class ApprovalsScreen(CampaignActions, Screen):
         yield table
         yield Static("Nothing awaits your approval.", id="approvals-empty")
         yield Static("Loading…", id="approval-detail", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
@@ -90,6 +90,7 @@ class ApprovalsScreen(CampaignActions, Screen):
     # rows --------------------------------------------------------------------------------
     @work(exclusive=True, group="approvals-refresh", description="load what awaits my approval")
     async def load_rows(self, select: str | None = None) -> None:
+        await self.app.ready.wait()  # who I am marks my own requests
         rows = await self.app.call_api(self.app.client.awaiting_my_approval(), quiet=self.loaded)
         if rows is None:
             return

@@ -245,7 +245,7 @@ class CampaignFormScreen(Screen[str | None]):
             with Horizontal(id="form-buttons"):
                 yield Button("Save  Ctrl+S", id="save", variant="primary")
                 yield Button("Cancel  Esc", id="cancel")
-        yield Footer()
+        yield Footer(compact=True)
 
     @staticmethod
     def _field(key: str, label: str, widget: Widget) -> Vertical:
