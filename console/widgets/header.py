@@ -18,8 +18,9 @@ class WorkspaceHeader(Static):
         if identity is None:
             self.update("Campaigns")
             return
-        engine = f"engine: {identity['engine']}"
-        self.update(f"Campaigns · {identity['workspace']} · {identity['user']} ({identity['role']}) · {engine}")
+        # Who and where the engine is come first: a long workspace path is what gets cut at 80 columns.
+        self.update(f"Campaigns · {identity['user']} ({identity['role']}) · engine: {identity['engine']}"
+                    f" · {identity['workspace']}")
 
 
 class ConnectionBanner(Static):
