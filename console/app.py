@@ -51,6 +51,11 @@ class CampaignsApp(App[None]):
             self.screen.refresh_bindings()
         self.ready.set()
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "approvals" and self.unsaved_edit:
+            return False  # no screen on top of a half-filled form
+        return True
+
     def now(self) -> datetime:
         """Now on the engine's clock: "today", "next run" and ages are relative to it."""
         return datetime.now(timezone.utc) + self.clock_offset

@@ -61,6 +61,7 @@ def test_campaigns_demo_in_a_real_terminal(tmp_path):
         assert "root (admin)" in screen and "engine: here" in screen
         assert "Weekly newsletter" in screen
         term.keys("/")
+        term.wait_for("Search names and tags")  # the search box has the focus before we type
         term.keys("w", "e", "e", "k")
         screen = term.wait_for(" 1 of 43 campaigns")
         assert "Weekly newsletter" in screen and "Daily deals SMS" not in screen

@@ -25,7 +25,7 @@ def activation_body(name: str, preview: dict) -> Table:
     if preview["needs_approval"]:
         table.add_row("Approval", f"policy {preview['needs_approval']}: {preview['approval_state'] or 'not requested'}")
     for problem in preview["problems"]:
-        table.add_row(Text("Cannot activate", style="bold red"), f"{problem['field']}: {problem['message']}")
+        table.add_row(Text("Cannot activate", style="bold reverse"), f"{problem['field']}: {problem['message']}")
     return table
 
 

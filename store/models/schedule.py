@@ -96,6 +96,8 @@ class Schedule(Model):
         value = _localize(value, info)
         if value is None:
             return None
+        if "recurrence" not in info.data:
+            return value  # the recurrence itself is invalid: its own error says what to fix
         if info.data.get("recurrence") is None:
             raise ValueError("an end date-time only applies to a recurring campaign: add a recurrence or remove end")
         start = info.data.get("start")
