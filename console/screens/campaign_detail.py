@@ -23,7 +23,6 @@ from ..campaign_actions import CampaignActions
 from ..diff import describe_approval, describe_rate
 from ..widgets.header import ConnectionBanner, WorkspaceHeader
 
-VIEWS = ("overview", "runs", "audit")
 RUN_COLUMNS = (("run", "Run"), ("trigger", "Trigger"), ("when", "Occurrence/start"), ("status", "Status"),
                ("targeted", "Targeted"), ("sent", "Sent"), ("failed", "Failed"), ("excluded", "Excluded"),
                ("reasons", "Excluded by reason"), ("error", "Error"))
