@@ -134,8 +134,9 @@ def _fill_workspace(data: Path, size: int) -> None:
             for n in range(size):
                 channel = rnd.choice(["email", "sms", "push"])
                 body = " ".join(rnd.choice(["hello", "{{profile.person.name.firstName}}", "offer", "today"]) for _ in range(60))
+                short = f'Offer {n} for {{{{profile.person.name.firstName | default: "you"}}}}'
                 content = {"email": {"email": {"subject": f"Offer {n}", "body": body}},
-                           "sms": {"sms": {"text": body[:160]}}, "push": {"push": {"title": f"Offer {n}", "body": body[:200]}}}[channel]
+                           "sms": {"sms": {"text": short}}, "push": {"push": {"title": f"Offer {n}", "body": short}}}[channel]
                 c = ws.lifecycle.create_campaign(ENGINE, edit_from_document({
                     "name": f"{rnd.choice(['Spring', 'Summer', 'Winter', 'Flash'])} sale {n}", "type": "action",
                     "category": "marketing", "tags": [f"t{rnd.randrange(30)}"],

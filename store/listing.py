@@ -37,24 +37,24 @@ class CampaignFilter(Model):
             parts.append(f"matching {self.search!r}")
         return "; ".join(parts) or "all statuses"
 
-    def accepts(self, status: str, type: str, channel: str, tags: list[str], name: str) -> bool:
-        """Whether one campaign passes; the API and the console's instant filtering share this."""
-        statuses = self._statuses()
-        if statuses is not None and status not in statuses:
-            return False
-        if self.types and type not in {t.value for t in self.types}:
-            return False
-        if self.channels and channel not in {c.value for c in self.channels}:
-            return False
-        if self.tags and not set(self.tags).intersection(tags):
-            return False
-        needle = self.search.casefold().strip()
-        return not needle or needle in name.casefold() or any(needle in t.casefold() for t in tags)
+    def predicate(self) -> Callable[[str, str, str, list[str], str], bool]:
+        """A test of (status, type, channel, tags, name) with the filter's sets built once: the API and the
+        console's as-you-type search run it on every one of 10,000 rows."""
+        statuses = ({s.value for s in self.statuses} if self.statuses else
+                    None if self.all else {s.value for s in Status} - {s.value for s in HIDDEN_BY_DEFAULT})
+        types, channels = {t.value for t in self.types}, {c.value for c in self.channels}
+        tags, needle = set(self.tags), self.search.casefold().strip()
 
-    def _statuses(self) -> set[str] | None:
-        if self.statuses:
-            return {s.value for s in self.statuses}
-        return None if self.all else {s.value for s in Status} - {s.value for s in HIDDEN_BY_DEFAULT}
+        def accepts(status: str, type: str, channel: str, row_tags: list[str], name: str) -> bool:
+            if statuses is not None and status not in statuses:
+                return False
+            if types and type not in types or channels and channel not in channels:
+                return False
+            if tags and not tags.intersection(row_tags):
+                return False
+            return not needle or needle in name.casefold() or any(needle in t.casefold() for t in row_tags)
+
+        return accepts
 
 
 class ListRow:
@@ -85,8 +85,9 @@ def summarize(doc: dict) -> dict:
 
 
 def filter_rows(rows: list[ListRow], f: CampaignFilter) -> list[ListRow]:
-    out = [item for item in rows if f.accepts(item.row["status"], item.row["type"], item.row["channel"],
-                                              item.row["tags"], item.row["name"])]
+    accepts = f.predicate()
+    out = [item for item in rows if accepts(item.row["status"], item.row["type"], item.row["channel"],
+                                            item.row["tags"], item.row["name"])]
     out.sort(key=lambda r: r.row["updated_at"], reverse=True)
     return out
 

@@ -29,6 +29,7 @@ class CampaignListScreen(CampaignActions, Screen):
         super().__init__()
         self.filter = CampaignFilter()
         self.all_rows: list[CampaignSummary] = []
+        self._keys: list[tuple] = []
 
     def compose(self) -> ComposeResult:
         yield WorkspaceHeader(id="header")
@@ -53,14 +54,19 @@ class CampaignListScreen(CampaignActions, Screen):
         await self.app.ready.wait()
         rows = await self.app.call_api(self.app.client.list_campaigns(CampaignFilter(all=True)), quiet=True)
         if rows is not None:
-            self.all_rows = rows
+            self._set_all_rows(rows)
             self.apply_filter()
 
+    def _set_all_rows(self, rows: list[CampaignSummary]) -> None:
+        """Keep, beside each row, the plain values the filter reads: search runs on every keystroke."""
+        self.all_rows = rows
+        self._keys = [(r.status.value, r.type.value, r.channel.value, r.tags, r.name.casefold()) for r in rows]
+
     def apply_filter(self) -> None:
-        f = self.filter
-        rows = [r for r in self.all_rows if f.accepts(r.status.value, r.type.value, r.channel.value, r.tags, r.name)]
+        accepts = self.filter.predicate()
+        rows = [r for r, key in zip(self.all_rows, self._keys) if accepts(*key)]
         self.query_one(CampaignTable).set_rows(rows)
-        self.query_one(FilterBar).show(f, len(rows), len(self.all_rows))
+        self.query_one(FilterBar).show(self.filter, len(rows), len(self.all_rows))
         self.refresh_bindings()
 
     # the selected campaign --------------------------------------------------------------
@@ -74,7 +80,7 @@ class CampaignListScreen(CampaignActions, Screen):
     async def _reload_and_select(self, campaign_id: str | None) -> None:
         rows = await self.app.call_api(self.app.client.list_campaigns(CampaignFilter(all=True)), quiet=True)
         if rows is not None:
-            self.all_rows = rows
+            self._set_all_rows(rows)
             self.apply_filter()
             if campaign_id:
                 self.query_one(CampaignTable).select_id(campaign_id)
