@@ -137,14 +137,18 @@ def _fill_workspace(data: Path, size: int) -> None:
                 short = f'Offer {n} for {{{{profile.person.name.firstName | default: "you"}}}}'
                 content = {"email": {"email": {"subject": f"Offer {n}", "body": body}},
                            "sms": {"sms": {"text": short}}, "push": {"push": {"title": f"Offer {n}", "body": short}}}[channel]
+                # A third are activated: Scheduled for 2030 (an engine started on this workspace has
+                # nothing due), a third of those already Completed.
                 c = ws.lifecycle.create_campaign(ENGINE, edit_from_document({
                     "name": f"{rnd.choice(['Spring', 'Summer', 'Winter', 'Flash'])} sale {n}", "type": "action",
                     "category": "marketing", "tags": [f"t{rnd.randrange(30)}"],
-                    "draft": {"channel": channel, "channel_configuration": f"{channel}-marketing", "content": content}}))
+                    "draft": {"channel": channel, "channel_configuration": f"{channel}-marketing", "content": content,
+                              "schedule": {"start": "2030-01-07T09:00"}}}))
                 if n % 3 == 0:
                     ws.lifecycle.activate_campaign(ENGINE, c.id)
-                    ws.lifecycle.engine_activated(c.id, scheduled=False)
+                    ws.lifecycle.engine_activated(c.id, scheduled=True)
                     if n % 9 == 0:
+                        ws.lifecycle.engine_went_live(c.id)
                         ws.lifecycle.engine_completed(c.id, "bench")
     finally:
         ws.close()

@@ -101,7 +101,7 @@ async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | Non
         finally:
             await client.aclose()
         return
-    engine = Engine(ws)
+    engine = Engine(ws, processes=host)  # a host sends in child processes: its own interpreter stays free
     app = create_app(ws, engine)
     server = task = None
     try:

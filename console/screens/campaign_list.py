@@ -53,7 +53,7 @@ class CampaignListScreen(CampaignActions, Screen):
     async def load_rows(self) -> None:
         await self.app.ready.wait()
         rows = await self.app.call_api(self.app.client.list_campaigns(CampaignFilter(all=True)), quiet=True)
-        if rows is not None:
+        if rows is not None and rows is not self.all_rows:  # the same object: not modified since
             self._set_all_rows(rows)
             self.apply_filter()
 

@@ -9,22 +9,26 @@ in a small thread pool, so a slow webhook never holds up another campaign.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 from ..clock import Clock
 from ..errors import CampaignsError, InvalidTransition
 from ..lifecycle import Lifecycle
-from ..models import Campaign, CampaignType, Run, RunCounters, RunStatus, RunTrigger, Status, User
+from ..models import Campaign, CampaignType, Run, RunStatus, RunTrigger, Status, User
 from ..workspace import Workspace
 from .activation import check_activation
 from .ledger import Ledger
 from .occurrences import completion_time, due, first_fire, next_occurrences
 from .outbox import Outbox
-from .runner import execute_run
+from .child import run_in_child, warm_up
+from .runner import RunFailed, RunSpec, execute_run, resolve_run
+from .signals import Signals
 
 TICK_SECONDS = 0.05
+TIMINGS_PER_TICK = 200  # campaigns whose schedule is (re)computed per tick; thousands at start-up take a few ticks
 SCHEDULED_TYPES = (CampaignType.action, CampaignType.orchestrated)
 
 
@@ -39,16 +43,22 @@ class _Timing:
 
 
 class Engine:
-    def __init__(self, ws: Workspace, *, clock: Clock | None = None, workers: int = 4) -> None:
+    def __init__(self, ws: Workspace, *, clock: Clock | None = None, workers: int = 4, processes: bool = False) -> None:
+        """``processes``: execute runs in child processes (a hosting console or ``campaigns engine``);
+        otherwise in this process's threads, on the injected clock (tests, the demo's story)."""
         self.ws, self.clock = ws, clock or ws.clock
         self.lifecycle = ws.lifecycle if clock is None else Lifecycle(ws.catalogue, clock)
         self.ledger = Ledger(ws.data_dir)
         self.outbox = Outbox(ws.data_dir)
         self.outbox.repair()
+        self.signals = Signals(ws.data_dir)
+        self.signals.clear_shutdown()
         self._timings: dict[str, _Timing] = {}
-        self._halted: set[str] = set()
         self._running: dict[str, Future] = {}
-        self._progress: dict[str, RunCounters] = {}
+        self._processes: ProcessPoolExecutor | None = None
+        if processes:
+            self._processes = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"),
+                                                  initializer=warm_up)
         self._shutdown = threading.Event()
         self._wake = threading.Event()
         self._lock = threading.RLock()
@@ -67,21 +77,17 @@ class Engine:
 
     def stop(self, actor: User, campaign_id: str) -> Campaign:
         campaign = self.lifecycle.stop_campaign(actor, campaign_id)
-        self._halted.add(campaign_id)  # a run in flight halts before its next message
+        self.signals.halt(campaign_id)  # a run in flight halts before its next message
         return campaign
 
     def archive(self, actor: User, campaign_id: str) -> Campaign:
         campaign = self.lifecycle.archive_campaign(actor, campaign_id)
-        self._halted.add(campaign_id)
+        self.signals.halt(campaign_id)
         return campaign
 
     def runs(self, campaign_id: str) -> list[Run]:
-        runs = self.ledger.runs(campaign_id)
-        for run in runs:
-            live = self._progress.get(run.id)
-            if live is not None and run.status is RunStatus.running:
-                run.counters = live.model_copy(deep=True)
-        return runs
+        """As journaled: a run in flight updates its counters after every batch."""
+        return self.ledger.runs(campaign_id)
 
     def next_fire(self, campaign_id: str) -> datetime | None:
         """The next scheduled run as the scheduler last computed it (None when it has no schedule pending)."""
@@ -98,6 +104,7 @@ class Engine:
     def tick(self) -> None:
         """One pass: leftover activations, due occurrences, completions, then hand runs to workers."""
         now = self.clock.now()
+        budget = TIMINGS_PER_TICK
         for item in self.ws.catalogue.campaign_rows():
             row = item.row
             status = row["status"]
@@ -105,9 +112,14 @@ class Engine:
                 if status == Status.activating.value:
                     self._complete_activation(row["id"])
                 elif status in (Status.scheduled.value, Status.live.value):
+                    cached = self._timings.get(row["id"])
+                    if cached is None or cached.key != (row["status"], row["updated_at"]):
+                        if budget == 0:
+                            continue  # worked out on a later tick: never hold the interpreter for long
+                        budget -= 1
                     self._fire_and_complete(row, now)
                 elif row["id"] in self._timings:
-                    self._halted.add(row["id"])
+                    self.signals.halt(row["id"])
                     self._timings.pop(row["id"], None)
             except CampaignsError:
                 continue  # changed under us (stopped, archived) between the list and the transition
@@ -127,7 +139,7 @@ class Engine:
                 scheduled = first_fire(version.schedule, activated_at=activated_at) > now
             except CampaignsError as error:
                 return self.lifecycle.engine_activation_failed(campaign_id, error.detail)
-            self._halted.discard(campaign_id)
+            self.signals.resume(campaign_id)
             return self.lifecycle.engine_activated(campaign_id, scheduled=scheduled)
 
     def _timing(self, row: dict) -> _Timing:
@@ -185,16 +197,24 @@ class Engine:
 
     def _execute(self, run: Run) -> Run:
         try:
-            finished = execute_run(
-                self.ws, self.ledger, self.outbox, self.clock, run,
-                stopped=lambda: run.campaign_id in self._halted, shutdown=self._shutdown.is_set,
-                on_progress=lambda counters: self._progress.__setitem__(run.id, counters.model_copy(deep=True)))
+            try:
+                spec: RunSpec | str = resolve_run(self.ws, run)
+            except (RunFailed, CampaignsError) as error:
+                spec = str(error)
+            if self._processes is not None:
+                finished = Run.model_validate_json(self._processes.submit(
+                    run_in_child, str(self.ws.data_dir), run.model_dump_json(),
+                    spec.model_dump_json() if isinstance(spec, RunSpec) else None,
+                    spec if isinstance(spec, str) else None).result())
+            else:
+                finished = execute_run(self.ws.profiles, self.ledger, self.outbox, self.clock, run, spec,
+                                       stopped=lambda: self.signals.halted(run.campaign_id),
+                                       shutdown=self._shutdown.is_set)
             self._after_run(finished)
             return finished
         finally:
             with self._lock:
                 self._running.pop(run.id, None)
-                self._progress.pop(run.id, None)
             self._wake.set()
 
     def _after_run(self, run: Run) -> None:
@@ -240,6 +260,8 @@ class Engine:
                 self._wake.wait(TICK_SECONDS)
                 self._wake.clear()
 
+        if self._processes is not None:
+            self._processes.submit(warm_up)  # start a sending process now, not at the first due run
         self._thread = threading.Thread(target=loop, name="campaigns-scheduler", daemon=True)
         self._thread.start()
 
@@ -249,8 +271,12 @@ class Engine:
     def shutdown(self) -> None:
         """Runs in flight journal their batch and pause; they resume at the next start."""
         self._shutdown.set()
+        self.signals.request_shutdown()  # runs in child processes see it too
         self._wake.set()
         if self._thread is not None:
             self._thread.join()
         self._pool.shutdown(wait=True)
+        if self._processes is not None:
+            self._processes.shutdown(wait=True)
+        self.signals.clear_shutdown()
         self.ledger.close()

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 from ..clock import Clock
 from ..models import Category, Channel, ChannelConfiguration, Provider, Run, RunCounters, RunStatus, Version
 from ..models.audience import Audience
+from ..models.common import Model
+from ..profiles.db import ProfileStore
 from ..workspace import Workspace
 from .ledger import Batch, Ledger
 from .message import Outcome, OutboundMessage, SendResult
@@ -154,8 +156,19 @@ def version_of(campaign, number: int) -> Version:
     raise RunFailed(f"version {number} of {campaign.id} no longer exists")
 
 
-def plan_run(ws: Workspace, run: Run, context: dict) -> RunPlan:
-    """Resolve the run's version, audience, channel configuration and content; say clearly what is missing."""
+class RunSpec(Model):
+    """What a run needs from the catalogue, resolved by the process that holds it, so the run itself can
+    execute in another process (the catalogue lives in the engine's memory)."""
+
+    campaign_id: str
+    category: Category
+    version: Version
+    audience: Audience
+    config: ChannelConfiguration
+
+
+def resolve_run(ws: Workspace, run: Run) -> RunSpec:
+    """The run's version, audience and channel configuration; say clearly what is missing."""
     campaign = ws.catalogue.campaign(run.campaign_id)
     version = version_of(campaign, run.version)
     audience = ws.catalogue.audiences.find(version.audience) if version.audience else None
@@ -165,13 +178,18 @@ def plan_run(ws: Workspace, run: Run, context: dict) -> RunPlan:
     if config is None:
         raise RunFailed(f"channel configuration {version.channel_configuration!r} was deleted; "
                         "an admin must recreate it, then activate the campaign again")
+    return RunSpec(campaign_id=campaign.id, category=campaign.category, version=version, audience=audience, config=config)
+
+
+def plan_run(spec: RunSpec, run_id: str, context: dict) -> RunPlan:
+    version, config = spec.version, spec.config
     try:
         content = compile_content(version.content, version.channel)
     except Exception as error:  # a template that no longer compiles cannot send anything
         raise RunFailed(f"the content does not compile: {error}") from None
     return RunPlan(
-        run_id=run.id, campaign_id=campaign.id, channel=version.channel,
-        marketing=campaign.category is Category.marketing, audience=audience, content=content,
+        run_id=run_id, campaign_id=spec.campaign_id, channel=version.channel,
+        marketing=spec.category is Category.marketing, audience=spec.audience, content=content,
         paths=tuple(sorted(content.paths)), config=config,
         rate=version.rate_control.messages_per_second if version.rate_control else None, context=context,
         batch_size=OUTBOX_BATCH if config.provider is Provider.outbox else NETWORK_BATCH)
@@ -211,18 +229,15 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
     wall, mono = clock.now(), clock.monotonic()  # a throttled send's time comes from the limiter's reading
     at = wall.isoformat()
     sent = failed = checked = 0
-    stopped, send, records_sent = interrupt.stopped, sink.send, sink.records_sent
+    send, records_sent = sink.send, sink.records_sent
     reason = None
     for row in rows:
         profile_id = row[0]
         if profile_id in skip:  # it left before a crash: count it, never send it twice
             sent += 1
             continue
-        if stopped():  # a Stop halts the run before its next message
-            reason = "stopped"
-            break
         checked += 1
-        if not checked & 63:  # shutdown and the 12-hour limit: every 64 messages is soon enough
+        if limiter is not None or not checked & 63:  # throttled: before every message; else every 64 (< 1 ms)
             reason = interrupt()
             if reason is not None:
                 break
@@ -271,25 +286,29 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
     return reason
 
 
-def batch_rows(ws: Workspace, plan: RunPlan, after_id: str, last_id: str) -> list[tuple]:
+def batch_rows(profiles: ProfileStore, plan: RunPlan, after_id: str, last_id: str) -> list[tuple]:
     """The rows of one claimed batch, read again (a resume after a crash)."""
-    return [row for page in ws.profiles.iter_audience_rows(
+    return [row for page in profiles.iter_audience_rows(
         plan.audience.rule, chunk_size=max(plan.batch_size, 1000), after_id=after_id, until_id=last_id,
         attributes=plan.paths) for row in page]
 
 
-def execute_run(ws: Workspace, ledger: Ledger, outbox: Outbox, clock: Clock, run: Run,
-                stopped: Callable[[], bool], shutdown: Callable[[], bool],
-                on_progress: Callable[[RunCounters], None] | None = None) -> Run:
-    """Run (or resume) one run to its end, a stop, a 12-hour timeout or a shutdown; returns it as journaled."""
-    context = ledger.context(run.id)
+def execute_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: Clock, run: Run,
+                spec: RunSpec | str, stopped: Callable[[], bool], shutdown: Callable[[], bool]) -> Run:
+    """Run (or resume) one run to its end, a stop, a 12-hour timeout or a shutdown; returns it as journaled.
+
+    ``spec`` is the resolved run, or the reason it could not be resolved. Progress is journaled per batch,
+    so whoever hosts the run reads it from the ledger.
+    """
     try:
-        plan = plan_run(ws, run, context)
+        if isinstance(spec, str):
+            raise RunFailed(spec)
+        plan = plan_run(spec, run.id, ledger.context(run.id))
     except RunFailed as error:
         ledger.end_run(run.id, RunStatus.failed, now=clock.now(), error=str(error))
         return ledger.run(run.id)
     if run.status is RunStatus.pending:
-        targeted, last_id = ws.profiles.audience_bounds(plan.audience.rule)
+        targeted, last_id = profiles.audience_bounds(plan.audience.rule)
         if targeted == 0:
             ledger.end_run(run.id, RunStatus.failed, now=clock.now(), error=f"audience {plan.audience.id!r} is empty")
             return ledger.run(run.id)
@@ -304,21 +323,17 @@ def execute_run(ws: Workspace, ledger: Ledger, outbox: Outbox, clock: Clock, run
     reason = None
     try:
         for batch in ledger.claimed_batches(run.id):
-            rows = batch_rows(ws, plan, batch.after_id, batch.last_id)
+            rows = batch_rows(profiles, plan, batch.after_id, batch.last_id)
             reason = deliver_batch(plan, batch, rows, sink, ledger, counters, clock, limiter, interrupt)
-            if on_progress:
-                on_progress(counters)
             if reason:
                 break
         if reason is None:
             cursor = ledger.cursor(run.id)
-            for page in ws.profiles.iter_audience_rows(plan.audience.rule, chunk_size=plan.batch_size,
-                                                       after_id=cursor, until_id=last_id, attributes=plan.paths):
+            for page in profiles.iter_audience_rows(plan.audience.rule, chunk_size=plan.batch_size,
+                                                    after_id=cursor, until_id=last_id, attributes=plan.paths):
                 batch = ledger.claim_batch(run.id, cursor, page[-1][0], sink.offset())
                 cursor = page[-1][0]
                 reason = deliver_batch(plan, batch, page, sink, ledger, counters, clock, limiter, interrupt)
-                if on_progress:
-                    on_progress(counters)
                 if reason:
                     break
     finally:
