@@ -59,7 +59,8 @@ class Lifecycle:
             return campaign
 
     def _audit(self, actor: User, action: str, campaign: Campaign, detail: str = "") -> None:
-        version = campaign.draft or campaign.live
+        # The engine acts on what is live; people act on the draft they are working on.
+        version = (campaign.live or campaign.draft) if actor is ENGINE else (campaign.draft or campaign.live)
         self.catalogue.add_audit(AuditEvent(
             at=self.clock.now(), user=actor.name, action=action, target=campaign.id, campaign_id=campaign.id,
             version=version.number if version else None, detail=detail,

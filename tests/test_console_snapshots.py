@@ -76,3 +76,18 @@ def test_help_screen(snap_compare, demo):
 
     with console(snapshot_workspace(demo), clock=frozen()) as (app, ws, engine):
         assert snap_compare(app, terminal_size=(120, 36), run_before=open_help)
+
+
+def test_compare_view(snap_compare, demo):
+    async def open_compare(pilot):
+        from console.widgets.campaign_table import CampaignTable
+
+        await settle(pilot)
+        pilot.app.screen.query_one(CampaignTable).select_id(find(pilot.app, "Weekly newsletter"))
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+
+    with console(snapshot_workspace(demo), clock=frozen()) as (app, ws, engine):
+        assert snap_compare(app, terminal_size=(120, 36), run_before=open_compare)

@@ -12,7 +12,8 @@ from textual.widgets import Static
 from ..actions import APP_ACTIONS, CAMPAIGN_ACTIONS, LIST_ACTIONS, key_label
 
 SCREEN_KEYS = (
-    ("Campaign detail", (("1 2 3", "Overview, runs, audit trail"), ("p", "Render the content for another test profile"))),
+    ("Campaign detail", (("1 2 3", "Overview, runs, audit trail"), ("p", "Render the content for another test profile"),
+                         ("v", "Show the live version or the draft"), ("c", "Compare the draft with the live version"))),
     ("Compare draft with live", (("n / N", "Next / previous change"),)),
     ("Anywhere", (("Esc", "Back"), ("Ctrl+P", "Command palette: every action by name"), ("Tab", "Next field or button"))),
 )

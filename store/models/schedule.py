@@ -124,7 +124,7 @@ class Schedule(Model):
         if r.frequency is not Frequency.hourly:
             every += f" at {r.at.strftime('%H:%M')}"
         end = "" if self.end is None else f" until {self.end.astimezone(self.zone).strftime('%Y-%m-%d %H:%M')}"
-        return f"{every}, from {start}{end} ({self.time_zone})"
+        return f"{every}, from {'activation' if self.start is None else start}{end} ({self.time_zone})"
 
 
 def _localize(value: datetime | None, info: ValidationInfo) -> datetime | None:
