@@ -77,6 +77,19 @@ async def _serve_socket(app, path: Path) -> tuple[_SocketServer, asyncio.Task]:
     return server, task
 
 
+async def _hosting(data_dir: Path, patience: float = 3.0) -> dict | None:
+    """The lock holder's record once it serves its socket; a host that is still starting gets a moment."""
+    deadline = asyncio.get_running_loop().time() + patience
+    while True:
+        holder = read_holder(data_dir) or {}
+        endpoint = holder.get("endpoint")
+        if endpoint and Path(endpoint).exists():
+            return holder
+        if asyncio.get_running_loop().time() >= deadline:
+            return None
+        await asyncio.sleep(0.05)
+
+
 @asynccontextmanager
 async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | None = None,
                   host: bool = False) -> AsyncIterator[CampaignsClient]:
@@ -90,10 +103,10 @@ async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | Non
     try:
         ws = Workspace(data_dir, clock=clock)
     except WorkspaceLocked:
-        endpoint = (read_holder(data_dir) or {}).get("endpoint")
-        if not endpoint or not Path(endpoint).exists():
+        holder = await _hosting(data_dir)
+        if holder is None:
             raise
-        holder = read_holder(data_dir) or {}
+        endpoint = holder["endpoint"]
         client = _client(httpx.AsyncHTTPTransport(uds=endpoint), user,
                          remote=f"engine process {holder.get('pid')} ({endpoint})")
         try:
