@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .administration import Administration
+from .clock import FrozenClock
 from .engine.engine import Engine
 from .models import (
     ApprovalPolicy, ChannelConfiguration, Role, Status, User, editable_document, edit_from_document,
@@ -129,29 +130,20 @@ def _plans() -> list[Plan]:
     ]
 
 
-class _StoryClock:
+class _StoryClock(FrozenClock):
     """The demo's own time: it starts ten days ago and moves only when the story steps forward,
     so the engine really runs each campaign's sends at the moment the story says they happened."""
 
     def __init__(self, end: datetime) -> None:
-        self.end, self._now = end, end - timedelta(days=10)
-        self._mono = 0.0
-
-    def now(self) -> datetime:
-        return self._now
-
-    def monotonic(self) -> float:
-        return self._mono
-
-    def sleep(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
-        self._mono += seconds
+        super().__init__(end - timedelta(days=10))
+        self.end = end
 
     def step(self, minutes: float) -> None:
         self.step_to(self._now + timedelta(minutes=minutes))
 
     def step_to(self, when: datetime) -> None:
-        self._now = max(self._now, min(when, self.end - timedelta(minutes=1)))
+        target = max(self.now(), min(when, self.end - timedelta(minutes=1)))
+        self.advance(target - self.now())
 
 
 def _story_order(plan: Plan) -> tuple:

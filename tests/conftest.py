@@ -76,6 +76,16 @@ def engine(workspace):
 
 
 @pytest.fixture
+async def root(client_as):
+    """An admin's client on a workspace prepared for engine tests (tests/engine_setup.py)."""
+    from .engine_setup import prepare
+
+    client = client_as("root")
+    await prepare(client)
+    return client
+
+
+@pytest.fixture
 def client_as(workspace, engine):
     """Clients of the workspace's API acting as a given user, in-process like the embedded default."""
     import httpx

@@ -40,6 +40,14 @@ def seed_demo(path: Path, clock=None) -> Path:
     return path
 
 
+def seeded_by_cli(path: Path) -> Path:
+    """The demo exactly as `campaigns seed-demo` makes it (real clock)."""
+    from console.cli import main
+
+    assert main(["--data", str(path), "--user", "root", "seed-demo"]) == 0
+    return path
+
+
 def copy_workspace(template: Path, path: Path) -> Path:
     if path.exists():
         shutil.rmtree(path)

@@ -33,6 +33,11 @@ def profile_lines(profiles=PROFILES) -> str:
     return "\n".join(lines) + "\n"
 
 
+def reasons(run) -> dict[str, int]:
+    """A run's exclusions by reason, as plain strings."""
+    return {getattr(k, "value", k): v for k, v in run.counters.excluded.items()}
+
+
 async def prepare(root: CampaignsClient, *, profiles: str | None = None) -> None:
     for name, role in (("max", Role.manager), ("apo", Role.approver)):
         await root.add_user(User(name=name, role=role))

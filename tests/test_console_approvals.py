@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 import types
 from contextlib import asynccontextmanager
@@ -13,7 +12,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
 from console.app import CampaignsApp
-from console.cli import main
 from console.dialogs.confirm import ConfirmDialog
 from console.dialogs.message import MessageDialog
 from console.screens.approvals import SELF_BLOCKED, ApprovalsScreen
@@ -21,6 +19,8 @@ from console.screens.campaign_list import CampaignListScreen
 from store.api.identity import USER_HEADER
 from store.client import CampaignsClient, edit_from_file_document
 from store.embedded import connect
+
+from .console_support import copy_workspace, seeded_by_cli
 from store.listing import CampaignFilter
 from store.models import editable_document
 
@@ -30,16 +30,12 @@ AWAITING_CHLOE = {"Winter sale teaser", "VIP private sale", "Re-engagement winba
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("console-approvals") / "demo"
-    assert main(["--data", str(path), "--user", "root", "seed-demo"]) == 0
-    return path
+    return seeded_by_cli(tmp_path_factory.mktemp("console-approvals") / "demo")
 
 
 @pytest.fixture
 async def workspace_dir(demo_dir, tmp_path):
-    data = tmp_path / "ws"
-    shutil.copytree(demo_dir, data)
-    return data
+    return copy_workspace(demo_dir, tmp_path / "ws")
 
 
 async def settle(pilot, seconds: float = 5.0) -> None:

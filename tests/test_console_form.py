@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from contextlib import asynccontextmanager
 
 import httpx
@@ -10,7 +9,6 @@ import pytest
 from textual.widgets import Input, Select, Static, TextArea
 
 from console.app import CampaignsApp
-from console.cli import main
 from console.dialogs.confirm import ConfirmDialog
 from console.screens.campaign_form import CampaignFormScreen, WeekdayPicker, form_field
 from console.screens.campaign_list import CampaignListScreen
@@ -21,19 +19,17 @@ from store.embedded import connect
 from store.listing import CampaignFilter
 from store.models import editable_document
 
+from .console_support import copy_workspace, seeded_by_cli
+
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("console-form") / "demo"
-    assert main(["--data", str(path), "--user", "root", "seed-demo"]) == 0
-    return path
+    return seeded_by_cli(tmp_path_factory.mktemp("console-form") / "demo")
 
 
 @pytest.fixture
 async def workspace_dir(demo_dir, tmp_path):
-    data = tmp_path / "ws"
-    shutil.copytree(demo_dir, data)
-    return data
+    return copy_workspace(demo_dir, tmp_path / "ws")
 
 
 def as_user(client: CampaignsClient, name: str) -> CampaignsClient:

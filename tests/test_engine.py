@@ -12,18 +12,7 @@ from store.errors import ValidationFailed
 from store.models import RunStatus, Status, editable_document
 from store.client import edit_from_file_document
 
-from .engine_setup import email_campaign, prepare
-
-
-@pytest.fixture
-async def root(client_as):
-    client = client_as("root")
-    await prepare(client)
-    return client
-
-
-def reasons(run) -> dict[str, int]:
-    return {k.value: v for k, v in run.counters.excluded.items()}
+from .engine_setup import email_campaign, reasons
 
 
 async def outbox(client, campaign_id=None) -> list[dict]:

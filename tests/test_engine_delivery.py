@@ -8,19 +8,8 @@ import pytest
 
 from store.models import ChannelConfiguration, RunStatus, Status
 
-from .engine_setup import email_campaign, prepare
+from .engine_setup import email_campaign, reasons
 from .servers import HttpServer, SmtpServer
-
-
-@pytest.fixture
-async def root(client_as):
-    client = client_as("root")
-    await prepare(client)
-    return client
-
-
-def reasons(run) -> dict[str, int]:
-    return {k.value: v for k, v in run.counters.excluded.items()}
 
 
 async def smtp_config(root, port: int) -> None:
