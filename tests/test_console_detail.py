@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import shutil
 from contextlib import asynccontextmanager
@@ -22,6 +21,8 @@ from console.screens.compare import CompareScreen, FieldRow
 from console.widgets.campaign_table import CampaignTable
 from store.embedded import connect
 from store.listing import CampaignFilter
+
+from .console_support import wait_for
 
 SIZE = (120, 36)
 
@@ -59,15 +60,6 @@ async def settle(pilot) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
-
-
-async def wait_until(pilot, predicate, what: str) -> None:
-    for _ in range(200):
-        await pilot.pause()
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def text_of(widget) -> str:
@@ -203,13 +195,13 @@ async def test_p_renders_the_content_for_another_profile_and_escape_cancels(app)
         screen = await open_detail(pilot, "Weekly newsletter")
         await pilot.press("2")  # p works from any view and comes back to the overview
         await pilot.press("p")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProfileDialog), "the profile dialog")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProfileDialog), "the profile dialog")
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen and f"as {default['profile_id']} gets it" in shown(screen, "#render-title")
 
         await pilot.press("p")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProfileDialog), "the profile dialog")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProfileDialog), "the profile dialog")
         await pilot.press(*other_id, "enter")
         await settle(pilot)
         assert app.screen is screen
@@ -218,7 +210,7 @@ async def test_p_renders_the_content_for_another_profile_and_escape_cancels(app)
         assert other["content"]["subject"] in shown(screen, "#rendered")
 
         await pilot.press("p")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProfileDialog), "the profile dialog")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProfileDialog), "the profile dialog")
         app.screen.query_one("Input").value = "nobody-here"
         await pilot.press("enter")
         await settle(pilot)
@@ -262,7 +254,7 @@ async def test_the_refresh_keeps_the_view_and_the_cursor_and_waits_for_dialogs(a
         assert table.ordered_rows[table.cursor_row].key.value == selected
 
         await pilot.press("p")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProfileDialog), "the profile dialog")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProfileDialog), "the profile dialog")
         screen._tick()  # under a dialog: no refresh
         assert not [w for w in app.workers if w.group == "detail-load" and w.is_running]
         await pilot.press("escape")
@@ -365,7 +357,7 @@ async def test_an_approver_approves_from_compare_through_the_activate_confirmati
             assert "in review" in text_of(screen.query_one("#compare-header", FieldRow))
             assert "y" in screen.active_bindings and screen.check_action("approve", ()) is True
             await pilot.press("y")
-            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the activate confirmation")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the activate confirmation")
             dialog = app.screen
             assert "Activate Winter sale teaser?" in text_of(dialog.query(Static).first())
             await pilot.press("enter")  # the Activate button has the focus
@@ -387,7 +379,7 @@ async def test_cancelling_the_activation_leaves_the_draft_approved(open_app):
         async with app.run_test(size=SIZE) as pilot:
             screen = await open_compare(pilot, "Winter sale teaser")
             await pilot.press("y")
-            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the activate confirmation")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the activate confirmation")
             await pilot.press("escape")
             await settle(pilot)
             assert app.screen is screen
