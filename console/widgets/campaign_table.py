@@ -61,7 +61,7 @@ class Column:
 TYPES = {"action": "action", "api": "api", "orchestrated": "orch."}
 COLUMNS = (
     Column("name", "Name", 0, lambda r, now: r.name, lambda r: r.name.casefold(), 0),
-    Column("status", "Status", 25, lambda r, now: status_text(r), lambda r: (list(Status).index(r.status), r.has_draft), 0),
+    Column("status", "Status", 26, lambda r, now: status_text(r), lambda r: (list(Status).index(r.status), r.has_draft), 0),
     Column("channel", "Chan", 5, lambda r, now: r.channel.value, lambda r: r.channel.value, 1),
     Column("type", "Type", 6, lambda r, now: TYPES[r.type.value], lambda r: r.type.value, 4),
     Column("category", "Cat.", 5, lambda r, now: "mkt" if r.category.value == "marketing" else "trans",
