@@ -41,7 +41,11 @@ class CampaignsApp(App[None]):
         return CampaignListScreen()
 
     async def on_mount(self) -> None:
-        me = await self.call_api(self.client.me())
+        try:
+            me = await self.client.me()
+        except CampaignsError as error:  # not a member of this workspace: nothing to show, say why and leave
+            self.exit(return_code=1, message=f"error: {error.detail}")
+            return
         if me is not None:
             self.permissions = set(me["permissions"])
             self.clock_offset = datetime.fromisoformat(me["now"]) - datetime.now(timezone.utc)

@@ -11,5 +11,6 @@ from .app import CampaignsApp
 
 async def run_console(data: Path, user: str | None) -> int:
     async with connect(data, user, host=True) as client:
-        await CampaignsApp(client).run_async()
-    return 0
+        app = CampaignsApp(client)
+        await app.run_async()
+    return app.return_code or 0

@@ -217,3 +217,10 @@ async def test_quit(data):
             await pilot.press("q")
             await pilot.pause()
         assert app.return_code == 0
+
+
+async def test_someone_who_is_not_a_user_is_told_why_and_the_console_exits(data):
+    with console(data, "mallory", clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause()
+        assert app.return_code == 1
