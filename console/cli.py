@@ -139,8 +139,9 @@ async def _run(args: argparse.Namespace) -> int:
         from .run import run_console
 
         return await run_console(data, user)
-    # Commands that make the engine work host it here (unless another process already does).
-    async with connect(data, user, host=args.command in ("activate", "engine")) as client:
+    # Commands that make the engine work, or wait on it, host it here (unless another process already does).
+    hosts = args.command in ("activate", "engine") or (args.command == "outbox" and args.follow)
+    async with connect(data, user, host=hosts) as client:
         return await COMMANDS[args.command](client, args)
 
 

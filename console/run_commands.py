@@ -109,22 +109,30 @@ async def report(client: CampaignsClient, args: argparse.Namespace) -> int:
 
 
 async def outbox(client: CampaignsClient, args: argparse.Namespace) -> int:
+    """Print outbox messages; with --follow keep going. Output is written from a thread: a reader that
+    stops reading must not stall the engine this process may be hosting."""
     cursor = ""
     while True:
         messages, cursor = await client.outbox(channel=args.channel.value if args.channel else None,
                                                campaign_id=args.campaign, cursor=cursor)
-        for m in messages:
-            if args.json:
-                sys.stdout.write(json.dumps(m, ensure_ascii=False) + "\n")
-            else:
-                first = next(iter(m["content"].values()), "")
-                output.out.print(f"{m['sentAt'][:19]}  {m['channel']:<5} {m['campaignId']:<8} {m['to']:<28} "
-                                 f"{first[:60]!r}", markup=False)
-        sys.stdout.flush()
+        if messages:
+            await asyncio.to_thread(_write, "".join(_outbox_line(m, args.json) for m in messages))
         if not args.follow:
             return 0
         if not messages:
             await asyncio.sleep(POLL_SECONDS)
+
+
+def _outbox_line(m: dict, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(m, ensure_ascii=False) + "\n"
+    first = next(iter(m["content"].values()), "")
+    return f"{m['sentAt'][:19]}  {m['channel']:<5} {m['campaignId']:<8} {m['to']:<28} {first[:60]!r}\n"
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 async def engine(client: CampaignsClient, args: argparse.Namespace) -> int:

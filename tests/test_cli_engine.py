@@ -82,3 +82,25 @@ def test_other_commands_reach_a_running_engine_over_its_socket(demo, capsys, eng
     assert process.wait(timeout=30) == 0
     assert not socket.exists()
     assert run(capsys, "list")[0] == 0  # the lock is free again: the command opens the workspace itself
+
+
+def test_outbox_follow_prints_messages_as_another_terminal_sends_them(demo, capsys):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    follow = subprocess.Popen([sys.executable, "-m", "console.cli", "--data", str(demo), "--user", "root", "outbox",
+                               "--follow", "--json", "--channel", "sms"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not (demo / "engine.sock").exists():  # the follower hosts the engine while it waits
+            assert follow.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        existing = sum(1 for _ in (demo / "outbox" / "sms.jsonl").open())
+        contest = campaign_id(capsys, "Win a trip contest")
+        code, _, err = run(capsys, "activate", contest)
+        assert code == 0, err
+        sent = run_json(capsys, "runs", contest)[0]["counters"]["sent"]
+        lines = [json.loads(follow.stdout.readline()) for _ in range(existing + sent)]
+        assert sum(1 for m in lines if m["campaignId"] == contest) == sent
+    finally:
+        follow.send_signal(signal.SIGINT)
+        assert follow.wait(timeout=30) == 130
