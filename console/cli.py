@@ -91,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     ps.add_argument("--json", action="store_true")
     psub.add_parser("stats", help="profile and list counts")
 
+    tr = cmd("trigger", "send a Live API campaign now to named profiles, with context for {{context.*}}",
+             json_flag=True, campaign=True)
+    tr.add_argument("--profile", "-p", action="append", dest="profiles", metavar="ID",
+                    help="a profile to send to (repeatable; default: the campaign's audience)")
+    tr.add_argument("--context", type=_json_object, default={}, help='JSON object, e.g. \'{"orderId": "A-42"}\'')
     cmd("runs", "the runs of a campaign with their counters", json_flag=True, campaign=True)
     cmd("report", "a campaign's totals, runs, exclusions by reason and next runs", json_flag=True, campaign=True)
     ob = cmd("outbox", "messages the outbox provider wrote (oldest first)")
@@ -102,6 +107,16 @@ def _parser() -> argparse.ArgumentParser:
     cmd("audiences", "audiences with their sizes", json_flag=True)
     cmd("channels", "channel configurations", json_flag=True)
     return p
+
+
+def _json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"--context is not valid JSON: {e.msg} at column {e.colno}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("--context must be a JSON object, e.g. '{\"orderId\": \"A-42\"}'")
+    return value
 
 
 def _status(text: str) -> Status:
@@ -140,7 +155,7 @@ async def _run(args: argparse.Namespace) -> int:
 
         return await run_console(data, user)
     # Commands that make the engine work, or wait on it, host it here (unless another process already does).
-    hosts = args.command in ("activate", "engine") or (args.command == "outbox" and args.follow)
+    hosts = args.command in ("activate", "trigger", "engine") or (args.command == "outbox" and args.follow)
     async with connect(data, user, host=hosts) as client:
         return await COMMANDS[args.command](client, args)
 
@@ -371,7 +386,7 @@ COMMANDS = {
     "request-approval": _action("request_approval", "sent for approval"),
     "cancel-request": _action("cancel_approval_request", "approval request withdrawn"),
     "approve": _action("approve", "approved"),
-    "activate": run_commands.activate, "runs": run_commands.runs, "report": run_commands.report,
+    "activate": run_commands.activate, "trigger": run_commands.trigger, "runs": run_commands.runs, "report": run_commands.report,
     "outbox": run_commands.outbox, "engine": run_commands.engine,
     "stop": _action("stop", "stopped for good; future runs cancelled"),
     "archive": _action("archive", "archived"),

@@ -42,6 +42,18 @@ async def activate(client: CampaignsClient, args: argparse.Namespace) -> int:
     return 0 if run.status is RunStatus.completed else 1
 
 
+async def trigger(client: CampaignsClient, args: argparse.Namespace) -> int:
+    """Trigger an API campaign and follow its run to the end, like activate does."""
+    run = await client.trigger(args.id, profiles=args.profiles, context=args.context)
+    run = await _follow(client, args.id, run)
+    if args.json:
+        output.print_json(run.model_dump(mode="json"))
+    else:
+        output.out.print(run.id, markup=False)
+        output.err.print(_run_line(run), markup=False)
+    return 0 if run.status is RunStatus.completed else 1
+
+
 async def _new_run(client: CampaignsClient, campaign_id: str, before: set[str]) -> Run | None:
     waited = 0.0
     while waited < FIRST_RUN_WAIT:

@@ -119,6 +119,10 @@ class CampaignsClient:
     async def duplicate(self, campaign_id: str) -> Campaign:
         return await self._act(campaign_id, "duplicate")
 
+    async def trigger(self, campaign_id: str, *, profiles: list[str] | None = None, context: dict | None = None) -> Run:
+        body = {"profiles": profiles, "context": context or {}}
+        return Run.model_validate(await self._call("POST", f"/v1/campaigns/{campaign_id}/trigger", json=body))
+
     async def runs(self, campaign_id: str) -> list[Run]:
         return [Run.model_validate(r) for r in await self._call("GET", f"/v1/campaigns/{campaign_id}/runs")]
 

@@ -18,6 +18,7 @@ class Action(str, Enum):
     request_changes = "request changes"
     activate = "activate"
     activate_approved = "activate an approved version"
+    trigger = "trigger an API campaign"
     stop = "stop"
     archive = "archive"
     duplicate = "duplicate"
@@ -32,6 +33,7 @@ class Action(str, Enum):
 _MANAGER = {
     Action.view, Action.create, Action.edit, Action.request_approval, Action.cancel_approval_request,
     Action.activate, Action.activate_approved, Action.stop, Action.archive, Action.duplicate, Action.delete,
+    Action.trigger,
 }
 _APPROVER = {Action.view, Action.approve, Action.request_changes, Action.activate_approved}
 

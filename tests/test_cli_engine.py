@@ -104,3 +104,18 @@ def test_outbox_follow_prints_messages_as_another_terminal_sends_them(demo, caps
     finally:
         follow.send_signal(signal.SIGINT)
         assert follow.wait(timeout=30) == 130
+
+
+def test_trigger_an_api_campaign_from_the_command_line(demo, capsys):
+    reset = campaign_id(capsys, "Password reset")
+    profiles = [r["profileId"] for r in map(json.loads, (demo / "outbox" / "email.jsonl").read_text().splitlines()[:2])]
+    code, out, err = run(capsys, "trigger", reset, "--profile", profiles[0], "--profile", profiles[1],
+                         "--context", '{"orderId": "A-42"}')
+    assert code == 0, err
+    run_id = out.strip()
+    assert run_id.startswith(f"{reset}-r") and "completed: targeted 2" in err
+    code, out, _ = run(capsys, "outbox", "--campaign", reset, "--json")
+    assert {json.loads(line)["runId"] for line in out.splitlines()} == {run_id}
+    with pytest.raises(SystemExit) as usage:  # argparse refuses it before anything is sent
+        main(["trigger", reset, "--context", "[1]"])
+    assert usage.value.code == 2 and "must be a JSON object" in capsys.readouterr().err

@@ -9,7 +9,7 @@ import pytest
 
 from store.clock import FrozenClock
 from store.errors import ValidationFailed
-from store.models import RunStatus, Status, editable_document
+from store.models import RunStatus, Status, User, editable_document
 from store.client import edit_from_file_document
 
 from .engine_setup import email_campaign, reasons
@@ -268,3 +268,44 @@ async def test_content_check_and_render_for_a_test_profile(root):
     first = await root.render(c.id)
     assert first["profile_id"] == "p01" and first["content"]["subject"] == "Hi Ana"
     assert "missing" in (await root.render(c.id, profile_id="p03"))["error"]
+
+
+def api_campaign(**draft):
+    return edit_from_file_document({"name": "Password reset", "type": "api", "category": "transactional", "draft": {
+        "channel": "email", "channel_configuration": "email-transactional", **draft,
+        "content": {"email": {"subject": "Reset for {{profile.person.name.firstName | default: \"you\"}}",
+                              "body": "<p>Code {{context.code}}</p>"}}}})
+
+
+async def test_an_api_call_sends_to_the_named_profiles_with_its_context(root, engine):
+    c = await root.create_campaign(api_campaign())
+    assert (await root.activate(c.id)).status is Status.live
+    engine.run_until_idle()
+    assert await root.runs(c.id) == []  # an API campaign sends only when called
+    run = await root.trigger(c.id, profiles=["p01", "p07", "p04"], context={"code": "<741>"})
+    engine.run_until_idle()
+    run = next(r for r in await root.runs(c.id) if r.id == run.id)
+    assert run.trigger.value == "api" and run.status is RunStatus.completed
+    assert (run.counters.targeted, run.counters.sent) == (3, 2) and reasons(run) == {"no_address": 1}
+    messages = {m["profileId"]: m["content"] for m in await outbox(root, c.id)}
+    assert messages["p01"] == {"subject": "Reset for Ana", "preheader": "", "body": "<p>Code &lt;741&gt;</p>"}
+    await root.trigger(c.id, profiles=["p02"], context={"code": "1"})
+    engine.run_until_idle()
+    assert len(await root.runs(c.id)) == 2  # every call is a run of its own
+
+
+async def test_triggering_is_refused_for_what_is_not_a_live_api_campaign(root, engine, client_as):
+    from store.errors import Forbidden, InvalidTransition
+
+    action = await root.create_campaign(email_campaign())
+    with pytest.raises(InvalidTransition, match="only API campaigns are triggered"):
+        await root.trigger(action.id, profiles=["p01"])
+    api = await root.create_campaign(api_campaign())
+    with pytest.raises(InvalidTransition, match="activate it before triggering"):
+        await root.trigger(api.id, profiles=["p01"])
+    await root.activate(api.id)
+    with pytest.raises(ValidationFailed, match="name the profiles"):
+        await root.trigger(api.id)
+    await root.add_user(User(name="vic", role="viewer"))
+    with pytest.raises(Forbidden, match="may not trigger an API campaign"):
+        await client_as("vic").trigger(api.id, profiles=["p01"])

@@ -25,6 +25,7 @@ MATRIX = {
     "request changes": {AP, AD},
     "activate (no approval needed)": {M, AD},
     "activate an approved version": {M, AP, AD},
+    "trigger an API campaign": {M, AD},
     "stop": {M, AD},
     "archive": {M, AD},
     "duplicate": {M, AD},
@@ -49,6 +50,11 @@ SETUP = {
 
 async def _prepare(workspace, root: CampaignsClient, manager: CampaignsClient, action: str) -> str:
     """Bring a fresh campaign, made by the manager `max`, to the state the action needs."""
+    if action == "trigger an API campaign":
+        api = {**DOC, "type": "api", "name": "Matrix API"}
+        cid = (await manager.create_campaign(edit_from_file_document(api))).id
+        await manager.activate(cid)
+        return cid
     cid = (await manager.create_campaign(edit_from_file_document(DOC))).id
     state = SETUP.get(action)
     if state in ("policy", "requested", "approved"):
@@ -87,6 +93,7 @@ async def test_role_matrix(workspace, client_as, role, action):
         "activate (no approval needed)": lambda: client.activate(cid),
         "activate an approved version": lambda: client.activate(cid),
         "stop": lambda: client.stop(cid),
+        "trigger an API campaign": lambda: client.trigger(cid, profiles=["p1"], context={"code": "1"}),
         "archive": lambda: client.archive(cid),
         "duplicate": lambda: client.duplicate(cid),
         "delete": lambda: client.delete_campaign(cid),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 
 from ..engine.engine import Engine
 from ..models import Campaign, Channel, ExclusionReason, Run, RunCounters, Status
@@ -44,6 +45,13 @@ class ActivationPreview(Model):
     problems: list[dict[str, str]]
 
 
+class TriggerRequest(Model):
+    """One call of an API-triggered campaign."""
+
+    profiles: list[str] | None = Field(None, max_length=10_000, description="profile ids; default: the campaign's audience")
+    context: dict = Field(default_factory=dict, description="read by {{context.*}} in the content")
+
+
 class OutboxPage(Model):
     messages: list[dict]
     cursor: str
@@ -80,6 +88,12 @@ def activation_preview(campaign_id: str, actor: Actor, ws: Space, request: Reque
         needs_approval=policy.id if policy else None,
         approval_state=version.approval.state.value if version.approval else None,
         problems=problems)
+
+
+@router.post("/campaigns/{campaign_id}/trigger", status_code=202)
+def trigger(campaign_id: str, body: TriggerRequest, actor: Actor, request: Request) -> Run:
+    """Send an API campaign now to the named profiles, personalized with ``context``; returns its run."""
+    return engine(request).trigger(actor, campaign_id, body.profiles, body.context)
 
 
 @router.post("/campaigns/{campaign_id}/stop")

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..clock import Clock
-from ..errors import CampaignsError, InvalidTransition
+from ..errors import CampaignsError, InvalidTransition, ValidationFailed
 from ..lifecycle import Lifecycle
+from ..roles import Action, require
 from ..models import Campaign, CampaignType, Run, RunStatus, RunTrigger, Status, User
 from ..workspace import Workspace
 from .activation import check_activation
@@ -74,6 +75,23 @@ class Engine:
         campaign = self._complete_activation(campaign_id)
         self._wake.set()
         return campaign
+
+    def trigger(self, actor: User, campaign_id: str, profiles: list[str] | None, context: dict) -> Run:
+        """One call of an API-triggered campaign: a run for the named profiles (or its audience), with
+        ``context`` for ``{{context.*}}`` in the content. The run starts at once."""
+        require(actor, Action.trigger)
+        campaign = self.ws.catalogue.campaign(campaign_id)
+        if campaign.type is not CampaignType.api:
+            raise InvalidTransition(f"{campaign.id} is an {campaign.type.value} campaign; only API campaigns are triggered")
+        if campaign.status is not Status.live:
+            raise InvalidTransition(f"{campaign.id} is {campaign.status.value}; activate it before triggering it")
+        if profiles is None and campaign.live.audience is None:
+            raise ValidationFailed("name the profiles to send to: the campaign has no audience of its own",
+                                   [{"field": "profiles", "message": "required when the campaign has no audience"}])
+        run = self.ledger.create_run(campaign.id, campaign.live.number,
+                                     RunTrigger.api, now=self.clock.now(), context=context, recipients=profiles)
+        self._wake.set()
+        return run
 
     def stop(self, actor: User, campaign_id: str) -> Campaign:
         campaign = self.lifecycle.stop_campaign(actor, campaign_id)
@@ -198,7 +216,7 @@ class Engine:
     def _execute(self, run: Run) -> Run:
         try:
             try:
-                spec: RunSpec | str = resolve_run(self.ws, run)
+                spec: RunSpec | str = resolve_run(self.ws, run, self.ledger.recipients(run.id))
             except (RunFailed, CampaignsError) as error:
                 spec = str(error)
             if self._processes is not None:

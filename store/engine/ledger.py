@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS runs (
     cursor TEXT NOT NULL DEFAULT '',
     last_id TEXT,
     context TEXT,
+    recipients TEXT,
     UNIQUE (campaign_id, occurrence)
 );
 CREATE INDEX IF NOT EXISTS runs_by_campaign ON runs (campaign_id, created_at);
@@ -94,6 +95,8 @@ class Ledger:
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.execute("PRAGMA busy_timeout = 10000")
             self._db.executescript(SCHEMA)
+            if "recipients" not in {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}:
+                self._db.execute("ALTER TABLE runs ADD COLUMN recipients TEXT")  # journals from before API triggers
         except sqlite3.DatabaseError as error:
             raise StoreCorrupted(f"the engine journal {self.path} cannot be read ({error}); it was left untouched: "
                                  "restore it from a backup or move it away to start with no run history") from None
@@ -117,17 +120,21 @@ class Ledger:
     # runs --------------------------------------------------------------------------------
     def create_run(self, campaign_id: str, version: int, trigger: RunTrigger, *, now: datetime,
                    occurrence: datetime | None = None, status: RunStatus = RunStatus.pending,
-                   context: dict | None = None, error: str | None = None) -> Run | None:
-        """A new run, or None when this occurrence of the campaign already has one (never fire twice)."""
+                   context: dict | None = None, error: str | None = None,
+                   recipients: list[str] | None = None) -> Run | None:
+        """A new run, or None when this occurrence of the campaign already has one (never fire twice).
+
+        ``recipients`` narrows an API-triggered run to the profiles the call named."""
         with self._transaction() as db:
             number = db.execute("SELECT count(*) FROM runs WHERE campaign_id = ?", (campaign_id,)).fetchone()[0] + 1
             run_id = f"{campaign_id}-r{number}"
             cursor = db.execute(
                 "INSERT OR IGNORE INTO runs (id, campaign_id, version, trigger, occurrence, status, created_at, context, error,"
-                " ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " ended_at, recipients) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (run_id, campaign_id, version, trigger.value, _iso(occurrence), status.value, _iso(now),
                  json.dumps(context) if context is not None else None, error,
-                 _iso(now) if status is RunStatus.missed else None))
+                 _iso(now) if status is RunStatus.missed else None,
+                 json.dumps(recipients) if recipients is not None else None))
             if cursor.rowcount == 0:
                 return None
         return self.run(run_id)
@@ -174,6 +181,11 @@ class Ledger:
         """The highest audience id when the run started: profiles added later are not targeted."""
         with self._lock:
             return self._db.execute("SELECT last_id FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
+
+    def recipients(self, run_id: str) -> list[str] | None:
+        with self._lock:
+            row = self._db.execute("SELECT recipients FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
 
     def context(self, run_id: str) -> dict:
         with self._lock:

@@ -167,11 +167,18 @@ class RunSpec(Model):
     config: ChannelConfiguration
 
 
-def resolve_run(ws: Workspace, run: Run) -> RunSpec:
-    """The run's version, audience and channel configuration; say clearly what is missing."""
+def resolve_run(ws: Workspace, run: Run, recipients: list[str] | None = None) -> RunSpec:
+    """The run's version, audience and channel configuration; say clearly what is missing.
+
+    An API call's ``recipients`` narrow the audience to the profiles it named (any profile when the
+    version has no audience of its own)."""
     campaign = ws.catalogue.campaign(run.campaign_id)
     version = version_of(campaign, run.version)
     audience = ws.catalogue.audiences.find(version.audience) if version.audience else None
+    if recipients is not None:
+        named = {"kind": "attribute", "attr": "id", "op": "in", "value": recipients}
+        rule = named if audience is None else {"kind": "and", "rules": [audience.rule.model_dump(), named]}
+        audience = Audience.model_validate({"id": "api-call", "name": f"profiles named by API call {run.id}", "rule": rule})
     if audience is None:
         raise RunFailed(f"audience {version.audience!r} no longer exists" if version.audience else "the version has no audience")
     config = ws.catalogue.channel_configurations.find(version.channel_configuration or "")
