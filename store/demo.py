@@ -159,7 +159,9 @@ def seed_demo_workspace(ws: Workspace, actor: User) -> dict[str, int]:
     story = _StoryClock(ws.clock.now())
     admin = Administration(ws.catalogue, story)
     engine = Engine(ws, clock=story)
-    people = {name: admin.add_user(actor, User(name=name, role=role, display_name=display)) for name, role, display in USERS}
+    # Whoever seeds the demo is its admin, even when their OS account shares a name with a demo persona.
+    people = {name: actor if name == actor.name else admin.add_user(actor, User(name=name, role=role, display_name=display))
+              for name, role, display in USERS}
     for config in CONFIGS:
         admin.put_channel_configuration(actor, ChannelConfiguration.model_validate(config))
     for audience_id, name, rule in AUDIENCES:
@@ -186,7 +188,7 @@ def seed_demo_workspace(ws: Workspace, actor: User) -> dict[str, int]:
             _build(engine, ws, people, plan, author=people["alice"], story=story)
     finally:
         engine.shutdown()
-    return {"users": len(USERS) + 1, "channel configurations": len(CONFIGS), "audiences": len(AUDIENCES),
+    return {"users": len(ws.catalogue.users.all()), "channel configurations": len(CONFIGS), "audiences": len(AUDIENCES),
             "profiles": profiles, "campaigns": len(plans)}
 
 

@@ -233,3 +233,13 @@ def test_profiles_import_reports_rejections_and_show(demo, capsys, tmp_path):
     assert code == 3
     assert (summary["imported"], summary["updated"], summary["rejected"]) == (0, 1, 1)
     assert summary["rejections"][0]["line"] == 2 and "malformed JSON" in summary["rejections"][0]["reason"]
+
+
+def test_the_demo_seeds_for_an_os_user_named_like_a_demo_persona(tmp_path, capsys, monkeypatch):
+    import store.workspace
+
+    monkeypatch.setattr(store.workspace, "default_user", lambda: "alice")  # the OS account is called alice
+    assert main(["--data", str(tmp_path / "d"), "--user", "alice", "seed-demo"]) == 0
+    users = {u["name"]: u["role"] for u in json.loads(run(capsys, "--data", str(tmp_path / "d"), "--user", "alice",
+                                                          "users", "--json")[1])}
+    assert users["alice"] == "admin" and users["chloe"] == "approver"
