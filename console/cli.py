@@ -324,12 +324,16 @@ async def _users(client: CampaignsClient, args: argparse.Namespace) -> int:
         await client.remove_user(args.name)
         output.err.print(f"{args.name} removed")
         return 0
-    users = await client.users()
+    return _print_items(args, await client.users(), lambda u: f"{u.name:<16} {u.role.value:<9} {u.display_name or ''}")
+
+
+def _print_items(args: argparse.Namespace, items: list, line) -> int:
+    """A list as JSON (models or dicts) for scripts, or one line per item for people."""
     if args.json:
-        output.print_json([u.model_dump(mode="json") for u in users])
+        output.print_json([i.model_dump(mode="json") if hasattr(i, "model_dump") else i for i in items])
     else:
-        for u in users:
-            output.out.print(f"{u.name:<16} {u.role.value:<9} {u.display_name or ''}", markup=False)
+        for item in items:
+            output.out.print(line(item), markup=False)
     return 0
 
 
@@ -363,22 +367,12 @@ async def _profiles(client: CampaignsClient, args: argparse.Namespace) -> int:
 async def _audiences(client: CampaignsClient, args: argparse.Namespace) -> int:
     audiences = await client.audiences()
     rows = [{**a.model_dump(mode="json"), "size": await client.audience_size(a.id)} for a in audiences]
-    if args.json:
-        output.print_json(rows)
-    else:
-        for r in rows:
-            output.out.print(f"{r['id']:<24} {r['size']:>9,}  {r['name']}", markup=False)
-    return 0
+    return _print_items(args, rows, lambda r: f"{r['id']:<24} {r['size']:>9,}  {r['name']}")
 
 
 async def _channels(client: CampaignsClient, args: argparse.Namespace) -> int:
-    configs = await client.channel_configurations()
-    if args.json:
-        output.print_json([c.model_dump(mode="json") for c in configs])
-    else:
-        for c in configs:
-            output.out.print(f"{c.id:<24} {c.channel.value:<6} {c.category.value:<14} {c.provider.value:<8} {c.sender}", markup=False)
-    return 0
+    return _print_items(args, await client.channel_configurations(), lambda c: (
+        f"{c.id:<24} {c.channel.value:<6} {c.category.value:<14} {c.provider.value:<8} {c.sender}"))
 
 
 COMMANDS = {

@@ -20,17 +20,15 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def status_label(status: Status, has_draft: bool, draft_approval: str | None = None) -> str:
-    """Status words always readable without colour; the open-draft mark follows the status."""
-    label = status.value
-    if has_draft:
-        label += " ✎ open draft"
-    if draft_approval == "requested" and status is not Status.in_review:
-        label += " (in review)"
-    elif draft_approval == "approved":
-        label += " ✓ approved"
-    elif draft_approval == "changes_requested":
-        label += " ⚠ changes requested"
+_APPROVAL_MARKS = {"requested": (" (in review)", "·in review"), "approved": (" ✓ approved", "·approved"),
+                   "changes_requested": (" ⚠ changes requested", "·changes")}
+
+
+def status_label(status: Status, has_draft: bool, draft_approval: str | None = None, *, compact: bool = False) -> str:
+    """Status words always readable without colour; the open-draft and approval marks follow the status."""
+    label = status.value + ((" ✎draft" if compact else " ✎ open draft") if has_draft else "")
+    if draft_approval and status is not Status.in_review:
+        label += _APPROVAL_MARKS[draft_approval][compact]
     return label
 
 

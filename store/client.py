@@ -30,7 +30,7 @@ def edit_from_file_document(document: Any) -> CampaignEdit:
         return edit_from_document(document)
     except ValidationError as error:
         errors = field_errors(error)
-        raise ValidationFailed("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors) from None
+        raise ValidationFailed.of(errors) from None
     except ValueError as error:
         raise ValidationFailed(str(error)) from None
 

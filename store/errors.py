@@ -33,6 +33,11 @@ class ValidationFailed(CampaignsError):
         super().__init__(detail)
         self.errors = errors or []
 
+    @classmethod
+    def of(cls, errors: list[dict], prefix: str = "") -> "ValidationFailed":
+        """One line naming every field (for a person), with the list kept for forms and problem JSON."""
+        return cls(prefix + "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
+
 
 class Forbidden(CampaignsError):
     status, problem, title = 403, "forbidden", "Not allowed for your role"

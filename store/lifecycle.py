@@ -97,7 +97,7 @@ class Lifecycle:
                     f"{config.id!r} serves {config.category.value} {config.channel.value}, "
                     f"not {category.value} {spec.channel.value}")})
         if errors:
-            raise ValidationFailed("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
+            raise ValidationFailed.of(errors)
 
     def _new_version(self, actor: User, number: int, edit: CampaignEdit) -> Version:
         now = self.clock.now()

@@ -61,3 +61,34 @@ def email_campaign(name: str = "Spring sale", *, category: str = "marketing", au
     if rate:
         draft["rate_control"] = {"messages_per_second": rate}
     return edit_from_file_document({"name": name, "type": type, "category": category, "draft": draft})
+
+
+def large_workspace(data, csv, profiles: int, *, category: str, content: dict, seed: int, activate: bool) -> str:
+    """A workspace of ``profiles`` generated profiles, an `all` audience and one email campaign to them
+    (Live when ``activate``: its run is then due for whichever engine runs next); returns its id."""
+    from store.engine.engine import Engine
+    from store.lifecycle import ENGINE
+    from store.models import edit_from_document
+    from store.profiles.chunking import iter_import_chunks
+    from store.profiles.generate import generate_profiles_csv
+    from store.workspace import Workspace
+
+    ws = Workspace(data, founder="root")
+    try:
+        generate_profiles_csv(csv, profiles, seed=seed)
+        for chunk in iter_import_chunks(csv):
+            ws.profiles.import_csv_chunk(chunk.header, chunk.text, chunk.first_line)
+        ws.catalogue.channel_configurations.put(ChannelConfiguration(
+            id=f"email-{category}", name="Email", channel="email", category=category, sender="news@shop.example"))
+        ws.catalogue.audiences.put(Audience.model_validate({"id": "all", "name": "All", "rule": {"kind": "all"}}))
+        campaign = ws.lifecycle.create_campaign(ENGINE, edit_from_document({
+            "name": "Large send", "type": "action", "category": category, "draft": {
+                "channel": "email", "channel_configuration": f"email-{category}", "audience": "all",
+                "content": {"email": content}}}))
+        if activate:
+            engine = Engine(ws)
+            engine.activate(ENGINE, campaign.id)
+            engine.shutdown()
+        return campaign.id
+    finally:
+        ws.close()

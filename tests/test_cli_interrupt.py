@@ -14,32 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from store.lifecycle import ENGINE
-from store.models import ChannelConfiguration, edit_from_document
-from store.models.audience import Audience
-from store.profiles.chunking import iter_import_chunks
-from store.profiles.generate import generate_profiles_csv
-from store.workspace import Workspace
+from .engine_setup import large_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = 200_000
 
 
 def build(data: Path, tmp: Path) -> str:
-    ws = Workspace(data, founder="root")
-    try:
-        generate_profiles_csv(tmp / "p.csv", PROFILES, seed=9)
-        for chunk in iter_import_chunks(tmp / "p.csv"):
-            ws.profiles.import_csv_chunk(chunk.header, chunk.text, chunk.first_line)
-        ws.catalogue.channel_configurations.put(ChannelConfiguration(
-            id="email-transactional", name="Service", channel="email", category="transactional", sender="no-reply@x.example"))
-        ws.catalogue.audiences.put(Audience.model_validate({"id": "all", "name": "All", "rule": {"kind": "all"}}))
-        return ws.lifecycle.create_campaign(ENGINE, edit_from_document({
-            "name": "Outage notice", "type": "action", "category": "transactional", "draft": {
-                "channel": "email", "channel_configuration": "email-transactional", "audience": "all",
-                "content": {"email": {"subject": "Service notice", "body": "We are back."}}}})).id
-    finally:
-        ws.close()
+    return large_workspace(data, tmp / "p.csv", PROFILES, category="transactional", seed=9, activate=False,
+                           content={"subject": "Service notice", "body": "We are back."})
 
 
 def outbox_lines(data: Path) -> list[str]:

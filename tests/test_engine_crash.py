@@ -19,38 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from store.engine.engine import Engine
-from store.lifecycle import ENGINE
-from store.models import ChannelConfiguration, edit_from_document
-from store.models.audience import Audience
-from store.profiles.chunking import iter_import_chunks
-from store.profiles.generate import generate_profiles_csv
-from store.workspace import Workspace
+from .engine_setup import large_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 AUDIENCE = 250_000
 
 
 def build(data: Path, tmp: Path) -> str:
-    ws = Workspace(data, founder="root")
-    try:
-        generate_profiles_csv(tmp / "p.csv", AUDIENCE, seed=3)
-        for chunk in iter_import_chunks(tmp / "p.csv"):
-            ws.profiles.import_csv_chunk(chunk.header, chunk.text, chunk.first_line)
-        ws.catalogue.channel_configurations.put(ChannelConfiguration(
-            id="email-marketing", name="News", channel="email", category="marketing", sender="news@shop.example"))
-        ws.catalogue.audiences.put(Audience.model_validate({"id": "all", "name": "All", "rule": {"kind": "all"}}))
-        campaign = ws.lifecycle.create_campaign(ENGINE, edit_from_document({
-            "name": "Crash test", "type": "action", "category": "marketing", "draft": {
-                "channel": "email", "channel_configuration": "email-marketing", "audience": "all",
-                "content": {"email": {"subject": "Hi {{profile.person.name.firstName | default: \"you\"}}",
-                                      "body": "Offer for {{profile.person.name.firstName | default: \"you\"}}"}}}}))
-        engine = Engine(ws)
-        engine.activate(ENGINE, campaign.id)  # Live: the run is due now, the worker will execute it
-        engine.shutdown()
-        return campaign.id
-    finally:
-        ws.close()
+    return large_workspace(data, tmp / "p.csv", AUDIENCE, category="marketing", seed=3, activate=True, content={
+        "subject": "Hi {{profile.person.name.firstName | default: \"you\"}}",
+        "body": "Offer for {{profile.person.name.firstName | default: \"you\"}}"})
 
 
 def start_worker(data: Path) -> subprocess.Popen:

@@ -50,12 +50,15 @@ class CampaignListScreen(CampaignActions, Screen):
             self.load_rows()
 
     @work(exclusive=True, group="list-refresh")
-    async def load_rows(self) -> None:
+    async def load_rows(self, select: str | None = None) -> None:
+        """Fetch every campaign (filters apply here, instantly) and put the cursor on ``select`` if given."""
         await self.app.ready.wait()
         rows = await self.app.call_api(self.app.client.list_campaigns(CampaignFilter(all=True)), quiet=True)
         if rows is not None and rows is not self.all_rows:  # the same object: not modified since
             self._set_all_rows(rows)
             self.apply_filter()
+        if select:
+            self.query_one(CampaignTable).select_id(select)
 
     def _set_all_rows(self, rows: list[CampaignSummary]) -> None:
         """Keep, beside each row, the plain values the filter reads: search runs on every keystroke."""
@@ -74,16 +77,7 @@ class CampaignListScreen(CampaignActions, Screen):
         return self.query_one(CampaignTable).selected
 
     def campaign_changed(self, campaign_id: str | None) -> None:
-        self._reload_and_select(campaign_id)
-
-    @work(exclusive=True, group="list-refresh")
-    async def _reload_and_select(self, campaign_id: str | None) -> None:
-        rows = await self.app.call_api(self.app.client.list_campaigns(CampaignFilter(all=True)), quiet=True)
-        if rows is not None:
-            self._set_all_rows(rows)
-            self.apply_filter()
-            if campaign_id:
-                self.query_one(CampaignTable).select_id(campaign_id)
+        self.load_rows(campaign_id)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         return self.check_campaign_action(action)

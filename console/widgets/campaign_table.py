@@ -23,15 +23,11 @@ from textual.strip import Strip
 
 from store.models import CampaignSummary, Status
 
+from ..output import status_label
+
 
 def status_text(row: CampaignSummary) -> str:
-    """The status in words (readable without colour), with the open-draft and approval marks."""
-    text = row.status.value
-    if row.has_draft:
-        text += " ✎draft"
-    if row.draft_approval is not None and row.status is not Status.in_review:
-        text += {"requested": "·in review", "approved": "·approved", "changes_requested": "·changes"}[row.draft_approval.value]
-    return text
+    return status_label(row.status, row.has_draft, row.draft_approval.value if row.draft_approval else None, compact=True)
 
 
 def _when(value: datetime | None, now: datetime) -> str:

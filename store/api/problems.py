@@ -20,10 +20,6 @@ def problem_response(error: CampaignsError) -> JSONResponse:
     return JSONResponse(body, status_code=error.status, media_type="application/problem+json")
 
 
-def validation_failed(errors: list[dict[str, str]]) -> ValidationFailed:
-    return ValidationFailed("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
-
-
 def install(app: FastAPI) -> None:
     @app.exception_handler(CampaignsError)
     async def _known(request: Request, error: CampaignsError) -> JSONResponse:
@@ -31,10 +27,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ValidationError)
     async def _model(request: Request, error: ValidationError) -> JSONResponse:
-        return problem_response(validation_failed(field_errors(error)))
+        return problem_response(ValidationFailed.of(field_errors(error)))
 
     @app.exception_handler(RequestValidationError)
     async def _request(request: Request, error: RequestValidationError) -> JSONResponse:
         errors = [{"field": ".".join(str(p) for p in e["loc"] if p != "body") or "(body)",
                    "message": str(e["msg"]).removeprefix("Value error, ")} for e in error.errors()]
-        return problem_response(validation_failed(errors))
+        return problem_response(ValidationFailed.of(errors))

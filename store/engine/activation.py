@@ -91,8 +91,7 @@ def _check_schedule(version: Version, now: datetime, problem) -> None:
 def check_activation(ws: Workspace, campaign: Campaign, version: Version, now: datetime) -> None:
     problems = activation_problems(ws, campaign, version, now)
     if problems:
-        raise ValidationFailed(
-            f"{campaign.id} cannot be activated: " + "; ".join(f"{p['field']}: {p['message']}" for p in problems), problems)
+        raise ValidationFailed.of(problems, f"{campaign.id} cannot be activated: ")
 
 
 def expected_exclusions(ws: Workspace, campaign: Campaign, version: Version, rule) -> dict[str, int]:

@@ -72,7 +72,7 @@ class Engine:
         now = self.clock.now()
         self.lifecycle.activate_campaign(
             actor, campaign_id, validate=lambda c, v: check_activation(self.ws, c, v, now))
-        campaign = self._complete_activation(campaign_id)
+        campaign = self._complete_activation(campaign_id, checked=True)
         self._wake.set()
         return campaign
 
@@ -143,8 +143,11 @@ class Engine:
                 continue  # changed under us (stopped, archived) between the list and the transition
         self._dispatch()
 
-    def _complete_activation(self, campaign_id: str) -> Campaign:
-        """Activating → Scheduled or Live, once: the API thread and the scheduler thread may both try."""
+    def _complete_activation(self, campaign_id: str, *, checked: bool = False) -> Campaign:
+        """Activating → Scheduled or Live, once: the API thread and the scheduler thread may both try.
+
+        ``checked``: the caller has just run the activation checks (counting a million-profile audience
+        twice would double the wait); a campaign left Activating by a crash is checked again here."""
         with self._lock:
             campaign = self.ws.catalogue.campaign(campaign_id)
             if campaign.status is not Status.activating:
@@ -152,7 +155,8 @@ class Engine:
             version = campaign.draft or campaign.live
             now = self.clock.now()
             try:
-                check_activation(self.ws, campaign, version, now)
+                if not checked:
+                    check_activation(self.ws, campaign, version, now)
                 activated_at = version.activated_at or now
                 scheduled = first_fire(version.schedule, activated_at=activated_at) > now
             except CampaignsError as error:
