@@ -157,7 +157,14 @@ async def _run(args: argparse.Namespace) -> int:
     # Commands that make the engine work, or wait on it, host it here (unless another process already does).
     hosts = args.command in ("activate", "trigger", "engine") or (args.command == "outbox" and args.follow)
     async with connect(data, user, host=hosts) as client:
+        _print_notices(client)
         return await COMMANDS[args.command](client, args)
+
+
+def _print_notices(client: CampaignsClient) -> None:
+    """What opening the workspace did (e.g. modes tightened): one line each on stderr, never in the output."""
+    for notice in client.notices:
+        output.err.print(notice, markup=False, soft_wrap=True)
 
 
 async def _seed_demo(data: Path, user: str | None, *, fresh: bool) -> int:
@@ -165,6 +172,7 @@ async def _seed_demo(data: Path, user: str | None, *, fresh: bool) -> int:
 
     refuse_non_empty(data)
     async with connect(data, user) as client:
+        _print_notices(client)
         counts = await client.seed_demo()
     output.err.print(f"demo workspace ready in {data}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return 0

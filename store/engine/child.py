@@ -1,34 +1,47 @@
-"""Executing a run in a child process: sending is CPU work, and a console hosting the engine must stay
-responsive while a million messages go out (one interpreter cannot share its lock fairly between a
-tight sending loop and a user interface)."""
+"""The sending process: runs are executed in child processes of their host.
+
+Sending is CPU work, and a console hosting the engine must stay responsive while a million messages go
+out (one interpreter cannot share its lock fairly between a tight sending loop and a user interface).
+A sending process never outlives its host: it asks the kernel to kill it when the host dies
+(``PR_SET_PDEATHSIG``), then checks that the host is still its parent, since the host may have died
+before the request was made. Ctrl-C reaches the whole process group; only the host decides what it
+means (it asks runs to pause through the shutdown signal), so a sender ignores SIGINT.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+import sys
+from multiprocessing.connection import Connection
 from pathlib import Path
 
-from ..clock import SystemClock
-from ..models import Run
-from ..profiles.db import ProfileStore
-from .ledger import Ledger
-from .outbox import Outbox
-from .runner import RunSpec, execute_run
-from .signals import Signals
+PR_SET_PDEATHSIG = 1
 
 
-def warm_up() -> None:
-    """Run once per worker at start, so the first run does not pay for imports."""
+def die_with_host(host_pid: int) -> None:
+    """Linux: SIGKILL this process when the thread that spawned it (the host's spawner) dies."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != host_pid:
+        os._exit(0)  # the host died before we could ask: nobody would read our result
 
 
-def run_in_child(data_dir: str, run_json: str, spec_json: str | None, failure: str | None) -> str:
-    """Execute one run from its resolved spec (or fail it with ``failure``); returns the journaled run."""
+def serve(connection: Connection, host_pid: int, data_dir: str) -> None:
+    """A sending slot's process: execute the runs the host sends, one at a time, until told to end."""
+    die_with_host(host_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from .runner import execute_in_process  # before the first job: a due run starts without paying for imports
+
     data = Path(data_dir)
-    profiles, ledger, outbox, signals = ProfileStore(data), Ledger(data), Outbox(data), Signals(data)
-    run = Run.model_validate_json(run_json)
-    spec = RunSpec.model_validate_json(spec_json) if spec_json else failure
-    try:
-        finished = execute_run(profiles, ledger, outbox, SystemClock(), run, spec,
-                               stopped=lambda: signals.halted(run.campaign_id), shutdown=signals.shutting_down)
-        return finished.model_dump_json()
-    finally:
-        profiles.close()
-        ledger.close()
+    while True:
+        try:
+            job = connection.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        connection.send(execute_in_process(data, *job))

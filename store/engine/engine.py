@@ -2,15 +2,18 @@
 
 It runs inside the process that holds the workspace lock. ``tick`` does one pass of scheduling
 work at the clock's ``now``: tests move a FrozenClock and call ``run_until_idle``; a real process
-calls ``start`` and a scheduler thread ticks every few tens of milliseconds while runs execute
-in a small thread pool, so a slow webhook never holds up another campaign.
+calls ``start`` and a scheduler thread ticks every few tens of milliseconds while runs execute in
+sending processes (senders.py), each watched by a thread of the engine. Each gateway gets its own
+slots, so a hung SMTP server holds only the runs sent through it; a run is dispatched only when no
+live process still owns it (fence.py), so a sender left behind by a killed host is never doubled.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-import multiprocessing
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,11 +27,17 @@ from .activation import check_activation
 from .ledger import Ledger
 from .occurrences import completion_time, due, first_fire, next_occurrences
 from .outbox import Outbox
-from .child import run_in_child, warm_up
-from .runner import RunFailed, RunSpec, execute_run, resolve_run
+from .fence import Fences
+from .providers.registry import isolation_key
+from .runner import RunBusy, RunFailed, RunSpec, execute_run, resolve_run
+from .senders import Senders, SenderLost
 from .signals import Signals
 
+log = logging.getLogger("campaigns.engine")
 TICK_SECONDS = 0.05
+MAX_SENDERS = 8  # runs sending at once
+SLOTS_PER_GATEWAY = 2  # of which through any one gateway: a hung one holds only these
+MAX_LOST = 3  # a run whose sender dies this many times in a row without progress fails, with the reason
 TIMINGS_PER_TICK = 200  # campaigns whose schedule is (re)computed per tick; thousands at start-up take a few ticks
 SCHEDULED_TYPES = (CampaignType.action, CampaignType.orchestrated)
 
@@ -44,7 +53,7 @@ class _Timing:
 
 
 class Engine:
-    def __init__(self, ws: Workspace, *, clock: Clock | None = None, workers: int = 4, processes: bool = False) -> None:
+    def __init__(self, ws: Workspace, *, clock: Clock | None = None, processes: bool = False) -> None:
         """``processes``: execute runs in child processes (a hosting console or ``campaigns engine``);
         otherwise in this process's threads, on the injected clock (tests, the demo's story)."""
         self.ws, self.clock = ws, clock or ws.clock
@@ -54,16 +63,16 @@ class Engine:
         self.outbox.repair()
         self.signals = Signals(ws.data_dir)
         self.signals.clear_shutdown()
+        self.fences = Fences(ws.data_dir)
         self._timings: dict[str, _Timing] = {}
         self._running: dict[str, Future] = {}
-        self._processes: ProcessPoolExecutor | None = None
-        if processes:
-            self._processes = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"),
-                                                  initializer=warm_up)
+        self._gateways: Counter[str] = Counter()  # busy slots per gateway
+        self._lost: dict[str, tuple[int, tuple]] = {}  # run → senders lost in a row, and its progress then
+        self.senders = Senders(ws.data_dir) if processes else None
         self._shutdown = threading.Event()
         self._wake = threading.Event()
         self._lock = threading.RLock()
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="campaigns-run")
+        self._pool = ThreadPoolExecutor(max_workers=MAX_SENDERS, thread_name_prefix="campaigns-run")
         self._thread: threading.Thread | None = None
 
     # what the API calls -----------------------------------------------------------------
@@ -103,9 +112,29 @@ class Engine:
         self.signals.halt(campaign_id)
         return campaign
 
+    @property
+    def hosting(self) -> bool:
+        """This engine runs the scheduler (a console, `campaigns engine`, `activate`): its runs are sent."""
+        return self._thread is not None and not self._shutdown.is_set()
+
     def runs(self, campaign_id: str) -> list[Run]:
-        """As journaled: a run in flight updates its counters after every batch."""
-        return self.ledger.runs(campaign_id)
+        """As journaled (a run in flight updates its counters after every batch); a run interrupted while no
+        process hosts the engine is "paused", since nothing sends it until an engine starts."""
+        runs = self.ledger.runs(campaign_id)
+        if not self.hosting:
+            for run in runs:
+                if run.status is RunStatus.running:
+                    run.status = RunStatus.paused
+        return runs
+
+    def latest_runs(self) -> dict[str, dict]:
+        """Each campaign's latest run for the list, paused as in ``runs``."""
+        latest = self.ledger.latest_runs()
+        if not self.hosting:
+            for run in latest.values():
+                if run["status"] == RunStatus.running.value:
+                    run["status"] = RunStatus.paused.value
+        return latest
 
     def next_fire(self, campaign_id: str) -> datetime | None:
         """The next scheduled run as the scheduler last computed it (None when it has no schedule pending)."""
@@ -212,32 +241,79 @@ class Engine:
 
     # executing runs ----------------------------------------------------------------------
     def _dispatch(self) -> None:
+        """Hand each active run to a thread, when its gateway has a free slot and no live process owns it."""
         with self._lock:
             for run in self.ledger.active_runs():
-                if run.id not in self._running and not self._shutdown.is_set():
-                    self._running[run.id] = self._pool.submit(self._execute, run)
+                if run.id in self._running or self._shutdown.is_set() or len(self._running) >= MAX_SENDERS:
+                    continue
+                spec = self._resolve(run)
+                gateway = isolation_key(spec.config) if isinstance(spec, RunSpec) else ""
+                if self._gateways[gateway] >= SLOTS_PER_GATEWAY or self.fences.owner(run.id) is not None:
+                    continue
+                self._gateways[gateway] += 1
+                self._running[run.id] = self._pool.submit(self._execute, run, spec, gateway)
 
-    def _execute(self, run: Run) -> Run:
+    def _resolve(self, run: Run) -> RunSpec | str:
         try:
-            try:
-                spec: RunSpec | str = resolve_run(self.ws, run, self.ledger.recipients(run.id))
-            except (RunFailed, CampaignsError) as error:
-                spec = str(error)
-            if self._processes is not None:
-                finished = Run.model_validate_json(self._processes.submit(
-                    run_in_child, str(self.ws.data_dir), run.model_dump_json(),
-                    spec.model_dump_json() if isinstance(spec, RunSpec) else None,
-                    spec if isinstance(spec, str) else None).result())
-            else:
-                finished = execute_run(self.ws.profiles, self.ledger, self.outbox, self.clock, run, spec,
-                                       stopped=lambda: self.signals.halted(run.campaign_id),
-                                       shutdown=self._shutdown.is_set)
+            return resolve_run(self.ws, run, self.ledger.recipients(run.id))
+        except (RunFailed, CampaignsError) as error:
+            return str(error)
+
+    def _execute(self, run: Run, spec: RunSpec | str, gateway: str) -> Run | None:
+        """Execute (or resume) the run; None when it must be resumed later (its sender was lost, or another
+        live process owns it)."""
+        halted = lambda: self.signals.halted(run.campaign_id)  # noqa: E731
+        try:
+            finished = None
+            if self.senders is not None:
+                try:
+                    answer = self.senders.execute(
+                        (run.model_dump_json(), spec.model_dump_json() if isinstance(spec, RunSpec) else None,
+                         spec if isinstance(spec, str) else None),
+                        halted=halted, shutting_down=self._shutdown.is_set)
+                except SenderLost as lost:
+                    if not halted():
+                        self._sender_lost(run, str(lost))
+                        return None
+                    answer = None  # killed hung in a send after a stop: the run is closed here, at once
+                else:
+                    if answer is None:
+                        return None
+                finished = Run.model_validate_json(answer) if answer else None
+            if finished is None:
+                try:
+                    finished = execute_run(self.ws.profiles, self.ledger, self.outbox, self.fences, self.clock, run,
+                                           spec, stopped=halted, shutdown=self._shutdown.is_set)
+                except RunBusy:
+                    return None
+            self._lost.pop(run.id, None)
             self._after_run(finished)
             return finished
         finally:
             with self._lock:
                 self._running.pop(run.id, None)
+                self._gateways[gateway] -= 1
             self._wake.set()
+
+    def _sender_lost(self, run: Run, why: str) -> None:
+        """The run stays claimed in the journal and resumes in a new process at the next tick; one that loses
+        its sender again and again without progress fails, so a batch that kills its sender cannot loop forever."""
+        now = self.ledger.run(run.id)
+        if now.status.value not in ("pending", "running"):
+            return
+        if self.signals.halted(run.campaign_id) or self._shutdown.is_set():
+            log.warning("run %s: %s", run.id, why)
+            return
+        progress = (now.counters.sent, now.counters.failed, now.counters.excluded_total)
+        count, before = self._lost.get(run.id, (0, None))
+        count = count + 1 if before == progress else 1
+        self._lost[run.id] = (count, progress)
+        log.warning("run %s: %s; resuming it in a new process (%d in a row)", run.id, why, count)
+        if count >= MAX_LOST:
+            self._lost.pop(run.id, None)
+            self.ledger.end_run(run.id, RunStatus.failed, now=self.clock.now(),
+                                error=f"its sending process died {count} times in a row without progress ({why})")
+            self._after_run(self.ledger.run(run.id))
 
     def _after_run(self, run: Run) -> None:
         """A run whose every send failed, or that could not start, fails its campaign (with the reason)."""
@@ -276,14 +352,12 @@ class Engine:
                 try:
                     self.tick()
                 except Exception:  # one bad campaign must never stop the scheduler for the others
-                    import logging
-
-                    logging.getLogger("campaigns.engine").exception("engine tick failed")
+                    log.exception("engine tick failed")
                 self._wake.wait(TICK_SECONDS)
                 self._wake.clear()
 
-        if self._processes is not None:
-            self._processes.submit(warm_up)  # start a sending process now, not at the first due run
+        if self.senders is not None:
+            self.senders.warm()
         self._thread = threading.Thread(target=loop, name="campaigns-scheduler", daemon=True)
         self._thread.start()
 
@@ -297,8 +371,8 @@ class Engine:
         self._wake.set()
         if self._thread is not None:
             self._thread.join()
-        self._pool.shutdown(wait=True)
-        if self._processes is not None:
-            self._processes.shutdown(wait=True)
+        self._pool.shutdown(wait=True)  # each run's thread returns once its sender paused or was killed
+        if self.senders is not None:
+            self.senders.close()
         self.signals.clear_shutdown()
         self.ledger.close()

@@ -237,6 +237,26 @@ class Ledger:
             db.execute("UPDATE runs SET sent = ?, failed = ?, excluded = ? WHERE id = ?",
                        (counters.sent, counters.failed, _excluded_json(counters), batch.run_id))
 
+    def record_deliveries(self, run_id: str, deliveries: Iterable[tuple]) -> None:
+        """Deliveries of a batch still in flight (network sends, as they go): a resume skips them."""
+        with self._transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO deliveries VALUES (?, ?, ?, ?, ?, ?)", ((run_id, *d) for d in deliveries))
+
+    def sent_times(self, run_id: str, *, limit: int) -> list[str]:
+        """When the run's latest ``limit`` messages were sent (network providers journal each one)."""
+        with self._lock:
+            rows = self._db.execute("SELECT at FROM deliveries WHERE run_id = ? AND outcome = 'sent' ORDER BY at DESC LIMIT ?",
+                                    (run_id, limit)).fetchall()
+        return [r[0] for r in rows]
+
+    def recent_outbox_offset(self, run_id: str) -> int | None:
+        """Where the run's last two batches began in the outbox: at any rate the engine allows, a batch
+        lasts longer than a second, so every send of the last second was written after it."""
+        with self._lock:
+            rows = self._db.execute("SELECT outbox_offset FROM batches WHERE run_id = ? ORDER BY number DESC LIMIT 2",
+                                    (run_id,)).fetchall()
+        return min((r[0] for r in rows if r[0] is not None), default=None)
+
     def delivered_profiles(self, run_id: str, after_id: str, last_id: str) -> set[str]:
         """Profiles of a batch range that already have an outcome (resume skips them)."""
         with self._lock:

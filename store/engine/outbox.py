@@ -2,12 +2,17 @@
 
 Lines are appended a batch at a time (one write, flush and fsync) before the batch is marked
 done in the ledger, so after a crash the file says exactly which messages of a claimed batch
-already left: a resume scans from the offset saved with the claim and skips them. A torn last
-line (a kill in the middle of a write) is cut off when the engine starts.
+already left: a resume scans from the offset saved with the claim and skips them.
+
+Several sending processes append to one file. A sender killed in the middle of a write leaves a
+torn line; the next writer (under the file's ``flock``) starts its lines on a new line, so the
+fragment is a line of its own that readers skip: a kill never corrupts another sender's line.
+The engine also cuts a torn last line when it starts.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import threading
@@ -34,6 +39,7 @@ class Outbox:
             if not path.exists() or path.stat().st_size == 0:
                 continue
             with self._locks[channel], open(path, "rb+") as f:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # never while another process appends
                 size = f.seek(0, os.SEEK_END)
                 f.seek(max(0, size - 65536))
                 tail = f.read()
@@ -63,14 +69,20 @@ class Outbox:
         return path.stat().st_size if path.exists() else 0
 
     def append(self, channel: Channel, lines: list[bytes]) -> None:
-        """Write whole lines, flush and fsync: when this returns they survive a crash."""
+        """Write whole lines, flush and fsync: when this returns they survive a crash.
+
+        Under the file's ``flock`` (other sending processes append too), starting on a fresh line when
+        a killed writer left a torn one."""
         if not lines:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         with self._locks[channel]:
-            fd = os.open(self.path(channel), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.path(channel), os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
-                data = b"".join(lines)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                size = os.fstat(fd).st_size
+                torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+                data = b"".join(lines if not torn else [b"\n", *lines])
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view):]
@@ -84,13 +96,26 @@ class Outbox:
         path = self.path(channel)
         if not path.exists():
             return found
+        for message in self._run_lines(path, run_id, offset):
+            found.add(message["profileId"])
+        return found
+
+    def sent_times(self, channel: Channel, run_id: str, offset: int | None) -> list[str]:
+        """When ``run_id``'s messages written at or after ``offset`` were sent (ISO times): a resumed
+        throttled run counts them against its rate window."""
+        path = self.path(channel)
+        return [m["sentAt"] for m in self._run_lines(path, run_id, offset)] if path.exists() else []
+
+    @staticmethod
+    def _run_lines(path: Path, run_id: str, offset: int | None):
         marker = f'"runId":"{run_id}"'.encode()
         with open(path, "rb") as f:
             f.seek(offset or 0)
             for line in f:
                 if marker in line and line.endswith(b"\n"):
-                    found.add(json.loads(line)["profileId"])
-        return found
+                    message = _message(line)
+                    if message is not None:
+                        yield message
 
     def read(self, positions: dict[Channel, int], *, channel: Channel | None = None, campaign_id: str | None = None,
              limit: int = 1000) -> tuple[list[dict], dict[Channel, int]]:
@@ -111,10 +136,19 @@ class Outbox:
                     if not line.endswith(b"\n") or len(found) >= limit:
                         break
                     positions[c] = positions.get(c, 0) + len(line)
-                    message = json.loads(line)
-                    if campaign_id is None or message["campaignId"] == campaign_id:
+                    message = _message(line)
+                    if message is not None and (campaign_id is None or message["campaignId"] == campaign_id):
                         found.append(message)
         return found, positions
+
+
+def _message(line: bytes) -> dict | None:
+    """A whole line's message, or None for the fragment a killed sender left (readers resync after it)."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
 
 
 _string = json.encoder.py_encode_basestring if json.encoder.c_encode_basestring is None else json.encoder.c_encode_basestring

@@ -7,21 +7,23 @@ so batches could later go to workers on other machines (DESIGN.md 7) with the sa
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
-from ..clock import Clock
+from ..clock import Clock, SystemClock
 from ..models import Category, Channel, ChannelConfiguration, Provider, Run, RunCounters, RunStatus, Version
 from ..models.audience import Audience
 from ..models.common import Model
 from ..profiles.db import ProfileStore
 from ..workspace import Workspace
-from .ledger import Batch, Ledger
+from .fence import Fences
+from .ledger import ACTIVE, Batch, Ledger
 from .message import Outcome, OutboundMessage, SendResult
 from .outbox import Outbox, OutboxLines
+from .signals import Signals
 from .providers.retry import send_with_retry
 from .templates import CompiledContent, RenderError, compile_content
 from .throttle import RateLimiter
@@ -58,8 +60,6 @@ class RunPlan:
 
 
 class Sink(Protocol):
-    records_sent: bool
-
     def offset(self) -> int | None: ...
     def already_sent(self, batch: Batch) -> set[str]: ...
     def send(self, profile_id: str, to: str, content: dict[str, str], sent_at: str) -> SendResult: ...
@@ -75,7 +75,6 @@ class OutboxSink:
     they go rather than a batch later, without an fsync per message at 2,000 a second.
     """
 
-    records_sent = False
     FLUSH_EVERY = 0.25
 
     def __init__(self, outbox: Outbox, plan: RunPlan, clock: Clock) -> None:
@@ -108,44 +107,59 @@ class OutboxSink:
 
 
 class ProviderSink:
-    """SMTP or webhook: each message leaves at once, with bounded retries on the clock."""
+    """SMTP or webhook: each message leaves at once, with bounded retries on the clock.
 
-    records_sent = True
+    Sent messages are journaled every quarter of a second (not at the end of the batch), so a resume
+    after a kill skips them and only the last moments' sends go again, with the same idempotency key.
+    """
 
-    def __init__(self, provider, plan: RunPlan, clock: Clock, should_stop: Callable[[], bool]) -> None:
-        self.provider, self.plan, self.clock, self.should_stop = provider, plan, clock, should_stop
+    FLUSH_EVERY = 0.25
+
+    def __init__(self, provider, plan: RunPlan, clock: Clock, should_stop: Callable[[], bool], ledger: Ledger) -> None:
+        self.provider, self.plan, self.clock, self.should_stop, self.ledger = provider, plan, clock, should_stop, ledger
+        self.sent: list[tuple] = []
+        self._flushed_at = clock.monotonic()
 
     def offset(self) -> None:
         return None
 
     def already_sent(self, batch: Batch) -> set[str]:
-        return set()  # resent with the same idempotency key / Message-ID: the receiver drops duplicates
+        return self.ledger.delivered_profiles(batch.run_id, batch.after_id, batch.last_id)
 
     def send(self, profile_id: str, to: str, content: dict[str, str], sent_at: str) -> SendResult:
         p = self.plan
         message = OutboundMessage(f"{p.run_id}.{profile_id}", p.campaign_id, p.run_id, profile_id, p.channel, to,
                                   content, p.config.sender, p.config.sender_name, p.config.reply_to, p.context)
-        return send_with_retry(self.provider, message, clock=self.clock, should_stop=self.should_stop)
+        result = send_with_retry(self.provider, message, clock=self.clock, should_stop=self.should_stop)
+        if result.outcome is Outcome.sent:
+            self.sent.append((profile_id, "sent", None, "", sent_at))
+            self.idle()
+        return result
 
     def idle(self) -> None:
-        pass
+        if self.sent and self.clock.monotonic() - self._flushed_at >= self.FLUSH_EVERY:
+            self.flush()
 
     def flush(self) -> None:
-        pass
+        if self.sent:
+            self.ledger.record_deliveries(self.plan.run_id, self.sent)
+            self.sent = []
+        self._flushed_at = self.clock.monotonic()
 
     def close(self) -> None:
+        self.flush()
         self.provider.close()
 
 
-def make_sink(plan: RunPlan, outbox: Outbox, clock: Clock, should_stop: Callable[[], bool]) -> Sink:
+def make_sink(plan: RunPlan, outbox: Outbox, ledger: Ledger, clock: Clock, should_stop: Callable[[], bool]) -> Sink:
     if plan.config.provider is Provider.smtp:
         from .providers.smtp import SmtpProvider
 
-        return ProviderSink(SmtpProvider(plan.config, clock=clock), plan, clock, should_stop)
+        return ProviderSink(SmtpProvider(plan.config, clock=clock), plan, clock, should_stop, ledger)
     if plan.config.provider is Provider.webhook:
         from .providers.webhook import WebhookProvider
 
-        return ProviderSink(WebhookProvider(plan.config, clock=clock), plan, clock, should_stop)
+        return ProviderSink(WebhookProvider(plan.config, clock=clock), plan, clock, should_stop, ledger)
     return OutboxSink(outbox, plan, clock)
 
 
@@ -236,7 +250,7 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
     wall, mono = clock.now(), clock.monotonic()  # a throttled send's time comes from the limiter's reading
     at = wall.isoformat()
     sent = failed = checked = 0
-    send, records_sent = sink.send, sink.records_sent
+    send = sink.send
     reason = None
     for row in rows:
         profile_id = row[0]
@@ -244,7 +258,7 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
             sent += 1
             continue
         checked += 1
-        if limiter is not None or not checked & 63:  # throttled: before every message; else every 64 (< 1 ms)
+        if limiter is not None or checked & 63 == 1:  # throttled: before every message; else every 64 (< 1 ms)
             reason = interrupt()
             if reason is not None:
                 break
@@ -272,9 +286,7 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
                 sent_at = when.isoformat()
             result = send(profile_id, row[address_at], rendered, sent_at)
             if result is SENT or result.outcome is Outcome.sent:
-                sent += 1
-                if records_sent:
-                    deliveries.append((profile_id, "sent", None, "", at))
+                sent += 1  # a network sink journals its sent messages itself, as they go
             elif result.outcome is Outcome.transient and interrupt() is not None:
                 reason = interrupt()  # a stop cut the retries short: this one was not delivered
                 break
@@ -300,13 +312,34 @@ def batch_rows(profiles: ProfileStore, plan: RunPlan, after_id: str, last_id: st
         attributes=plan.paths) for row in page]
 
 
-def execute_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: Clock, run: Run,
+class RunBusy(Exception):
+    """Another live process is sending this run: it must not be resumed here (two senders send twice)."""
+
+
+def execute_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, fences: Fences, clock: Clock, run: Run,
                 spec: RunSpec | str, stopped: Callable[[], bool], shutdown: Callable[[], bool]) -> Run:
     """Run (or resume) one run to its end, a stop, a 12-hour timeout or a shutdown; returns it as journaled.
 
-    ``spec`` is the resolved run, or the reason it could not be resolved. Progress is journaled per batch,
-    so whoever hosts the run reads it from the ledger.
+    ``spec`` is the resolved run, or the reason it could not be resolved. The run is fenced: this process
+    holds its lock while it sends, and raises RunBusy when a live process already does. Progress is
+    journaled per batch, so whoever hosts the run reads it from the ledger.
     """
+    lock = fences.hold(run.id)
+    if lock is None:
+        raise RunBusy(f"run {run.id} is being sent by process {fences.owner(run.id)}")
+    run = ledger.run(run.id)  # as journaled now that it is ours: it may have ended meanwhile
+    finished = run.status.value not in ACTIVE
+    try:
+        if not finished:
+            run = _execute(profiles, ledger, outbox, clock, run, spec, stopped, shutdown)
+            finished = run.status.value not in ACTIVE
+        return run
+    finally:
+        lock.release(finished=finished)
+
+
+def _execute(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: Clock, run: Run,
+             spec: RunSpec | str, stopped: Callable[[], bool], shutdown: Callable[[], bool]) -> Run:
     try:
         if isinstance(spec, str):
             raise RunFailed(spec)
@@ -314,7 +347,8 @@ def execute_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: C
     except RunFailed as error:
         ledger.end_run(run.id, RunStatus.failed, now=clock.now(), error=str(error))
         return ledger.run(run.id)
-    if run.status is RunStatus.pending:
+    resumed = run.status is not RunStatus.pending
+    if not resumed:
         targeted, last_id = profiles.audience_bounds(plan.audience.rule)
         if targeted == 0:
             ledger.end_run(run.id, RunStatus.failed, now=clock.now(), error=f"audience {plan.audience.id!r} is empty")
@@ -324,8 +358,10 @@ def execute_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: C
     counters = run.counters
     counters.excluded = {getattr(k, "value", k): v for k, v in counters.excluded.items()}
     interrupt = Interrupts(clock, run.started_at + MAX_RUN, stopped, shutdown)
-    sink = make_sink(plan, outbox, clock, lambda: interrupt() is not None)
+    sink = make_sink(plan, outbox, ledger, clock, lambda: interrupt() is not None)
     limiter = RateLimiter(plan.rate, clock) if plan.rate else None
+    if limiter is not None and resumed:
+        limiter.seed(_recent_sends(plan, ledger, outbox, clock))
     last_id = ledger.frozen_last_id(run.id)
     reason = None
     try:
@@ -366,3 +402,29 @@ def execute_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: C
     return ledger.run(run.id)
 
 
+def _recent_sends(plan: RunPlan, ledger: Ledger, outbox: Outbox, clock: Clock) -> list[float]:
+    """The run's sends of the last second, as journaled before it was interrupted, on this process's
+    monotonic clock: they still count against the rate window, so the limit holds across a restart."""
+    if plan.config.provider is Provider.outbox:
+        times = outbox.sent_times(plan.channel, plan.run_id, ledger.recent_outbox_offset(plan.run_id))
+    else:
+        times = ledger.sent_times(plan.run_id, limit=plan.rate or 1)
+    now, mono = clock.now(), clock.monotonic()
+    return [mono - (now - datetime.fromisoformat(t)).total_seconds() for t in times]
+
+
+def execute_in_process(data: Path, run_json: str, spec_json: str | None, failure: str | None) -> str | None:
+    """A sending process's job: execute one run (resolved by the host, which holds the catalogue);
+    the journaled run as JSON, or None when another live process owns the run."""
+    profiles, ledger, outbox, signals = ProfileStore(data), Ledger(data), Outbox(data), Signals(data)
+    run = Run.model_validate_json(run_json)
+    spec = RunSpec.model_validate_json(spec_json) if spec_json else failure
+    try:
+        return execute_run(profiles, ledger, outbox, Fences(data), SystemClock(), run, spec,
+                           stopped=lambda: signals.halted(run.campaign_id),
+                           shutdown=signals.shutting_down).model_dump_json()
+    except RunBusy:
+        return None
+    finally:
+        profiles.close()
+        ledger.close()

@@ -13,6 +13,8 @@ SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}$")
 PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 ALPHA_SENDER = re.compile(r"^[A-Za-z0-9 ]{1,11}$")
+# What the API shows instead of a secret: it says a value is set and nothing of the value.
+SECRET_MASK = "••••••"
 
 
 class Provider(str, Enum):
@@ -31,8 +33,28 @@ class SmtpSettings(Model):
 
 class WebhookSettings(Model):
     url: str = Field(pattern=r"^https?://")
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict, description=(
+        f"sent with every request; their values are secrets (Authorization, API keys), shown as {SECRET_MASK!r}"))
     timeout_seconds: float = Field(10.0, gt=0, le=120)
+
+    def masked(self) -> "WebhookSettings":
+        return self.model_copy(update={"headers": dict.fromkeys(self.headers, SECRET_MASK)})
+
+    def unmasked(self, stored: "WebhookSettings | None") -> "WebhookSettings":
+        """Each header value still showing the mask keeps the stored secret of that header (names are
+        case-insensitive in HTTP); a mask with nothing stored behind it is refused, never sent."""
+        if SECRET_MASK not in self.headers.values():
+            return self
+        secrets = {name.casefold(): value for name, value in (stored.headers if stored else {}).items()}
+        headers = {}
+        for name, value in self.headers.items():
+            if value == SECRET_MASK:
+                if name.casefold() not in secrets:
+                    raise ValueError(f"header {name!r} shows the mask {SECRET_MASK!r} but no value is stored "
+                                     "for it; give its real value")
+                value = secrets[name.casefold()]
+            headers[name] = value
+        return self.model_copy(update={"headers": headers})
 
 
 class ChannelConfiguration(Model):
@@ -48,6 +70,17 @@ class ChannelConfiguration(Model):
     reply_to: str | None = None
     smtp: SmtpSettings | None = None
     webhook: WebhookSettings | None = None
+
+    def masked(self) -> "ChannelConfiguration":
+        """The configuration as it may be shown or sent out: webhook header values replaced by the mask."""
+        return self if self.webhook is None else self.model_copy(update={"webhook": self.webhook.masked()})
+
+    def unmasked(self, stored: "ChannelConfiguration | None") -> "ChannelConfiguration":
+        """A masked document written back (e.g. `show --json` edited) keeps the stored secrets."""
+        if self.webhook is None:
+            return self
+        kept = self.webhook.unmasked(stored.webhook if stored else None)
+        return self.model_copy(update={"webhook": kept})
 
     @field_validator("reply_to")
     @classmethod

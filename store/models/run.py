@@ -19,6 +19,7 @@ class RunTrigger(str, Enum):
 class RunStatus(str, Enum):
     pending = "pending"
     running = "running"
+    paused = "paused"  # shown, never journaled: a running run while no process hosts the engine
     completed = "completed"
     failed = "failed"
     stopped = "stopped"

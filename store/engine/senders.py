@@ -1,0 +1,164 @@
+"""Sending processes of a host: one process per sending slot, each watched through its sentinel.
+
+A process pool is broken for good once one of its workers is killed; here each slot is its own
+``multiprocessing.Process``, so a sender that dies (the OOM killer, a kill by hand) costs only the batch
+it was in, which its run resumes in a new process. Processes are spawned from one long-lived thread,
+because the kernel's parent-death signal (child.py) follows the thread that spawned the child, not
+the process. A slot whose run was stopped, or whose host is shutting down, is given a short grace to
+end on its own; a sender hung in a send past it is killed, which the run's journal makes safe.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+from .child import serve
+
+STOP_GRACE = 1.0  # a Stop takes effect within this long, even on a send that hangs
+SHUTDOWN_GRACE = 5.0  # a shutdown waits this long for a batch to be journaled, then kills the sender
+WATCH = 0.2  # how often a host looks at its sender's stop and shutdown while it waits
+SPARE = 1  # warm idle processes, so a due run starts without waiting for an interpreter to start
+
+_context = multiprocessing.get_context("spawn")
+
+
+class SenderLost(Exception):
+    """The sending process ended without an answer: the run stays journaled and resumes elsewhere."""
+
+
+@dataclass(eq=False)
+class _Sender:
+    process: multiprocessing.process.BaseProcess
+    connection: Connection
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join()  # dead for sure: its run's lock is released only then
+        self.connection.close()
+
+
+class Senders:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = str(data_dir)
+        self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campaigns-spawner")
+        self._idle: list[_Sender] = []
+        self._busy: set[_Sender] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def warm(self) -> None:
+        """Start the spare processes now, not when the first run is due."""
+        for _ in range(SPARE):
+            self._spawner.submit(self._add_spare)
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [s.process.pid for s in (*self._idle, *self._busy) if s.process.pid]
+
+    def execute(self, job: tuple, *, halted: Callable[[], bool], shutting_down: Callable[[], bool]) -> object:
+        """Send ``job`` to a sending process and return its answer. Raises SenderLost when the process died
+        or was killed because it outlived a stop or a shutdown by its grace."""
+        sender = self._take()
+        try:
+            sender.connection.send(job)
+        except OSError:
+            self._discard(sender)
+            raise SenderLost("the sending process was gone before it got the run") from None
+        waiting_since: float | None = None
+        while True:
+            ready = wait([sender.connection, sender.process.sentinel], timeout=WATCH)
+            if sender.connection in ready:
+                try:
+                    answer = sender.connection.recv()
+                except (EOFError, OSError):
+                    pass
+                else:
+                    self._give_back(sender)
+                    return answer
+            if ready:
+                sender.process.join()
+                self._discard(sender)
+                raise SenderLost(f"the sending process {sender.process.pid} died (exit code {sender.process.exitcode})")
+            if halted() or shutting_down():
+                waiting_since = waiting_since or time.monotonic()
+                grace = SHUTDOWN_GRACE if shutting_down() else STOP_GRACE
+                if time.monotonic() - waiting_since >= grace:
+                    self._discard(sender)
+                    raise SenderLost(f"the sending process {sender.process.pid} was killed: "
+                                     f"it did not pause within {grace:g} s of a stop or shutdown")
+
+    def close(self) -> None:
+        """Idle senders end; busy ones have been answered or killed by ``execute`` (the host waits for it)."""
+        with self._lock:
+            self._closed, idle, self._idle = True, self._idle, []
+        for sender in idle:
+            try:
+                sender.connection.send(None)
+            except OSError:
+                pass
+            sender.process.join(SHUTDOWN_GRACE)
+            if sender.process.is_alive():
+                sender.kill()
+            sender.connection.close()
+        self._spawner.shutdown(wait=True)
+
+    # slots -------------------------------------------------------------------------------
+    def _spawn(self) -> _Sender:
+        """In the spawner thread only (see the module's docstring)."""
+        ours, theirs = _context.Pipe()
+        process = _context.Process(target=serve, args=(theirs, os.getpid(), self.data_dir), name="campaigns-sender",
+                                   daemon=True)
+        process.start()
+        theirs.close()
+        return _Sender(process, ours)
+
+    def _add_spare(self) -> None:
+        sender = self._spawn()
+        with self._lock:
+            if not self._closed:
+                self._idle.append(sender)
+                return
+        sender.kill()
+
+    def _take(self) -> _Sender:
+        with self._lock:
+            while self._idle:
+                sender = self._idle.pop()
+                if sender.process.is_alive():
+                    self._busy.add(sender)
+                    break
+                sender.connection.close()
+            else:
+                sender = None
+        if sender is None:
+            sender = self._spawner.submit(self._spawn).result()
+            with self._lock:
+                self._busy.add(sender)
+        if len(self._idle) < SPARE and not self._closed:
+            self._spawner.submit(self._add_spare)
+        return sender
+
+    def _give_back(self, sender: _Sender) -> None:
+        with self._lock:
+            self._busy.discard(sender)
+            if not self._closed and len(self._idle) < SPARE + 1:
+                self._idle.append(sender)
+                return
+        try:
+            sender.connection.send(None)
+        except OSError:
+            pass
+        sender.connection.close()
+
+    def _discard(self, sender: _Sender) -> None:
+        with self._lock:
+            self._busy.discard(sender)
+        sender.kill()
