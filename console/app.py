@@ -53,6 +53,8 @@ class CampaignsApp(App[None]):
             self.identity = {"workspace": _short(me["data_dir"]), "user": me["user"]["name"],
                              "role": me["user"]["role"], "engine": engine}
             self.screen.refresh_bindings()
+        for notice in self.client.notices:  # e.g. modes tightened on open: the terminal is ours, so say it here
+            self.notify(notice, title="Privacy", severity="warning", timeout=15)
         self.ready.set()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:

@@ -40,6 +40,7 @@ class CampaignsClient:
         self.http = http
         self.remote = remote  # where the hosting process is, when it is not this one
         self.engine_here = engine_here  # this process runs the engine's scheduler
+        self.notices: list[str] = []  # what opening the workspace here did, for the user to hear once
         self._lists: dict[tuple, tuple[str, list[CampaignSummary]]] = {}  # ETag and rows per filter
 
     async def aclose(self) -> None:

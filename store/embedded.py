@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import os
 import socket
-import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,6 +27,7 @@ from .client import CampaignsClient
 from .db.lock import read_holder
 from .engine.engine import Engine
 from .errors import WorkspaceLocked
+from .privacy import one_off_prefix, private_runtime_dir
 from .workspace import Workspace, default_user
 
 SOCKET_NAME = "engine.sock"
@@ -35,12 +35,22 @@ MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 107 bytes
 
 
 def socket_path(data_dir: Path) -> Path:
-    """``DATA/engine.sock``, or a per-workspace name in the temp directory when that path is too long."""
+    """``DATA/engine.sock``, or a per-workspace name in the user's private runtime directory when that
+    path is too long (clients read it from the lock's ``endpoint``, so any private directory will do)."""
     path = Path(data_dir) / SOCKET_NAME
     if len(str(path)) <= MAX_SOCKET_PATH:
         return path
     digest = hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"campaigns-{os.getuid()}-{digest}.sock"
+    return private_runtime_dir() / f"{digest}.sock"
+
+
+def remove_socket(path: Path) -> None:
+    """Remove a served socket, and the directory made for it alone when it was a one-off fallback."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    if path.parent.name.startswith(one_off_prefix()):
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()
 
 
 def _client(transport: httpx.AsyncBaseTransport, user: str | None, *, remote: str | None = None,
@@ -124,6 +134,7 @@ async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | Non
             server, task = await _serve_socket(app, path)
             ws.lock.update({"endpoint": str(path)})
         client = _client(httpx.ASGITransport(app=app), user, engine_here=host)
+        client.notices = ws.notices
         try:
             yield client
         finally:
@@ -133,8 +144,7 @@ async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | Non
             server.should_exit = True
             await task
             ws.lock.update({"endpoint": None})
-            with contextlib.suppress(FileNotFoundError):
-                socket_path(ws.data_dir).unlink()
+            remove_socket(path)
         engine.shutdown()
         ws.close()
 

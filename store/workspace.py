@@ -1,7 +1,8 @@
 """A workspace: one data directory holding the campaign store, the profiles and the lock.
 
 Opening one takes the directory's lock for the whole life of the process that runs its
-engine, so two engines never write the same store.
+engine, so two engines never write the same store, and makes the directory private
+(store/privacy.py): it holds personal data.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .db.lock import WorkspaceLock
 from .errors import Conflict
 from .lifecycle import Lifecycle
 from .models import Role, User
+from .privacy import private_umask, tighten, tightened_notice
 from .profiles.db import ProfileStore
 
 
@@ -32,12 +34,15 @@ def refuse_non_empty(data_dir: Path) -> None:
 
 class Workspace:
     def __init__(self, data_dir: Path, *, clock: Clock | None = None, founder: str | None = None) -> None:
+        private_umask()  # before anything is created: every file and directory from here on is born private
         self.data_dir = Path(data_dir).expanduser().resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.clock = clock or SystemClock()
         self.lock = WorkspaceLock(self.data_dir)
         self.lock.acquire()
         try:
+            # Only the lock holder tightens: a process that finds the workspace hosted leaves it to the host.
+            self.tightened = tighten(self.data_dir)
             self.catalogue = Catalogue(self.data_dir)
             self.profiles = ProfileStore(self.data_dir)
         except BaseException:
@@ -55,6 +60,12 @@ class Workspace:
         with self.catalogue.atomic():
             if not self.catalogue.users.all():
                 self.catalogue.users.put(User(name=founder, role=Role.admin, display_name=founder))
+
+    @property
+    def notices(self) -> list[str]:
+        """What opening the workspace did that its user should hear about, once (modes tightened)."""
+        notice = tightened_notice(self.data_dir, self.tightened)
+        return [notice] if notice else []
 
     def is_empty(self) -> bool:
         """Nothing but the founding admin: no campaigns, configurations, audiences or profiles."""

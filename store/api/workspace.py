@@ -64,14 +64,21 @@ def remove_user(name: str, actor: Actor, ws: Space) -> Response:
 
 @router.get("/channel-configurations")
 def channel_configurations(actor: Actor, ws: Space) -> list[ChannelConfiguration]:
+    """Webhook header values are secrets: every answer shows them masked."""
     require(actor, Action.view)
-    return ws.catalogue.channel_configurations.all()
+    return [c.masked() for c in ws.catalogue.channel_configurations.all()]
 
 
 @router.put("/channel-configurations/{config_id}")
 def put_channel_configuration(config_id: str, config: ChannelConfiguration, actor: Actor, ws: Space) -> ChannelConfiguration:
+    """A header value sent back as the mask keeps the stored secret, so a listed document can be edited and put."""
     _same_id(config_id, config.id)
-    return ws.administration.put_channel_configuration(actor, config)
+    require(actor, Action.manage_channel_configurations)  # before anything stored is looked at
+    try:
+        config = config.unmasked(ws.catalogue.channel_configurations.find(config.id))
+    except ValueError as error:
+        raise ValidationFailed(str(error), [{"field": "webhook.headers", "message": str(error)}]) from None
+    return ws.administration.put_channel_configuration(actor, config).masked()
 
 
 @router.delete("/channel-configurations/{config_id}", status_code=204)
