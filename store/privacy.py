@@ -83,13 +83,16 @@ def _strip(path: Path, changes: list[Tightened]) -> None:
 
 
 def tightened_notice(data_dir: Path, changes: list[Tightened]) -> str | None:
-    """One line for the user: what other accounts could read, and what became owner-only."""
+    """One line for the user: what other accounts could read, what became owner-only, what is not ours to fix."""
     if not changes:
         return None
-    shown = ", ".join(c.describe(data_dir) for c in changes[:SHOWN_CHANGES])
+    refused = [c for c in changes if c.after is None]
+    first = sorted(changes, key=lambda c: c.after is not None)  # what needs its owner's hand comes first
+    shown = ", ".join(c.describe(data_dir) for c in first[:SHOWN_CHANGES])
     more = f" and {len(changes) - SHOWN_CHANGES} more" if len(changes) > SHOWN_CHANGES else ""
-    return (f"privacy: other accounts could read workspace {data_dir}; made {len(changes)} paths owner-only "
-            f"({shown}{more})")
+    unfixed = f", {len(refused)} could not be" if refused else ""
+    return (f"privacy: other accounts could read workspace {data_dir}; made {len(changes) - len(refused)} paths "
+            f"owner-only{unfixed} ({shown}{more})")
 
 
 def private_runtime_dir() -> Path:

@@ -22,6 +22,7 @@ from store.embedded import connect, socket_path
 from store.errors import ValidationFailed
 from store.models import ChannelConfiguration
 from store.models.channel import SECRET_MASK
+from store.privacy import tighten, tightened_notice
 from store.workspace import Workspace
 
 from .console_support import settle
@@ -300,3 +301,27 @@ def test_campaigns_channels_never_prints_a_webhook_secret(tmp_path, capsys):
     assert main(["--data", str(data), "--user", "root", "channels"]) == 0
     text += capsys.readouterr().out
     assert "sms-hook" in text and not any(secret in text for secret in SECRETS.values())
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="acting as another account needs root")
+def test_a_file_of_another_account_is_named_with_what_its_owner_must_do(short_tmp):
+    nobody = pwd.getpwnam("nobody")
+    data = short_tmp / "ws"
+    data.mkdir(mode=0o755)
+    (data / "outbox").mkdir(mode=0o755)
+    (data / "catalogue.json").write_text("{}")
+    (data / "outbox" / "stray.jsonl").write_text("")  # left by root in nobody's workspace
+    for path in (data, data / "outbox", data / "catalogue.json"):
+        os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    loosen(data)
+    short_tmp.chmod(0o755)
+    os.seteuid(nobody.pw_uid)  # opened by the workspace's owner, who may not chmod root's file
+    try:
+        changes = tighten(data)
+    finally:
+        os.seteuid(0)
+    notice = tightened_notice(data, changes)
+    assert "made 3 paths owner-only, 1 could not be (outbox/stray.jsonl 0644 (owned by uid 0" in notice
+    assert f"`chmod go= {data / 'outbox' / 'stray.jsonl'}`" in notice
+    assert {p: mode for p, (_, mode) in modes(data).items()} == {
+        ".": 0o700, "outbox": 0o700, "catalogue.json": 0o600, "outbox/stray.jsonl": 0o644}
