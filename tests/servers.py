@@ -2,7 +2,8 @@
 
 Both bind port 0 (a free port chosen by the kernel), record what they receive, count the TCP
 connections they accept (to prove reuse), and can be scripted to misbehave for the next N
-messages: refuse with a given reply, drop the connection, or (HTTP) hang.
+messages: refuse with a given reply, drop the connection, or (HTTP) hang. A silent TCP server
+stands in for a gateway that accepts connections and never answers.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import email
 import json
+import socket
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from email import policy
@@ -273,3 +276,59 @@ class HttpServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(5)
+
+
+# -- TCP that never answers ----------------------------------------------------------------------
+
+class SilentServer:
+    """``with SilentServer() as server:`` accepts TCP connections on 127.0.0.1 and never sends a byte.
+
+    A hung gateway as an operator meets it: the connect succeeds, the greeting or the answer never
+    comes. ``port`` may name a port that was free (a refusing gateway that comes back as a hung one).
+    """
+
+    host = "127.0.0.1"
+
+    def __init__(self, port: int = 0) -> None:
+        self._listener = socket.socket()
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind((self.host, port))
+        self._listener.listen(64)
+        self.port: int = self._listener.getsockname()[1]
+        self.peers: list[int] = []  # client ports, in the order the kernel queued the connections
+        self._held: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, (_, port) = self._listener.accept()
+            except OSError:  # closed: the server is stopping
+                return
+            self._held.append(conn)
+            self.peers.append(port)
+
+    def connections_so_far(self, deadline: float = 30.0) -> int:
+        """How many connections arrived before this call, counted exactly despite the accept thread's lag:
+        a marker connection joins the same queue, so once it is accepted every earlier one has been."""
+        with socket.create_connection((self.host, self.port), timeout=deadline) as marker:
+            mine = marker.getsockname()[1]
+            give_up = time.monotonic() + deadline
+            while mine not in self.peers:
+                if time.monotonic() > give_up:
+                    raise AssertionError(f"the silent server did not accept a connection within {deadline} s")
+                time.sleep(0.01)
+            before = self.peers.index(mine)
+        self.peers.remove(mine)
+        return before
+
+    def __enter__(self) -> "SilentServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept (a bare close would not)
+        self._listener.close()
+        self._thread.join(5)
+        for conn in self._held:
+            conn.close()

@@ -11,7 +11,7 @@ import random
 import pytest
 
 from store.engine.message import OutboundMessage, Outcome, SendResult
-from store.engine.providers.retry import backoff_delay, send_with_retry
+from store.engine.providers.retry import MESSAGE_BUDGET, backoff_delay, send_with_retry
 from store.engine.providers.smtp import SmtpProvider
 from store.engine.providers.webhook import WebhookProvider
 from store.models import Channel, ChannelConfiguration, SmtpSettings, WebhookSettings
@@ -22,16 +22,26 @@ BUSY = SendResult(Outcome.transient, "451 busy")
 
 
 class Scripted:
-    """Answers from a list (the last answer repeats) and records each attempt with the clock's time."""
+    """Answers from a list (the last answer repeats) and records each attempt with the clock's time.
 
-    def __init__(self, clock, *answers: SendResult) -> None:
+    An answer may be a number: the attempt then hangs that long on the clock and times out.
+    """
+
+    gateway = "scripted gateway"
+
+    def __init__(self, clock, *answers: SendResult | float, timeout_seconds: float = 60.0) -> None:
         self.clock = clock
+        self.timeout_seconds = timeout_seconds
         self.answers = list(answers)
         self.calls: list[tuple[float, str]] = []
 
     def send(self, message: OutboundMessage) -> SendResult:
         self.calls.append((self.clock.monotonic(), message.message_key))
-        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, SendResult):
+            return answer
+        self.clock.sleep(answer)
+        return SendResult(Outcome.transient, f"no answer within {answer:g} s", gateway_fault="timed out")
 
     def close(self) -> None:
         pass
@@ -94,7 +104,7 @@ def test_should_stop_interrupts_a_backoff(clock):
     result = send_with_retry(provider, outbound(), clock=clock, base_delay=10,
                              should_stop=lambda: clock.monotonic() >= 1)
 
-    assert result == SendResult(Outcome.transient, "stopped after 1 attempts: 451 busy")
+    assert result == SendResult(Outcome.transient, "stopped after 1 attempt: 451 busy")
     assert len(provider.calls) == 1
     assert clock.monotonic() == 1  # noticed within a quarter second, not after the whole 10 s
 
@@ -153,7 +163,7 @@ def test_smtp_retries_carry_the_same_message_id(clock):
         config = ChannelConfiguration(id="email-smtp", name="SMTP", channel="email", category="marketing",
                                       provider="smtp", sender="news@shop.example",
                                       smtp=SmtpSettings(host="127.0.0.1", port=server.port))
-        provider = SmtpProvider(config, clock=clock, timeout=5)
+        provider = SmtpProvider(config, clock=clock)
 
         result = send_with_retry(provider, outbound(Channel.email, "ada@example.com"), clock=clock)
         provider.close()
@@ -163,3 +173,37 @@ def test_smtp_retries_carry_the_same_message_id(clock):
     assert len(server.messages) == 1
     assert server.connections == 1
     assert clock.monotonic() == 1.5
+
+
+# -- the per-message budget ------------------------------------------------------------------------
+
+def test_a_hung_gateway_costs_a_message_its_budget_not_four_timeouts(clock):
+    provider = Scripted(clock, 10.0, timeout_seconds=10)  # every attempt hangs until its 10 s timeout
+
+    result = send_with_retry(provider, outbound(), clock=clock)
+
+    assert [t for t, _ in provider.calls] == [0, 10.5]  # a third attempt (at 21.5, until 31.5) would not fit
+    assert clock.monotonic() == 20.5 <= MESSAGE_BUDGET * 10
+    assert result == SendResult(Outcome.permanent, "gave up after 2 attempts (a message may take 30 s at most): "
+                                "no answer within 10 s", gateway_fault="timed out")
+
+
+def test_quick_refusals_get_all_their_attempts_within_the_budget(clock):
+    refused = SendResult(Outcome.transient, "ConnectionRefusedError", gateway_fault="refused the connection")
+    provider = Scripted(clock, refused, timeout_seconds=10)
+
+    result = send_with_retry(provider, outbound(), clock=clock)
+
+    assert len(provider.calls) == 4
+    assert result.detail == "gave up after 4 attempts: ConnectionRefusedError"
+    assert result.gateway_fault == "refused the connection"
+
+
+def test_a_retry_after_longer_than_the_budget_gives_up_at_once(clock):
+    provider = Scripted(clock, SendResult(Outcome.transient, "429", retry_after=25), SENT, timeout_seconds=10)
+
+    result = send_with_retry(provider, outbound(), clock=clock)
+
+    assert result.outcome is Outcome.permanent
+    assert result.detail == "gave up after 1 attempt (a message may take 30 s at most): 429"
+    assert clock.monotonic() == 0

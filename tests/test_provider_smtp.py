@@ -6,13 +6,14 @@ import shutil
 import socket
 import ssl
 import subprocess
+import time
 
 import pytest
 
 from store.engine.message import OutboundMessage, Outcome
 from store.engine.providers.smtp import SmtpProvider, html_to_text, message_id
 from store.models import Channel, ChannelConfiguration, SmtpSettings
-from tests.servers import SmtpServer
+from tests.servers import SilentServer, SmtpServer
 
 BODY = ("<html><head><style>p{color:red}</style></head><body><h1>Hello Ada</h1>"
         "<p>Our <a href='https://shop.example/sale'>sale</a> starts today &amp; ends Sunday.</p></body></html>")
@@ -40,7 +41,7 @@ def server():
 
 @pytest.fixture
 def provider(server, clock):
-    smtp = SmtpProvider(email_config(server.port), clock=clock, timeout=5)
+    smtp = SmtpProvider(email_config(server.port), clock=clock)
     yield smtp
     smtp.close()
 
@@ -106,6 +107,7 @@ def test_replies_are_classified_and_the_session_survives(server, provider, stage
 
     assert result.outcome is outcome
     assert result.detail == f"{reply} (smtp 127.0.0.1:{server.port})"
+    assert result.gateway_fault is None  # the server answered about this message: it is up
     assert provider.send(outbound(2)).outcome is Outcome.sent  # RSET, not a new session
     assert server.connections == 1
     assert [m.message["Message-ID"] for m in server.messages] == ["<run-1.p2@campaigns>"]
@@ -118,6 +120,7 @@ def test_421_mid_transaction_is_transient_and_next_send_reconnects(server, provi
 
     assert result.outcome is Outcome.transient
     assert result.detail.startswith("421 4.4.2")
+    assert result.gateway_fault == "answered 421"
     assert provider.send(outbound(2)).outcome is Outcome.sent
     assert server.connections == 2
 
@@ -131,6 +134,7 @@ def test_drop_after_data_is_transient_then_next_send_reconnects(server, provider
 
     assert dropped.outcome is Outcome.transient
     assert dropped.detail.startswith("connection lost:")
+    assert dropped.gateway_fault == "dropped the connection"
     assert again.outcome is Outcome.sent
     assert server.connections == 2
     assert [m.message["Message-ID"] for m in server.messages] == ["<run-1.p1@campaigns>", "<run-1.p3@campaigns>"]
@@ -166,14 +170,52 @@ def test_421_at_mail_on_a_reused_session_is_retried_on_a_new_one(server, provide
 
 def test_nothing_listening_is_transient(clock):
     port = free_port()
-    provider = SmtpProvider(email_config(port), clock=clock, timeout=2)
+    provider = SmtpProvider(email_config(port), clock=clock)
 
     result = provider.send(outbound())
 
     assert result.outcome is Outcome.transient
     assert result.detail.startswith("ConnectionRefusedError:")
     assert result.detail.endswith(f"(smtp 127.0.0.1:{port})")
+    assert result.gateway_fault == "refused the connection"
     provider.close()
+
+
+def test_the_attempt_timeout_comes_from_the_settings_and_defaults_to_ten_seconds(clock):
+    assert SmtpProvider(email_config(25), clock=clock).timeout_seconds == 10
+    assert SmtpProvider(email_config(25, timeout_seconds=2.5), clock=clock).timeout_seconds == 2.5
+
+
+def test_a_server_that_never_greets_times_out_as_a_gateway_fault(clock):
+    with SilentServer() as silent:
+        provider = SmtpProvider(email_config(silent.port, timeout_seconds=0.3), clock=clock)
+
+        result = provider.send(outbound())
+
+        assert result.outcome is Outcome.transient
+        assert result.detail == f"no answer within 0.3 s (smtp 127.0.0.1:{silent.port})"
+        assert result.gateway_fault == "timed out"
+        assert silent.connections_so_far() == 1
+        provider.close()
+
+
+def test_the_connect_itself_is_bounded(clock):
+    """A listener whose accept queue is full drops new SYNs: the connect hangs until its timeout."""
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        port = full.getsockname()[1]
+        queued = socket.create_connection(("127.0.0.1", port))  # fills the queue; nothing ever accepts
+        provider = SmtpProvider(email_config(port, timeout_seconds=0.3), clock=clock)
+
+        started = time.monotonic()
+        result = provider.send(outbound())
+        waited = time.monotonic() - started
+
+        queued.close()
+    assert result.gateway_fault == "timed out"
+    assert result.outcome is Outcome.transient
+    assert waited < 30  # bounded by the 0.3 s setting; unbounded, the kernel retries SYNs for 2 minutes
 
 
 def test_bad_recipient_address_is_permanent_without_connecting(server, provider):
@@ -218,7 +260,7 @@ def test_login_reads_the_password_from_the_named_environment_variable(monkeypatc
     monkeypatch.setenv("CAMPAIGNS_TEST_SMTP_PASSWORD", "s3cret")
     with SmtpServer(credentials=("mailer", "s3cret")) as server:
         provider = SmtpProvider(email_config(server.port, username="mailer", password_env="CAMPAIGNS_TEST_SMTP_PASSWORD"),
-                                clock=clock, timeout=5)
+                                clock=clock)
         assert provider.send(outbound()).outcome is Outcome.sent
         assert provider.send(outbound(2)).outcome is Outcome.sent
         provider.close()
@@ -243,14 +285,14 @@ def test_wrong_password_is_permanent(monkeypatch, clock):
     monkeypatch.setenv("CAMPAIGNS_TEST_SMTP_PASSWORD", "wrong")
     with SmtpServer(credentials=("mailer", "s3cret")) as server:
         provider = SmtpProvider(email_config(server.port, username="mailer", password_env="CAMPAIGNS_TEST_SMTP_PASSWORD"),
-                                clock=clock, timeout=5)
+                                clock=clock)
         result = provider.send(outbound())
         assert result.outcome is Outcome.permanent
         assert result.detail.startswith("535 ")
 
 
 def test_starttls_against_a_server_without_it_is_permanent(server, clock):
-    provider = SmtpProvider(email_config(server.port, starttls=True), clock=clock, timeout=5)
+    provider = SmtpProvider(email_config(server.port, starttls=True), clock=clock)
 
     result = provider.send(outbound())
 
@@ -278,13 +320,13 @@ def test_starttls_then_login(monkeypatch, clock, certificate):
     monkeypatch.setenv("CAMPAIGNS_TEST_SMTP_PASSWORD", "s3cret")
     settings = dict(starttls=True, username="mailer", password_env="CAMPAIGNS_TEST_SMTP_PASSWORD")
     with SmtpServer(credentials=("mailer", "s3cret"), tls_context=server_tls) as server:
-        trusted = SmtpProvider(email_config(server.port, **settings), clock=clock, timeout=5,
+        trusted = SmtpProvider(email_config(server.port, **settings), clock=clock,
                                ssl_context=ssl.create_default_context(cafile=str(cert)))
         assert trusted.send(outbound()).outcome is Outcome.sent
         trusted.close()
         assert server.handler.logins == [("mailer", "s3cret")]
 
-        untrusted = SmtpProvider(email_config(server.port, **settings), clock=clock, timeout=5)
+        untrusted = SmtpProvider(email_config(server.port, **settings), clock=clock)
         result = untrusted.send(outbound(2))
         assert result.outcome is Outcome.permanent
         assert result.detail.startswith("TLS certificate not trusted")

@@ -139,6 +139,7 @@ def test_a_hanging_server_times_out_as_transient(server, clock):
 
     assert result.outcome is Outcome.transient
     assert result.detail.startswith("no answer within 0.3 s (ReadTimeout")
+    assert result.gateway_fault == "timed out"
     assert 0.25 <= elapsed < 2
     assert provider.send(outbound(2)).outcome is Outcome.sent  # a new connection replaces the stuck one
     provider.close()
@@ -154,7 +155,18 @@ def test_nothing_listening_is_transient(clock):
 
     assert result.outcome is Outcome.transient
     assert result.detail.startswith("ConnectError:")
+    assert result.gateway_fault == "refused the connection"
     provider.close()
+
+
+@pytest.mark.parametrize(("status", "fault"), [
+    (502, "answered 502"), (503, "answered 503"), (504, "answered 504"),
+    (500, None), (429, None), (409, None), (404, None), (422, None), (200, None),
+])
+def test_only_answers_that_say_the_gateway_is_down_are_gateway_faults(server, provider, status, fault):
+    server.answer_next(1, status)
+
+    assert provider.send(outbound()).gateway_fault == fault
 
 
 def test_send_after_close_opens_a_new_client(server, provider):

@@ -29,6 +29,7 @@ class SmtpSettings(Model):
     starttls: bool = False
     username: str | None = None
     password_env: str | None = Field(None, description="name of the environment variable holding the password")
+    timeout_seconds: float = Field(10.0, gt=0, le=120, description="bound of each network wait: connect, each reply")
 
 
 class WebhookSettings(Model):

@@ -3,19 +3,26 @@
 A transient failure (connection dropped, SMTP 4xx, HTTP 429/5xx) is retried a few times with
 exponential backoff, sleeping on the injected clock so tests never wait for real. Every attempt
 sends the *same* message, hence the same message key: the receiver can drop duplicates when an
-attempt that looked failed had in fact arrived. The loop is bounded in attempts and in delay so a
-dead gateway cannot hold a run forever, and ``should_stop`` lets a Stop cut a backoff short.
+attempt that looked failed had in fact arrived. The loop is bounded in attempts and in time (see
+``MESSAGE_BUDGET``) so a dead gateway cannot hold a run forever, and ``should_stop`` lets a Stop
+cut a backoff short.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from typing import Callable
 
 from ...clock import Clock
 from ..message import Outcome, OutboundMessage, Provider, SendResult
 
 _SLICE = 0.25  # how often a backoff looks at should_stop; a power of two keeps clock sums exact
+ATTEMPTS = 4  # per message: the first and three retries, if the budget allows
+MESSAGE_BUDGET = 3
+"""A message may take three attempt timeouts, retries and backoffs included: room for one retry on a
+gateway that hangs (two timeouts and a backoff), four quick ones on a gateway that refuses, and never
+the 4 × 30 s a hung gateway used to cost per message."""
 
 
 def backoff_delay(attempt: int, *, base_delay: float, max_delay: float, hint: float | None = None,
@@ -33,31 +40,54 @@ def backoff_delay(attempt: int, *, base_delay: float, max_delay: float, hint: fl
     return max(0.0, min(delay, max_delay))
 
 
-def send_with_retry(provider: Provider, message: OutboundMessage, *, clock: Clock, attempts: int = 4,
+def send_with_retry(provider: Provider, message: OutboundMessage, *, clock: Clock, attempts: int = ATTEMPTS,
                     base_delay: float = 0.5, max_delay: float = 30.0,
                     should_stop: Callable[[], bool] | None = None,
                     rng: random.Random | None = None) -> SendResult:
     """Send, retrying transient results; permanent results and successes return at once.
 
-    After ``attempts`` transient results the last one comes back as permanent ("gave up after N
-    attempts: ..."). If ``should_stop`` turns true before or during a backoff, the last transient
-    result is returned, still transient ("stopped after N attempts: ..."): the message was not
-    delivered and the caller decides whether it stays pending.
+    A retry is made only while a whole further attempt (its backoff and ``provider.timeout_seconds``)
+    fits in the message's budget of ``MESSAGE_BUDGET`` attempt timeouts. When the attempts or the
+    budget run out, the last transient result comes back as permanent ("gave up after N attempts:
+    ..."). If ``should_stop`` turns true before or during a backoff, the last transient result is
+    returned, still transient ("stopped after N attempts: ..."): the message was not delivered and
+    the caller decides whether it stays pending. Both keep the last attempt's ``gateway_fault``.
     """
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
+    budget = MESSAGE_BUDGET * provider.timeout_seconds
+    spent = 0.0
     attempt = 0
     while True:
         attempt += 1
-        result = provider.send(message)
+        result, took = _attempt(provider, message, clock)
+        spent += took
         if result.outcome is not Outcome.transient:
             return result
-        if attempt >= attempts:
-            return SendResult(Outcome.permanent, f"gave up after {attempts} attempts: {result.detail}")
         delay = backoff_delay(attempt, base_delay=base_delay, max_delay=max_delay,
                               hint=result.retry_after, rng=rng)
+        if attempt >= attempts:
+            return SendResult(Outcome.permanent, f"gave up after {_attempt_count(attempt)}: {result.detail}",
+                              gateway_fault=result.gateway_fault)
+        if spent + delay + provider.timeout_seconds > budget:
+            return SendResult(Outcome.permanent, f"gave up after {_attempt_count(attempt)} (a message may take "
+                              f"{budget:g} s at most): {result.detail}", gateway_fault=result.gateway_fault)
         if not _sleep(clock, delay, should_stop):
-            return SendResult(Outcome.transient, f"stopped after {attempt} attempts: {result.detail}")
+            return SendResult(Outcome.transient, f"stopped after {_attempt_count(attempt)}: {result.detail}",
+                              gateway_fault=result.gateway_fault)
+        spent += delay
+
+
+def _attempt_count(n: int) -> str:
+    return "1 attempt" if n == 1 else f"{n} attempts"
+
+
+def _attempt(provider: Provider, message: OutboundMessage, clock: Clock) -> tuple[SendResult, float]:
+    """One send and the time it took: the network waits in real time even when the clock is a test's,
+    and a simulated gateway waits on the clock, so the longer of the two is what it cost."""
+    started, started_real = clock.monotonic(), time.monotonic()
+    result = provider.send(message)
+    return result, max(clock.monotonic() - started, time.monotonic() - started_real)
 
 
 def _sleep(clock: Clock, seconds: float, should_stop: Callable[[], bool] | None) -> bool:

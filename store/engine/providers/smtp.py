@@ -5,6 +5,10 @@ opened lazily and kept for the whole run. A connection the server closed while i
 at MAIL FROM, before any content has left, so it is reopened once at no risk of a duplicate.
 A drop after DATA is different: the message may have arrived (RFC 1047), so it is reported as
 transient and the resend carries the same ``Message-ID`` for the receiver to dedupe.
+
+Every network wait (connect, each reply) is bounded by ``smtp.timeout_seconds``, so a gateway that
+accepts and never answers costs one timeout per attempt. Failures that say "the gateway is down"
+(no answer, refused, dropped, 421) carry ``gateway_fault`` for the circuit breaker.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from html.parser import HTMLParser
 
 from ...clock import Clock, SystemClock
 from ...models import ChannelConfiguration
-from ..message import Outcome, OutboundMessage, SendResult
+from ..message import Outcome, OutboundMessage, SendResult, network_fault
 
 _ATEXT = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&'*+-/=?^_`{|}~")
 _BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
@@ -42,18 +46,18 @@ class SmtpConfigError(Exception):
 class SmtpProvider:
     """Sends email through ``config.smtp``; ``send`` and ``close`` may come from different threads."""
 
-    def __init__(self, config: ChannelConfiguration, *, clock: Clock | None = None, timeout: float = 30.0,
+    def __init__(self, config: ChannelConfiguration, *, clock: Clock | None = None,
                  ssl_context: ssl.SSLContext | None = None) -> None:
         if config.smtp is None:
             raise ValueError(f"channel configuration {config.id!r} has no smtp settings")
         self._config = config
         self._settings = config.smtp
         self._clock = clock or SystemClock()
-        self._timeout = timeout
+        self.timeout_seconds = config.smtp.timeout_seconds
         self._ssl_context = ssl_context
         self._conn: smtplib.SMTP | None = None
         self._lock = threading.Lock()
-        self._where = f"smtp {self._settings.host}:{self._settings.port}"
+        self.gateway = f"smtp {self._settings.host}:{self._settings.port}"
         self.connections_opened = 0  # how many sessions were opened: reuse is visible to tests and stats
 
     def send(self, message: OutboundMessage) -> SendResult:
@@ -71,7 +75,7 @@ class SmtpProvider:
                 if not isinstance(exc, _REJECTIONS):
                     self._drop()
                 return self._classify(exc)
-        return SendResult(Outcome.sent, f"{code} {_text(reply)} ({self._where})")
+        return SendResult(Outcome.sent, f"{code} {_text(reply)} ({self.gateway})")
 
     def close(self) -> None:
         with self._lock:
@@ -102,7 +106,7 @@ class SmtpProvider:
             return self._conn
         settings = self._settings
         password = self._password()
-        conn = smtplib.SMTP(settings.host, settings.port, timeout=self._timeout)
+        conn = smtplib.SMTP(settings.host, settings.port, timeout=self.timeout_seconds)  # bounds connect too
         try:
             conn.ehlo_or_helo_if_needed()
             if settings.starttls:
@@ -180,15 +184,26 @@ class SmtpProvider:
         elif isinstance(exc, smtplib.SMTPResponseException):
             code, reply = exc.smtp_code, exc.smtp_error
         elif isinstance(exc, smtplib.SMTPServerDisconnected):
-            return SendResult(Outcome.transient, f"connection lost: {exc} ({self._where})")
+            if isinstance(exc.__context__, TimeoutError):  # smtplib turns a reply's timeout into a disconnect
+                return self._no_answer()
+            return SendResult(Outcome.transient, f"connection lost: {exc} ({self.gateway})",
+                              gateway_fault="dropped the connection")
         elif isinstance(exc, ssl.SSLCertVerificationError):
-            return SendResult(Outcome.permanent, f"TLS certificate not trusted: {exc.verify_message} ({self._where})")
+            return SendResult(Outcome.permanent, f"TLS certificate not trusted: {exc.verify_message} ({self.gateway})")
         elif isinstance(exc, (smtplib.SMTPException, SmtpConfigError)):  # SMTPException is an OSError too
-            return SendResult(Outcome.permanent, f"{exc} ({self._where})")
-        else:  # refused, reset, timed out, unreachable: the network, not the message
-            return SendResult(Outcome.transient, f"{type(exc).__name__}: {exc} ({self._where})")
+            return SendResult(Outcome.permanent, f"{exc} ({self.gateway})")
+        elif isinstance(exc, TimeoutError):
+            return self._no_answer()
+        else:  # refused, reset, unreachable: the network, not the message
+            return SendResult(Outcome.transient, f"{type(exc).__name__}: {exc} ({self.gateway})",
+                              gateway_fault=network_fault(exc))
         outcome = Outcome.permanent if 500 <= code < 600 else Outcome.transient
-        return SendResult(outcome, f"{code} {_text(reply)} ({self._where})")
+        return SendResult(outcome, f"{code} {_text(reply)} ({self.gateway})",
+                          gateway_fault="answered 421" if code == 421 else None)  # 421: service closing
+
+    def _no_answer(self) -> SendResult:
+        return SendResult(Outcome.transient, f"no answer within {self.timeout_seconds:g} s ({self.gateway})",
+                          gateway_fault="timed out")
 
 
 class _Stale(Exception):
@@ -197,6 +212,11 @@ class _Stale(Exception):
     def __init__(self, error: Exception) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+def isolation_key(config: ChannelConfiguration) -> str:
+    """``smtp:host:port``: configurations sending through one SMTP server share its sending slots."""
+    return f"smtp:{config.smtp.host.lower()}:{config.smtp.port}"
 
 
 def _text(reply: bytes | str) -> str:

@@ -2,7 +2,8 @@
 
 The message key travels as ``Idempotency-Key`` so a resend after a crash or a timeout that hid a
 success can be dropped by the gateway (ENGINE-NOTES 2). Status codes are sorted into "try again
-later" and "retrying will not help" so the retry helper neither hammers nor gives up too early.
+later" and "retrying will not help" so the retry helper neither hammers nor gives up too early;
+no answer, a failed connection and 502/503/504 also say "the gateway is down" (``gateway_fault``).
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ import httpx
 
 from ...clock import Clock, SystemClock
 from ...models import ChannelConfiguration
-from ..message import Outcome, OutboundMessage, SendResult
+from ..message import Outcome, OutboundMessage, SendResult, network_fault
 
 # 408 timeout, 409 "same Idempotency-Key still being processed" (IETF idempotency-key draft),
 # 425 too early, 429 rate limited: all say "later", not "never". Every 5xx says the same.
 TRANSIENT_STATUS = frozenset({408, 409, 425, 429})
+# The gateway (or what stands behind it) is not serving anyone: these count towards the circuit breaker.
+# A 500 or a 429 does not: the gateway answered, about this message or about our pace.
+GATEWAY_DOWN_STATUS = frozenset({502, 503, 504})
 EXCERPT = 200
 
 
@@ -35,8 +39,8 @@ class WebhookProvider:
         self._settings = config.webhook
         self._clock = clock or SystemClock()
         self._client: httpx.Client | None = None
-        url = urlsplit(self._settings.url)  # host and port only: never credentials from the url
-        self._where = f"webhook {url.hostname}" + (f":{url.port}" if url.port else "")
+        self.timeout_seconds = self._settings.timeout_seconds
+        self.gateway = "webhook " + _host_port(self._settings.url)
 
     def send(self, message: OutboundMessage) -> SendResult:
         payload = {
@@ -54,11 +58,14 @@ class WebhookProvider:
             response = self._http().post(self._settings.url, content=json.dumps(payload).encode(), headers=headers)
         except httpx.TimeoutException as exc:
             return SendResult(Outcome.transient,
-                              f"no answer within {self._settings.timeout_seconds:g} s ({type(exc).__name__}, {self._where})")
+                              f"no answer within {self.timeout_seconds:g} s ({type(exc).__name__}, {self.gateway})",
+                              gateway_fault="timed out")
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             return SendResult(Outcome.permanent, f"bad webhook url {self._settings.url!r}: {exc}")
         except httpx.TransportError as exc:
-            return SendResult(Outcome.transient, f"{type(exc).__name__}: {exc or 'connection failed'} ({self._where})")
+            fault = network_fault(exc) if isinstance(exc, httpx.ConnectError) else "dropped the connection"
+            return SendResult(Outcome.transient, f"{type(exc).__name__}: {exc or 'connection failed'} ({self.gateway})",
+                              gateway_fault=fault)
         return self._classify(response)
 
     def close(self) -> None:
@@ -77,15 +84,34 @@ class WebhookProvider:
         status = response.status_code
         head = f"{status} {response.reason_phrase}".strip()
         if 200 <= status < 300:
-            return SendResult(Outcome.sent, f"{head} ({self._where})")
+            return SendResult(Outcome.sent, f"{head} ({self.gateway})")
         if status in TRANSIENT_STATUS or status >= 500:
             wait = parse_retry_after(response.headers.get("Retry-After"), self._clock.now())
             hint = f"; retry after {wait:g} s" if wait is not None else ""
-            return SendResult(Outcome.transient, f"{head}{_excerpt(response)} ({self._where}){hint}", retry_after=wait)
+            fault = f"answered {status}" if status in GATEWAY_DOWN_STATUS else None
+            return SendResult(Outcome.transient, f"{head}{_excerpt(response)} ({self.gateway}){hint}", retry_after=wait,
+                              gateway_fault=fault)
         if 300 <= status < 400:
             where_to = response.headers.get("Location", "?")
-            return SendResult(Outcome.permanent, f"{head}: redirects to {where_to}; configure the final url ({self._where})")
-        return SendResult(Outcome.permanent, f"{head}{_excerpt(response)} ({self._where})")
+            return SendResult(Outcome.permanent, f"{head}: redirects to {where_to}; configure the final url ({self.gateway})")
+        return SendResult(Outcome.permanent, f"{head}{_excerpt(response)} ({self.gateway})")
+
+
+def isolation_key(config: ChannelConfiguration) -> str:
+    """``webhook:host:port``: configurations posting to one gateway share its sending slots."""
+    return "webhook:" + _host_port(config.webhook.url, default_port=True)
+
+
+def _host_port(url: str, *, default_port: bool = False) -> str:
+    """Host and port only, never credentials from the url; the scheme's port when asked (a key, not a label)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # out of range: sending says so (InvalidURL); a label or key need not fail
+        port = None
+    if port is None and default_port:
+        port = 443 if parts.scheme == "https" else 80
+    return (parts.hostname or "") + (f":{port}" if port else "")
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
