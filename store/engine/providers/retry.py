@@ -3,9 +3,9 @@
 A transient failure (connection dropped, SMTP 4xx, HTTP 429/5xx) is retried a few times with
 exponential backoff, sleeping on the injected clock so tests never wait for real. Every attempt
 sends the *same* message, hence the same message key: the receiver can drop duplicates when an
-attempt that looked failed had in fact arrived. The loop is bounded in attempts and in time (see
-``MESSAGE_BUDGET``) so a dead gateway cannot hold a run forever, and ``should_stop`` lets a Stop
-cut a backoff short.
+attempt that looked failed had in fact arrived. The loop is bounded in attempts, in delay and in
+time spent waiting on the gateway (``MESSAGE_BUDGET``) so a dead gateway cannot hold a run for
+long, and ``should_stop`` lets a Stop cut a backoff short.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from ..message import Outcome, OutboundMessage, Provider, SendResult
 _SLICE = 0.25  # how often a backoff looks at should_stop; a power of two keeps clock sums exact
 ATTEMPTS = 4  # per message: the first and three retries, if the budget allows
 MESSAGE_BUDGET = 3
-"""A message may take three attempt timeouts, retries and backoffs included: room for one retry on a
-gateway that hangs (two timeouts and a backoff), four quick ones on a gateway that refuses, and never
-the 4 × 30 s a hung gateway used to cost per message."""
+"""A message waits on the gateway for less than three attempt timeouts: a retry is made only while the
+waits so far and one more whole timeout stay under that, so a gateway that hangs gets two attempts (2 ×
+10 s and a 0.5 s backoff by default, never the 4 × 30 s it used to cost), while quick failures (refused,
+503) get all four attempts whatever the timeout. Backoffs come on top, bounded by the attempts and
+``max_delay``."""
 
 
 def backoff_delay(attempt: int, *, base_delay: float, max_delay: float, hint: float | None = None,
@@ -46,8 +48,8 @@ def send_with_retry(provider: Provider, message: OutboundMessage, *, clock: Cloc
                     rng: random.Random | None = None) -> SendResult:
     """Send, retrying transient results; permanent results and successes return at once.
 
-    A retry is made only while a whole further attempt (its backoff and ``provider.timeout_seconds``)
-    fits in the message's budget of ``MESSAGE_BUDGET`` attempt timeouts. When the attempts or the
+    A retry is made only while the waits so far and one more ``provider.timeout_seconds`` stay under
+    ``MESSAGE_BUDGET`` timeouts. When the attempts or the
     budget run out, the last transient result comes back as permanent ("gave up after N attempts:
     ..."). If ``should_stop`` turns true before or during a backoff, the last transient result is
     returned, still transient ("stopped after N attempts: ..."): the message was not delivered and
@@ -56,12 +58,12 @@ def send_with_retry(provider: Provider, message: OutboundMessage, *, clock: Cloc
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
     budget = MESSAGE_BUDGET * provider.timeout_seconds
-    spent = 0.0
+    waited = 0.0
     attempt = 0
     while True:
         attempt += 1
         result, took = _attempt(provider, message, clock)
-        spent += took
+        waited += took
         if result.outcome is not Outcome.transient:
             return result
         delay = backoff_delay(attempt, base_delay=base_delay, max_delay=max_delay,
@@ -69,13 +71,12 @@ def send_with_retry(provider: Provider, message: OutboundMessage, *, clock: Cloc
         if attempt >= attempts:
             return SendResult(Outcome.permanent, f"gave up after {_attempt_count(attempt)}: {result.detail}",
                               gateway_fault=result.gateway_fault)
-        if spent + delay + provider.timeout_seconds > budget:
-            return SendResult(Outcome.permanent, f"gave up after {_attempt_count(attempt)} (a message may take "
-                              f"{budget:g} s at most): {result.detail}", gateway_fault=result.gateway_fault)
+        if waited + provider.timeout_seconds >= budget:
+            return SendResult(Outcome.permanent, f"gave up after {_attempt_count(attempt)} (a message waits "
+                              f"under {budget:g} s): {result.detail}", gateway_fault=result.gateway_fault)
         if not _sleep(clock, delay, should_stop):
             return SendResult(Outcome.transient, f"stopped after {_attempt_count(attempt)}: {result.detail}",
                               gateway_fault=result.gateway_fault)
-        spent += delay
 
 
 def _attempt_count(n: int) -> str:
