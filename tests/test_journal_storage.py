@@ -154,7 +154,7 @@ def test_failed_write_leaves_memory_and_disk_unchanged(tmp_path):
 
 @pytest.mark.parametrize("tail", [
     b'{"seq":3,"set":{"t":{"9":{"n"',  # no newline: cut mid-line
-    b'{"seq":3,"set":{"t":{"9":{"n"\n',  # invalid JSON on the last line only
+    b'{"seq":3,"set":{"t":{"9":{"n":9}}}}',  # a whole entry but no newline: never acknowledged
     b"\0\0\0\0\0\0",  # zero-filled block after a power loss
 ])
 def test_torn_last_line_is_ignored_and_cut_off(tmp_path, tail):
@@ -201,7 +201,8 @@ def _corrupt_case(tmp_path: Path, where: str, bad: bytes) -> Path:
 
 
 @pytest.mark.parametrize("where, bad, message", [
-    ("journal", b'{"seq": 3, "set": {"t": \n', "corrupted at line 2 (invalid JSON)"),
+    ("journal", b'{"seq": 3, "set": {"t": \n', "corrupted at line 2 (invalid JSON on a complete line"),
+    ("journal", b"[" * 100_000 + b"\n", "corrupted at line 2 (invalid JSON on a complete line"),
     ("journal", b"[1, 2]\n", "corrupted at line 2 (not a journal entry)"),
     ("journal", b'{"seq": 3, "set": {"t": {"2": 5}}}\n', "corrupted at line 2 (not a journal entry)"),
     ("journal", b'{"seq": 7}\n', "change 7 follows change 2"),
@@ -218,6 +219,55 @@ def test_corruption_raises_and_touches_nothing(tmp_path, where, bad, message):
         assert message in caught.value.detail
         assert "left untouched" in caught.value.detail and str(path) in caught.value.detail
     assert files(path) == before
+
+
+def test_an_invalid_complete_last_line_is_corruption_not_a_torn_write(tmp_path):
+    """One write() puts a line and its newline: a complete line that does not parse was damaged later."""
+    path = _crashed_with_journal(tmp_path, {"t": [{"n": 1}]}, {"t": [{"n": 2}]})
+    with open(path / JOURNAL, "ab") as f:
+        f.write(b'{"seq":3,"set":{"t":{"9":{"n"\n')
+    before = files(path)
+    with pytest.raises(StoreCorrupted, match=r"corrupted at line 2 \(invalid JSON on a complete line: not a torn write"):
+        open_db(path)
+    assert files(path) == before
+
+
+def _crashed_with_journal(tmp_path: Path, snapshot: dict, journal: dict) -> Path:
+    """A copy taken while open, as a crash leaves it: ``snapshot`` compacted, ``journal`` one line per table."""
+    db = open_db(tmp_path / "s", compact_min_bytes=1 << 30)
+    for table, docs in snapshot.items():
+        db.table(table).insert_multiple(docs)
+    db.close()
+    db = open_db(tmp_path / "s", compact_min_bytes=1 << 30)
+    for table, docs in journal.items():
+        db.table(table).insert_multiple(docs)
+    shutil.copytree(tmp_path / "s", tmp_path / "crashed")
+    db.close()
+    return tmp_path / "crashed"
+
+
+def _refuse_odd(table: str, key: str, document: dict) -> str | None:
+    return "n must be even" if document.get("n", 0) % 2 else None
+
+
+def test_a_document_the_check_refuses_names_its_file_and_line_and_touches_nothing(tmp_path):
+    path = _crashed_with_journal(tmp_path, {"t": [{"n": 2}]}, {"t": [{"n": 4}], "u": [{"n": 5}]})
+    with open(path / JOURNAL, "ab") as f:
+        f.write(b'{"seq":4,"set"')  # and a torn tail, which a successful open would cut
+    before = files(path)
+    for _ in range(2):
+        with pytest.raises(StoreCorrupted) as caught:
+            open_db(path, check=_refuse_odd)
+        assert f"document 1 of table 'u' in {path / JOURNAL} line 2 is invalid: n must be even" in caught.value.detail
+        assert "left untouched" in caught.value.detail
+    assert files(path) == before
+
+    snapshot = json.loads((path / SNAPSHOT).read_bytes())
+    snapshot["tables"]["t"]["1"] = {"n": 7}
+    (path / SNAPSHOT).write_text(json.dumps(snapshot))
+    (path / JOURNAL).write_bytes(b"")
+    with pytest.raises(StoreCorrupted, match=f"document 1 of table 't' in {path / SNAPSHOT} is invalid"):
+        open_db(path, check=_refuse_odd)
 
 
 def test_missing_changes_are_reported(tmp_path):

@@ -14,17 +14,56 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from tinydb import Query, TinyDB
 from tinydb.table import Document
 
 from ..errors import NotFound
 from ..listing import ListRow
-from ..models import AuditEvent, Campaign
+from ..models import ApprovalPolicy, AuditEvent, Campaign, ChannelConfiguration, User, field_errors
+from ..models.audience import Audience
 from .journal import JournalStorage
 
 CAMPAIGN_PREFIX = "cmp-"
+AUDIT_PREFIX = "audit/"
 T = TypeVar("T", bound=BaseModel)
+
+COLLECTIONS: dict[str, tuple[type[BaseModel], str, str]] = {
+    "users": (User, "name", "user"),
+    "channel_configurations": (ChannelConfiguration, "id", "channel configuration"),
+    "audiences": (Audience, "id", "audience"),
+    "approval_policies": (ApprovalPolicy, "id", "approval policy"),
+}
+"""Table name: (model, key field, noun) of each small collection."""
+SHOWN_FIELD_ERRORS = 3
+
+
+def document_problem(table: str, key: str, document: dict) -> str | None:
+    """Why a stored document cannot be read as its model, or None.
+
+    The catalogue checks every document when it opens, so a hand-edited or damaged file is refused
+    with its table and id named, instead of a traceback on whichever command first reads it.
+    """
+    if table == "meta":
+        counter = document.get("next_campaign")
+        return None if type(counter) is int and counter >= 1 else "next_campaign must be a whole number from 1"
+    if table == "campaigns":
+        model: type[BaseModel] = Campaign
+    elif table.startswith(AUDIT_PREFIX):
+        model = AuditEvent
+    elif table in COLLECTIONS:
+        model = COLLECTIONS[table][0]
+    else:
+        return None  # not a table of this version: left as it is
+    try:
+        item = model.model_validate(document)
+    except ValidationError as error:
+        errors = [f"{e['field']}: {e['message']}" for e in field_errors(error)]
+        more = len(errors) - SHOWN_FIELD_ERRORS
+        return "; ".join(errors[:SHOWN_FIELD_ERRORS]) + (f" (and {more} more)" if more > 0 else "")
+    if table == "campaigns" and item.id != f"{CAMPAIGN_PREFIX}{key}":
+        return f"it holds campaign {item.id!r} under the id of {CAMPAIGN_PREFIX}{key}"
+    return None
 
 
 def campaign_number(campaign_id: str) -> int:
@@ -71,21 +110,21 @@ class Catalogue:
     """Campaigns, users, channel configurations, audiences, approval policies and the audit trail."""
 
     def __init__(self, data_dir: Path) -> None:
-        from ..models import ApprovalPolicy, ChannelConfiguration, User
-        from ..models.audience import Audience
-
-        self._db = TinyDB(str(data_dir), storage=JournalStorage)
+        self._db = TinyDB(str(data_dir), storage=JournalStorage, check=document_problem)
         self._campaigns = self._db.table("campaigns")
         self._meta = self._db.table("meta")
         # API handlers run in a thread pool; the storage is not thread-safe, and a read during another
         # thread's batch would see its pending changes. Every read and write takes this lock.
         self.lock = threading.RLock()
         self._rows: dict[int, ListRow] | None = None
-        self.users = Collection(self._db, self.lock, "users", User, "name", "user")
-        self.channel_configurations = Collection(
-            self._db, self.lock, "channel_configurations", ChannelConfiguration, "id", "channel configuration")
-        self.audiences = Collection(self._db, self.lock, "audiences", Audience, "id", "audience")
-        self.approval_policies = Collection(self._db, self.lock, "approval_policies", ApprovalPolicy, "id", "approval policy")
+        self.users: Collection[User] = self._collection("users")
+        self.channel_configurations: Collection[ChannelConfiguration] = self._collection("channel_configurations")
+        self.audiences: Collection[Audience] = self._collection("audiences")
+        self.approval_policies: Collection[ApprovalPolicy] = self._collection("approval_policies")
+
+    def _collection(self, table: str) -> Collection:
+        model, key, noun = COLLECTIONS[table]
+        return Collection(self._db, self.lock, table, model, key, noun)
 
     def close(self) -> None:
         with self.lock:
@@ -147,9 +186,9 @@ class Catalogue:
     # audit -------------------------------------------------------------------------------
     def add_audit(self, event: AuditEvent) -> None:
         with self.lock:
-            self._db.table(f"audit/{event.target}").insert(event.model_dump(mode="json"))
+            self._db.table(f"{AUDIT_PREFIX}{event.target}").insert(event.model_dump(mode="json"))
 
     def audit_trail(self, target: str) -> list[AuditEvent]:
         with self.lock:
-            docs = self._db.table(f"audit/{target}").all()
+            docs = self._db.table(f"{AUDIT_PREFIX}{target}").all()
         return [AuditEvent.model_validate(d) for d in docs]

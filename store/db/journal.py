@@ -18,10 +18,12 @@ Files in the directory (``name`` defaults to ``catalogue``):
 ``with storage.batch():`` turns several TinyDB operations into one journal line, so a
 change and its audit event are saved together or not at all.
 
-A torn last journal line (no newline, or invalid JSON on the last line only) is what a
-crash leaves behind: it is ignored and cut off. Anything else unreadable raises
-``StoreCorrupted`` and no file is touched. The directory is ``flock``-ed while open so
-two storages never append to the same journal.
+A torn last journal line (bytes after the last newline, e.g. a half-written line or the zeros
+of a block allocated before a power loss) is what a crash leaves behind: it is ignored and cut
+off. A complete line (ending in a newline) that is not a valid entry is corruption, never a torn
+write. Anything unreadable, and any document the ``check`` callable refuses, raises
+``StoreCorrupted`` naming the file (and line) and no file is touched. The directory is
+``flock``-ed while open so two storages never append to the same journal.
 
 Change detection: TinyDB's ``Table._update_table`` takes ``read()``, rebuilds the table
 dict with the SAME document objects, mutates updated documents in place (top-level keys
@@ -39,7 +41,7 @@ import fcntl
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from itertools import compress
 from operator import is_not
@@ -121,7 +123,9 @@ class JournalStorage(Storage):
 
     ``TinyDB(directory, storage=JournalStorage, compact_ratio=...)``. The journal is
     compacted into the snapshot when it exceeds ``compact_ratio`` x the snapshot size
-    (and at least ``compact_min_bytes``), and on ``close()``.
+    (and at least ``compact_min_bytes``), and on ``close()``. ``check(table, id, document)``
+    returns why a loaded document is unusable (or None): the store then refuses to open, before
+    any repair touches its files, instead of failing later on the first read of that document.
     """
 
     def __init__(
@@ -131,6 +135,7 @@ class JournalStorage(Storage):
         name: str = "catalogue",
         compact_ratio: float = 1.0,
         compact_min_bytes: int = 1 << 20,
+        check: Callable[[str, str, dict], str | None] | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.name = name
@@ -138,6 +143,7 @@ class JournalStorage(Storage):
         self.journal_path = self.directory / f"{name}.journal"
         self._tmp_path = self.directory / f"{name}.json.tmp"
         self._ratio, self._min_bytes = compact_ratio, compact_min_bytes
+        self._check = check
         self._dirty: list[_Doc] = []
         self._failed: str | None = None
         self._journal_fd: int | None = None
@@ -376,6 +382,7 @@ class JournalStorage(Storage):
         raw = _read_bytes(self.journal_path)
         lines, good_len = self._parse_journal(raw)
         stale, prev = 0, None
+        origins: dict[tuple[str, str], int] = {}  # (table, id) -> journal line that last set it
         for number, entry in lines:
             current = entry["seq"]
             if prev is not None and current != prev + 1:
@@ -392,7 +399,11 @@ class JournalStorage(Storage):
                     "restore both files from the same backup",
                 )
             _apply(tables, entry)
+            for table, docs in entry.get("set", {}).items():
+                origins.update(((table, key), number) for key in docs)
             seq = current
+        if self._check is not None:
+            self._check_documents(tables, origins)
         self._seq = seq
         self._tables = {
             t: {k: _Doc(d, self, t, k) for k, d in docs.items()} for t, docs in tables.items()
@@ -413,6 +424,20 @@ class JournalStorage(Storage):
         self._journal_size = good_len
         self._compact_after = max(self._min_bytes, self._ratio * self._snapshot_size)
 
+    def _check_documents(self, tables: dict, origins: dict[tuple[str, str], int]) -> None:
+        """Refuse to open a store holding a document its owner cannot read, naming where it is."""
+        for table, docs in tables.items():
+            for key, doc in docs.items():
+                reason = self._check(table, key, doc)
+                if reason is None:
+                    continue
+                line = origins.get((table, key))
+                where = self.snapshot_path if line is None else f"{self.journal_path} line {line}"
+                self._corrupt(
+                    f"{self.name} document {key} of table {table!r} in {where} is invalid: {reason}",
+                    "restore the files from a backup, or correct that document by hand (copy both files first)",
+                )
+
     def _read_snapshot(self) -> tuple[int, dict, int]:
         raw = _read_bytes(self.snapshot_path)
         if raw is None:
@@ -421,7 +446,7 @@ class JournalStorage(Storage):
                   f"{self.journal_path.name} away to start empty")
         try:
             snap = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             self._corrupt(f"{self.name} snapshot {self.snapshot_path} is not valid JSON ({exc})", advice)
         if not (isinstance(snap, dict) and snap.get("format") == FORMAT
                 and _is_seq(snap.get("seq")) and _valid_tables(snap.get("tables"))):
@@ -439,13 +464,12 @@ class JournalStorage(Storage):
         good_len = len(raw) - len(torn)
         entries = []
         for index, part in enumerate(parts):
+            # A line with its newline was written whole (one write() per line): if it does not
+            # parse, the file was damaged afterwards. Only the unterminated tail can be a torn write.
             try:
                 entry = json.loads(part)
-            except ValueError:
-                if index == len(parts) - 1 and not torn:  # invalid last line: a torn write
-                    good_len -= len(part) + 1
-                    break
-                self._corrupt_journal(index + 1, "invalid JSON")
+            except (ValueError, RecursionError):
+                self._corrupt_journal(index + 1, "invalid JSON on a complete line: not a torn write")
             if not _valid_line(entry):
                 self._corrupt_journal(index + 1, "not a journal entry")
             entries.append((index + 1, entry))
