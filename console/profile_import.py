@@ -19,7 +19,7 @@ async def import_profiles(client: CampaignsClient, path: Path, *, as_json: bool)
     total = ImportSummary()
     with Progress(TextColumn("importing {task.description}"), BarColumn(), DownloadColumn(),
                   TextColumn("{task.fields[rows]:,} rows"), TimeRemainingColumn(), console=output.err,
-                  transient=True) as progress:
+                  transient=True, disable=not output.err.is_terminal) as progress:  # a bar only for a person
         task = None
         for chunk in iter_import_chunks(path):
             if task is None:

@@ -173,9 +173,12 @@ def test_an_unclosed_quote_is_reported_not_swallowed(tmp_path, monkeypatch):
     try:
         chunks = list(iter_import_chunks(path, lines_per_chunk=2))
         summary = store.import_csv_chunk(chunks[0].header, chunks[0].text, chunks[0].first_line)
-        assert summary.imported == 1
+        assert summary.imported == 1 and summary.rejected == 3
         assert [str(r) for r in summary.rejections] == [
-            "line 3: unreadable CSV: unexpected end of data (check the quotes of this record)"]
+            'line 3: unclosed quote opened on line 3 swallowed lines 3–5; close it with " (a quote inside a field '
+            'is written "")',
+            "line 4: swallowed by the unclosed quote opened on line 3",
+            "line 5: swallowed by the unclosed quote opened on line 3"]
     finally:
         store.close()
     monkeypatch.setattr(chunking, "MAX_RECORD_LINES", 2)

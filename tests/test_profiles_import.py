@@ -100,6 +100,7 @@ def test_rejections_name_the_line_and_what_to_fix(store):
     (["id", "first name"], "invalid column name 'first name'"),
     (["id", ""], "has no name"),
     (["id", "lists.extra"], "is a profile field"),
+    (["id", ".".join(["a"] * 5000)], "column 2 ('a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.…') has 5,000 dotted parts"),
 ])
 def test_a_header_that_cannot_import_is_refused_before_any_write(store, header, message):
     with pytest.raises(ValidationFailed) as caught:
@@ -194,6 +195,57 @@ def test_jsonl_rejections_carry_line_numbers(store):
     assert "lists must be" in reasons[15]
     assert "unknown field 'first name'" in reasons[16]
     assert sorted(reasons) == [6, 8, 9, 10, 11, 12, 13, 14, 15, 16]
+
+
+def test_a_column_nested_up_to_the_limit_imports_without_recursion(store):
+    deepest = ".".join(f"k{i}" for i in range(64))
+    header = ["id", deepest, "k0.other"]
+    summary = import_csv(store, "p1,deep,side\n", header=header)
+    assert summary.imported == 1, summary.rejections
+    node = store.get("p1").attributes
+    assert node["k0"]["other"] == "side"
+    for i in range(64 - 1):
+        node = node[f"k{i}"]
+    assert node["k63"] == "deep"
+
+
+def test_hostile_records_are_rejected_by_line(store):
+    header = ["id", "note", "city"]
+    csv_text = (
+        "c1,fine,Paris\n"            # 2
+        'c2,"never closed,Lyon\n'    # 3: the quote runs on...
+        "c3,x,Nice\n"                # 4
+        'c4,"y",Metz\n'              # 5: ...to here, where "y" breaks the record
+        "c5,a\0b,Caen\n"            # 6: NUL
+        'c6,"two\nlines",Brest\n'   # 7-8: a real multi-line field
+    )
+    summary = import_csv(store, csv_text, header=header)
+    assert summary.imported == 2
+    assert [str(r) for r in summary.rejections] == [
+        'line 3: unclosed quote opened on line 3 swallowed lines 3–5; close it with " (a quote inside a field '
+        'is written "")',
+        "line 4: swallowed by the unclosed quote opened on line 3",
+        "line 5: swallowed by the unclosed quote opened on line 3",
+        "line 6: a NUL byte in column 'note'; remove it (it is not text)",
+    ]
+    assert store.get("c6").attributes == {"note": "two\nlines", "city": "Brest"}
+
+    lines = [
+        json.dumps({"id": "ok"}),                                                           # 1
+        '{"id": "j1", "attributes": ' + "[" * 100_000 + "]" * 100_000 + "}",              # 2
+        json.dumps({"id": "j2", ".".join(["a"] * 5000): 1}),                                # 3
+        json.dumps({"id": "j3", "attributes": {"bio": ["x", {"y": "a\0b"}]}}),             # 4
+        json.dumps({"id": "j4", "note": "a\\u0000 is fine when the backslash is escaped"}),  # 5
+    ]
+    summary = store.import_jsonl_chunk("\n".join(lines), 1)
+    assert summary.imported == 2
+    assert {r.line: r.reason for r in summary.rejections} == {
+        2: "the record nests deeper than 64 levels; flatten it",
+        3: "field 'a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.…' has 5,000 dotted parts; attribute names nest "
+           "at most 64 levels (e.g. person.name.firstName)",
+        4: "a NUL character (\\u0000) in 'attributes'; remove it (it is not text)",
+    }
+    assert store.get("j4").attributes["note"].startswith("a\\u0000")
 
 
 def test_rejections_are_capped_but_counted(store):

@@ -15,13 +15,14 @@ import math
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ..errors import NotFound, StoreCorrupted, ValidationFailed
+from ..limits import JSON_DEPTH, too_deep
 from ..models.audience import ATTRIBUTE_PATH, PROFILE_FIELDS
 from ..models.profile import (
     Consent, Identities, ImportSummary, Profile, normalize_email, normalize_list_name, normalize_phone,
@@ -445,6 +446,7 @@ class CsvPlan:
     """What each column of a header feeds; built once per header, checked before anything is written."""
 
     width: int
+    names: tuple[str, ...]
     id_index: int
     scalars: tuple[tuple[int, str, Callable[[str, str], Any], str], ...]
     attributes: tuple[tuple[int, tuple[str, ...], str, str], ...]
@@ -472,12 +474,17 @@ def plan_csv(header: tuple[str, ...]) -> CsvPlan:
     def refuse(column: str, message: str) -> None:
         errors.append({"field": column or "(header)", "message": message})
 
+    seen: set[str] = set()
     for index, name in enumerate(names):
         root, _, rest = name.partition(".")
+        parts = name.count(".") + 1
         if not name:
             refuse(name, f"column {index + 1} has no name; name every column, e.g. id, timeZone, identities.email")
-        elif names.index(name) != index:
+        elif name in seen:
             refuse(name, f"column {name!r} appears twice; keep one")
+        elif parts > JSON_DEPTH:
+            refuse(name, f"column {index + 1} ({_shortened(name)}) has {parts:,} dotted parts; attribute names "
+                         f"nest at most {JSON_DEPTH} levels (e.g. person.name.firstName)")
         elif name == "id":
             id_index = index
         elif name == "lists":
@@ -511,6 +518,7 @@ def plan_csv(header: tuple[str, ...]) -> CsvPlan:
                              "use id, suppressed, lists, identities.<channel> or consent.<channel>")
             else:
                 attributes.append((index, tuple(path.split(".")), kind, name))
+        seen.add(name)
     paths = sorted((a[1], a[3]) for a in attributes)
     for (shorter, short_name), (longer, long_name) in zip(paths, paths[1:]):
         if longer[: len(shorter)] == shorter:
@@ -521,30 +529,52 @@ def plan_csv(header: tuple[str, ...]) -> CsvPlan:
         raise ValidationFailed("the CSV header cannot be imported: " + errors[0]["message"], errors=errors)
     ordered = tuple(scalars[c] for c in SCALAR_ORDER if c in scalars)
     columns = tuple(s[1] for s in ordered) + (("attributes",) if attributes else ())
-    return CsvPlan(len(names), id_index, ordered, _grouped(attributes), lists_index, columns)
+    return CsvPlan(len(names), tuple(names), id_index, ordered, _grouped(attributes), lists_index, columns)
+
+
+def _shortened(name: str, keep: int = 40) -> str:
+    return repr(name if len(name) <= keep else name[:keep] + "…")
+
+
+def _nest(leaves: Iterable[tuple[Sequence[str], Any]]) -> dict:
+    """Dotted paths as a tree of dicts holding each leaf (plan_csv refuses a path inside another's value)."""
+    tree: dict = {}
+    for parts, leaf in leaves:
+        node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = leaf
+    return tree
+
+
+def _walk(tree: dict) -> Iterator[tuple[str, str, Any]]:
+    """The tree depth first as ("open", key, None), ("leaf", key, leaf) and ("close", "", None) events.
+
+    A loop with a stack rather than recursion, so no header can exhaust Python's recursion limit.
+    """
+    stack = [iter(tree.items())]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+            if stack:
+                yield "close", "", None
+        elif isinstance(item[1], dict):
+            yield "open", item[0], None
+            stack.append(iter(item[1].items()))
+        else:
+            yield "leaf", item[0], item[1]
 
 
 def _grouped(attributes: list[tuple]) -> tuple[tuple, ...]:
     """Attribute columns reordered so those sharing a parent are adjacent, the order of the JSON template."""
-    tree: dict = {}
-    for attribute in attributes:
-        node = tree
-        for part in attribute[1][:-1]:
-            node = node.setdefault(part, {})
-        node[attribute[1][-1]] = attribute
-
-    def flatten(node: dict) -> list[tuple]:
-        out = []
-        for child in node.values():
-            out.extend(flatten(child) if isinstance(child, dict) else [child])
-        return out
-
-    return tuple(flatten(tree))
+    return tuple(leaf for event, _, leaf in _walk(_nest((a[1], a) for a in attributes)) if event == "leaf")
 
 
 def _parse_csv(plan: CsvPlan, text: str, first_line: int) -> _Chunk:
     chunk = _Chunk()
     reader = csv.reader(io.StringIO(text), strict=True)  # strict: an unclosed quote is an error, not a swallow
+    has_nul = "\0" in text
     start = 0
     while True:
         try:
@@ -552,22 +582,38 @@ def _parse_csv(plan: CsvPlan, text: str, first_line: int) -> _Chunk:
         except StopIteration:
             break
         except csv.Error as error:
-            chunk.summary.reject(first_line + start, f"unreadable CSV: {error} (check the quotes of this record)")
-            start = reader.line_num
-            continue
-        line, start = first_line + start, reader.line_num
-        if not record:
-            continue
-        try:
-            chunk.add(plan.columns, _csv_row(plan, record, chunk.lists))
-        except _Reject as error:
-            chunk.summary.reject(line, str(error))
+            record, reason = None, f"unreadable CSV: {error} (check the quotes of this record)"
+        else:
+            reason = None
+        line, end, start = first_line + start, first_line + reader.line_num - 1, reader.line_num
+        if end > line and (record is None or len(record) != plan.width):
+            _reject_swallowed(chunk.summary, line, end)
+        elif reason is not None:
+            chunk.summary.reject(line, reason)
+        elif record:
+            try:
+                chunk.add(plan.columns, _csv_row(plan, record, chunk.lists, has_nul))
+            except _Reject as error:
+                chunk.summary.reject(line, str(error))
     return chunk
 
 
-def _csv_row(plan: CsvPlan, record: list[str], lists: dict[str, list[str]]) -> tuple:
+def _reject_swallowed(summary: ImportSummary, opened: int, end: int) -> None:
+    """A quoted field that ran over line ends and broke the record: Python's csv joined those lines into
+    one field, so each of them is reported, not only the first."""
+    summary.reject(opened, f"unclosed quote opened on line {opened} swallowed lines {opened}–{end}; "
+                           'close it with " (a quote inside a field is written "")')
+    for line in range(opened + 1, end + 1):
+        summary.reject(line, f"swallowed by the unclosed quote opened on line {opened}")
+
+
+def _csv_row(plan: CsvPlan, record: list[str], lists: dict[str, list[str]], has_nul: bool) -> tuple:
     if len(record) != plan.width:
         raise _Reject(f"{len(record)} fields where the header has {plan.width} (check commas and quotes)")
+    if has_nul:
+        for name, cell in zip(plan.names, record):
+            if "\0" in cell:
+                raise _Reject(f"a NUL byte in column {_shortened(name)}; remove it (it is not text)")
     pid = _profile_id(record[plan.id_index])
     row = [pid]
     for index, _, convert, name in plan.scalars:
@@ -604,19 +650,16 @@ def _json_value(cell: str, kind: str, where: str) -> str:
 
 def _json_template(paths: Sequence[tuple[str, ...]]) -> str:
     """``{"person":{"name":{"firstName":%s}},…}`` for the given paths, placeholders in their order."""
-    tree: dict = {}
-    for parts in paths:
-        node = tree
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = None
-
-    def render(node: dict) -> str:
-        return "{" + ",".join(
-            f"{_encode_string(key)}:{'%s' if child is None else render(child)}" for key, child in node.items()
-        ) + "}"
-
-    return render(tree)
+    out, after_value = ["{"], False
+    for event, key, _ in _walk(_nest((parts, True) for parts in paths)):
+        if event == "close":
+            out.append("}")
+            after_value = True
+            continue
+        out.append(f"{',' if after_value else ''}{_encode_string(key)}:{'{' if event == 'open' else '%s'}")
+        after_value = event == "leaf"
+    out.append("}")
+    return "".join(out)
 
 
 # ---- JSON lines ----
@@ -638,14 +681,17 @@ def _parse_jsonl(text: str, first_line: int) -> _Chunk:
 
 
 def _jsonl_row(raw: str) -> tuple[tuple[str, ...], tuple, list[str] | None]:
+    # Counting brackets is C-speed; only a line with that many can nest deeper than the limit.
+    if raw.count("{") + raw.count("[") > JSON_DEPTH and too_deep(raw):
+        raise _Reject(f"the record nests deeper than {JSON_DEPTH} levels; flatten it")
     try:
         record = json.loads(raw)
     except json.JSONDecodeError as error:
         raise _Reject(f"malformed JSON: {error.msg} at column {error.colno}") from None
-    except RecursionError:
-        raise _Reject("malformed JSON: nested too deeply") from None
     if not isinstance(record, dict):
         raise _Reject(f"expected one JSON object per line, found {type(record).__name__}")
+    if "\\u0000" in raw:
+        _refuse_nul(record)
     if "id" not in record:
         raise _Reject("missing id")
     scalars: dict[str, Any] = {}
@@ -677,6 +723,9 @@ def _jsonl_row(raw: str) -> tuple[tuple[str, ...], tuple, list[str] | None]:
                 _merge(attributes, name, item)
         else:
             path = key.removeprefix("attributes.")
+            if path.count(".") >= JSON_DEPTH:
+                raise _Reject(f"field {_shortened(key)} has {path.count('.') + 1:,} dotted parts; attribute names "
+                              f"nest at most {JSON_DEPTH} levels (e.g. person.name.firstName)")
             if not ATTRIBUTE_PATH.match(path) or path.split(".", 1)[0] in RESERVED_ROOTS:
                 raise _Reject(f"unknown field {key!r} (use id, attributes, identities, consent, suppressed, lists, "
                               "or a dotted attribute name like person.name.firstName)")
@@ -692,6 +741,22 @@ def _jsonl_row(raw: str) -> tuple[tuple[str, ...], tuple, list[str] | None]:
         row += (_DUMPS(clean) if had_null else patch_text, patch_text)
         columns += ("attributes",)
     return columns, tuple(row), names
+
+
+def _refuse_nul(record: dict) -> None:
+    """Refuse a NUL character (written \\u0000) anywhere in a record, naming its top-level field."""
+    for field_name, value in record.items():
+        pending = [field_name, value]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, str):
+                if "\0" in item:
+                    raise _Reject(f"a NUL character (\\u0000) in {_shortened(field_name)}; remove it (it is not text)")
+            elif isinstance(item, dict):
+                pending.extend(item)
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
 
 
 def _merge(target: dict, key: str, value: Any) -> None:
