@@ -15,6 +15,7 @@ from pathlib import Path
 from store.client import CampaignsClient, edit_from_file_document
 from store.embedded import connect
 from store.errors import CampaignsError, ValidationFailed
+from store.limits import too_deep
 from store.listing import CampaignFilter
 from store.models import CampaignType, Channel, Role, Status, User, editable_document
 
@@ -155,6 +156,8 @@ async def _run(args: argparse.Namespace) -> int:
 
         return await run_console(data, user)
     # Commands that make the engine work, or wait on it, host it here (unless another process already does).
+    if args.command == "edit" and args.file is None:
+        return await _edit_in_editor(data, user, args)
     hosts = args.command in ("activate", "trigger", "engine") or (args.command == "outbox" and args.follow)
     async with connect(data, user, host=hosts) as client:
         _print_notices(client)
@@ -202,11 +205,29 @@ async def _show(client: CampaignsClient, args: argparse.Namespace) -> int:
 
 def _read_document(path: Path) -> object:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ValidationFailed(f"no file {path}") from None
+    except OSError as e:
+        raise ValidationFailed(f"cannot read {path}: {e.strerror or e}") from None
+    return _parse_document(data, str(path))
+
+
+def _parse_document(data: bytes, where: str) -> object:
+    """JSON from a person's file: not UTF-8, too deep or malformed gets one line naming the spot."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise ValidationFailed(f"{where} is not UTF-8 text (byte 0x{data[e.start]:02x} on line {line}); "
+                               "save it as UTF-8 and try again") from None
+    reason = too_deep(data)
+    if reason:
+        raise ValidationFailed(f"{where}: {reason}")
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as e:
-        raise ValidationFailed(f"{path} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
+        raise ValidationFailed(f"{where} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
 
 
 def _print_result(args: argparse.Namespace, campaign) -> int:
@@ -223,14 +244,11 @@ async def _create(client: CampaignsClient, args: argparse.Namespace) -> int:
 
 
 async def _edit(client: CampaignsClient, args: argparse.Namespace) -> int:
-    if args.file is not None:
-        document = _read_document(args.file)
-    else:
-        document = _edit_in_editor(editable_document(await client.campaign(args.id)), args.id)
-        if document is None:
-            output.err.print("no changes made")
-            return 0
-    campaign = await client.edit_draft(args.id, edit_from_file_document(document))
+    campaign = await client.edit_draft(args.id, edit_from_file_document(_read_document(args.file)))
+    return _print_saved(args, campaign)
+
+
+def _print_saved(args: argparse.Namespace, campaign) -> int:
     if args.json:
         output.print_json(campaign.model_dump(mode="json"))
     else:
@@ -238,26 +256,45 @@ async def _edit(client: CampaignsClient, args: argparse.Namespace) -> int:
     return 0
 
 
-def _edit_in_editor(document: dict, campaign_id: str) -> object | None:
-    """Like `kubectl edit`: the draft in $EDITOR; a failed save keeps the file and says where."""
+async def _edit_in_editor(data: Path, user: str | None, args: argparse.Namespace) -> int:
+    """Like `kubectl edit`, without holding the workspace while $EDITOR is open (for as long as a person likes).
+
+    The draft is read and the workspace released; the edit is then saved through a fresh connection
+    against the revision read, so a change someone made meanwhile is refused, naming who and when.
+    A save that fails keeps the edited file and says where.
+    """
+    async with connect(data, user) as client:
+        _print_notices(client)
+        document = editable_document(await client.campaign(args.id))
+    path = _run_editor(document, args.id)
+    if path is None:
+        output.err.print("no changes made")
+        return 0
+    try:
+        edit = edit_from_file_document(_parse_document(path.read_bytes(), "the edited draft"))
+        async with connect(data, user) as client:
+            campaign = await client.edit_draft(args.id, edit)
+    except CampaignsError as error:
+        error.detail += f"; your edit is kept at {path} (`campaigns edit {args.id} --file {path}` saves it)"
+        raise
+    path.unlink()
+    return _print_saved(args, campaign)
+
+
+def _run_editor(document: dict, campaign_id: str) -> Path | None:
+    """The document in $EDITOR; the edited file, or None (and no file) when nothing changed."""
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    original = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    original = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
     fd, name = tempfile.mkstemp(prefix=f"campaigns-{campaign_id}-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with os.fdopen(fd, "wb") as f:
         f.write(original)
     if subprocess.call([*shlex.split(editor), name]) != 0:
         raise ValidationFailed(f"the editor {editor!r} exited with an error; your file is kept at {name}")
-    text = Path(name).read_text(encoding="utf-8")
-    if text == original:
-        os.unlink(name)
+    path = Path(name)
+    if path.read_bytes() == original:
+        path.unlink()
         return None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValidationFailed(f"the edited draft is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); "
-                               f"it is kept at {name}: fix it and run `campaigns edit {campaign_id} --file {name}`") from None
-    os.unlink(name)
-    return document
+    return path
 
 
 def _action(method: str, done: str):
