@@ -96,7 +96,8 @@ def _parser() -> argparse.ArgumentParser:
              json_flag=True, campaign=True)
     tr.add_argument("--profile", "-p", action="append", dest="profiles", metavar="ID",
                     help="a profile to send to (repeatable; default: the campaign's audience)")
-    tr.add_argument("--context", type=_json_object, default={}, help='JSON object, e.g. \'{"orderId": "A-42"}\'')
+    tr.add_argument("--context", default="{}", metavar="JSON|@FILE",
+                    help='a JSON object, e.g. \'{"orderId": "A-42"}\', or @FILE to read it from a file')
     cmd("runs", "the runs of a campaign with their counters", json_flag=True, campaign=True)
     cmd("report", "a campaign's totals, runs, exclusions by reason and next runs", json_flag=True, campaign=True)
     ob = cmd("outbox", "messages the outbox provider wrote (oldest first)")
@@ -108,16 +109,6 @@ def _parser() -> argparse.ArgumentParser:
     cmd("audiences", "audiences with their sizes", json_flag=True)
     cmd("channels", "channel configurations", json_flag=True)
     return p
-
-
-def _json_object(text: str) -> dict:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise argparse.ArgumentTypeError(f"--context is not valid JSON: {e.msg} at column {e.colno}") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError("--context must be a JSON object, e.g. '{\"orderId\": \"A-42\"}'")
-    return value
 
 
 def _status(text: str) -> Status:
@@ -236,6 +227,15 @@ def _print_result(args: argparse.Namespace, campaign) -> int:
     else:
         output.out.print(campaign.id)
     return 0
+
+
+async def _trigger(client: CampaignsClient, args: argparse.Namespace) -> int:
+    """The context is JSON given inline or, as ``@FILE``, read from a file like a create file."""
+    text = args.context
+    context = _read_document(Path(text[1:])) if text.startswith("@") else _parse_document(text.encode(), "--context")
+    if not isinstance(context, dict):
+        raise ValidationFailed("--context must be a JSON object, e.g. '{\"orderId\": \"A-42\"}'")
+    return await run_commands.trigger(client, args, context)
 
 
 async def _create(client: CampaignsClient, args: argparse.Namespace) -> int:
@@ -425,7 +425,7 @@ COMMANDS = {
     "request-approval": _action("request_approval", "sent for approval"),
     "cancel-request": _action("cancel_approval_request", "approval request withdrawn"),
     "approve": _action("approve", "approved"),
-    "activate": run_commands.activate, "trigger": run_commands.trigger, "runs": run_commands.runs, "report": run_commands.report,
+    "activate": run_commands.activate, "trigger": _trigger, "runs": run_commands.runs, "report": run_commands.report,
     "outbox": run_commands.outbox, "engine": run_commands.engine,
     "stop": _action("stop", "stopped for good; future runs cancelled"),
     "archive": _action("archive", "archived"),

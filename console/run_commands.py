@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from store.client import CampaignsClient
 from store.models import Run, RunStatus, Status
+from store.text import json_escaped, printable
 
 from . import output
 
@@ -42,9 +43,9 @@ async def activate(client: CampaignsClient, args: argparse.Namespace) -> int:
     return 0 if run.status is RunStatus.completed else 1
 
 
-async def trigger(client: CampaignsClient, args: argparse.Namespace) -> int:
+async def trigger(client: CampaignsClient, args: argparse.Namespace, context: dict) -> int:
     """Trigger an API campaign and follow its run to the end, like activate does."""
-    run = await client.trigger(args.id, profiles=args.profiles, context=args.context)
+    run = await client.trigger(args.id, profiles=args.profiles, context=context)
     run = await _follow(client, args.id, run)
     if args.json:
         output.print_json(run.model_dump(mode="json"))
@@ -136,10 +137,11 @@ async def outbox(client: CampaignsClient, args: argparse.Namespace) -> int:
 
 
 def _outbox_line(m: dict, as_json: bool) -> str:
+    """Written straight to stdout (not through rich), so escaped here: addresses and content are data."""
     if as_json:
-        return json.dumps(m, ensure_ascii=False) + "\n"
+        return json_escaped(json.dumps(m, ensure_ascii=False)) + "\n"
     first = next(iter(m["content"].values()), "")
-    return f"{m['sentAt'][:19]}  {m['channel']:<5} {m['campaignId']:<8} {m['to']:<28} {first[:60]!r}\n"
+    return printable(f"{m['sentAt'][:19]}  {m['channel']:<5} {m['campaignId']:<8} {m['to']:<28} {first[:60]!r}") + "\n"
 
 
 def _write(text: str) -> None:

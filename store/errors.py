@@ -75,10 +75,16 @@ class Unauthenticated(CampaignsError):
     status, problem, title = 401, "unauthenticated", "Unknown user"
 
 
+class TooLarge(CampaignsError):
+    """A request body over the documented limit (``store.limits``), refused before it is read whole."""
+
+    status, problem, title = 413, "too-large", "Request too large"
+
+
 ERRORS_BY_PROBLEM: dict[str, type[CampaignsError]] = {
     cls.problem: cls
     for cls in (
         CampaignsError, NotFound, ValidationFailed, Forbidden, InvalidTransition,
-        StaleRevision, Conflict, WorkspaceLocked, StoreCorrupted, Unauthenticated,
+        StaleRevision, Conflict, WorkspaceLocked, StoreCorrupted, Unauthenticated, TooLarge,
     )
 }

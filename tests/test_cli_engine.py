@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from console.cli import main
-
 from .test_cli import campaign_id, demo, demo_template, run, run_json  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,6 +114,5 @@ def test_trigger_an_api_campaign_from_the_command_line(demo, capsys):
     assert run_id.startswith(f"{reset}-r") and "completed: targeted 2" in err
     code, out, _ = run(capsys, "outbox", "--campaign", reset, "--json")
     assert {json.loads(line)["runId"] for line in out.splitlines()} == {run_id}
-    with pytest.raises(SystemExit) as usage:  # argparse refuses it before anything is sent
-        main(["trigger", reset, "--context", "[1]"])
-    assert usage.value.code == 2 and "must be a JSON object" in capsys.readouterr().err
+    code, out, err = run(capsys, "trigger", reset, "--context", "[1]")  # refused before anything is sent
+    assert code == 1 and "must be a JSON object" in err and len(err.strip().splitlines()) == 1

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from ..engine.engine import Engine
 from ..workspace import Workspace
 from . import authoring, campaigns, engine, problems, profiles, workspace
+from .bounded_body import BoundedBody
 from .identity import EmbeddedIdentity, Identity
 
 
@@ -18,6 +19,7 @@ def create_app(ws: Workspace, eng: Engine | None = None, identity: Identity | No
     app.state.engine = eng or Engine(ws)
     app.state.identity = identity or EmbeddedIdentity()
     problems.install(app)
+    app.add_middleware(BoundedBody)  # body size and JSON depth, before anything parses the body
     for module in (campaigns, engine, authoring, workspace, profiles):
         app.include_router(module.router)
     return app

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from ..errors import NotFound, ValidationFailed
 from ..models import Content
+from ..models.campaign import oversized_content
 from ..models.common import Model
 from ..roles import Action, require
 from .identity import Actor, Space
@@ -32,10 +33,14 @@ class Rendered(Model):
 
 @router.post("/content/check")
 def check_content(content: Content, actor: Actor) -> ContentCheck:
-    """Every template error at once (field, line, column); an empty list when all parse."""
+    """Every template error at once (field, line, column); an empty list when all parse. A viewer may
+    call it, so it is bounded like a saved version: 422 for a field over the content limit."""
     from ..engine.templates import check_content as check
 
     require(actor, Action.view)
+    oversized = oversized_content(content, "draft.content.")
+    if oversized:
+        raise ValidationFailed.of(oversized)
     try:
         check(content)
     except ValidationFailed as error:

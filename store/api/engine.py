@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Query, Request
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..engine.engine import Engine
+from ..limits import CONTEXT_BYTES
 from ..models import Campaign, Channel, ExclusionReason, Run, RunCounters, Status
 from ..models.common import Model
 from ..roles import Action, require
@@ -49,7 +51,17 @@ class TriggerRequest(Model):
     """One call of an API-triggered campaign."""
 
     profiles: list[str] | None = Field(None, max_length=10_000, description="profile ids; default: the campaign's audience")
-    context: dict = Field(default_factory=dict, description="read by {{context.*}} in the content")
+    context: dict = Field(default_factory=dict, description=(
+        f"read by {{{{context.*}}}} in the content; at most {CONTEXT_BYTES // 1024} KB as compact JSON"))
+
+    @field_validator("context")
+    @classmethod
+    def _context_within_limit(cls, context: dict) -> dict:
+        size = len(json.dumps(context, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
+        if size > CONTEXT_BYTES:
+            raise ValueError(f"{size:,} bytes as JSON is over the limit of {CONTEXT_BYTES // 1024} KB "
+                             f"({CONTEXT_BYTES:,} bytes); send only what the content reads")
+        return context
 
 
 class OutboxPage(Model):

@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from ..limits import CONTENT_FIELD_BYTES, NAME_CHARS, TAG_CHARS, TAGS
+from ..text import multi_line, single_line, unsafe_character
 from .channel import SLUG
 from .common import CampaignType, Category, Channel, Model, Status
 from .schedule import Schedule
 
-TAG = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}$"
+TAG = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_.:-]{{0,{TAG_CHARS - 1}}}$")
 
 
 class EmailContent(Model):
-    subject: str = Field("", max_length=500)
-    preheader: str = Field("", max_length=500)
+    subject: str = ""
+    preheader: str = ""
     body: str = ""
 
 
 class SmsContent(Model):
-    text: str = Field("", max_length=1600)
+    text: str = ""
 
 
 class PushContent(Model):
-    title: str = Field("", max_length=200)
-    body: str = Field("", max_length=2000)
+    title: str = ""
+    body: str = ""
 
 
 class Content(Model):
@@ -39,6 +42,21 @@ class Content(Model):
 
     def for_channel(self, channel: Channel) -> EmailContent | SmsContent | PushContent | None:
         return getattr(self, channel.value)
+
+
+def oversized_content(content: Content, prefix: str = "") -> list[dict[str, str]]:
+    """Every content field over ``CONTENT_FIELD_BYTES`` (UTF-8), as field errors named ``prefix`` + ``email.body``:
+    each field is bounded so that saving, checking and compiling a version is bounded work too."""
+    errors = []
+    for channel in Channel:
+        fields = content.for_channel(channel)
+        for name, value in (fields.model_dump() if fields is not None else {}).items():
+            # A character is at most 4 bytes: only a long text needs encoding to be measured.
+            if len(value) * 4 > CONTENT_FIELD_BYTES and len(value.encode("utf-8", "surrogatepass")) > CONTENT_FIELD_BYTES:
+                errors.append({"field": f"{prefix}{channel.value}.{name}", "message": (
+                    f"{len(value.encode('utf-8', 'surrogatepass')):,} bytes is over the limit of "
+                    f"{CONTENT_FIELD_BYTES // 1024} KB ({CONTENT_FIELD_BYTES:,} bytes) per content field; shorten it")})
+    return errors
 
 
 class RateControl(Model):
@@ -68,8 +86,9 @@ class Approval(Model):
     message: str | None = None
 
 
-class VersionSpec(Model):
-    """The editable part of a version: what a person writes in a create or edit file."""
+class VersionFields(Model):
+    """The editable part of a version, as stored: read back as it was written, even by an older version
+    with looser limits, so such a version still opens (and can be fixed)."""
 
     audience: str | None = Field(None, pattern=SLUG)
     channel: Channel
@@ -79,7 +98,19 @@ class VersionSpec(Model):
     rate_control: RateControl | None = None
 
 
-class Version(VersionSpec):
+class VersionSpec(VersionFields):
+    """What a person writes in a create or edit file: within the limits of ``store.limits``."""
+
+    @field_validator("content")
+    @classmethod
+    def _content_within_limits(cls, content: Content) -> Content:
+        errors = oversized_content(content)
+        if errors:
+            raise ValueError("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        return content
+
+
+class Version(VersionFields):
     number: int = Field(ge=1)
     revision: int = Field(1, ge=1)
     approval: Approval | None = None
@@ -91,32 +122,49 @@ class Version(VersionSpec):
     activated_at: datetime | None = None
 
 
-class CampaignSpec(Model):
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field("", max_length=2000)
-    tags: list[str] = Field(default_factory=list, max_length=20)
+class CampaignFields(Model):
+    """A campaign's own fields, as stored: read back as they were written, so a campaign saved by an
+    older version (before today's limits) still opens, and its text is shown escaped (``store.text``)."""
+
+    name: str
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
     type: CampaignType
     category: Category
+
+
+class CampaignSpec(CampaignFields):
+    """The campaign fields a person submits: bounded, and free of characters that would act on a terminal."""
+
+    name: str = Field(min_length=1, max_length=NAME_CHARS)
+    description: str = Field("", max_length=2000)
+    tags: list[str] = Field(default_factory=list, max_length=TAGS)
 
     @field_validator("name")
     @classmethod
     def _name_not_blank(cls, value: str) -> str:
+        single_line(value)  # before stripping: a trailing CR is refused, not silently dropped
         if not value.strip():
             raise ValueError("a campaign needs a name")
         return value.strip()
 
+    _description_text = field_validator("description")(multi_line)
+
     @field_validator("tags")
     @classmethod
     def _tags_are_words(cls, tags: list[str]) -> list[str]:
-        import re
-
-        bad = [t for t in tags if not re.match(TAG, t)]
+        for number, tag in enumerate(tags, 1):
+            problem = unsafe_character(tag)
+            if problem:
+                raise ValueError(f"tag {number} {problem}")
+        bad = [t for t in tags if not TAG.match(t)]
         if bad:
-            raise ValueError(f"tags must be short words (letters, digits, _ . : -): {', '.join(map(repr, bad))}")
+            raise ValueError(f"tags must be words of at most {TAG_CHARS} characters (letters, digits, _ . : -): "
+                             f"{', '.join(map(repr, bad))}")
         return list(dict.fromkeys(tags))
 
 
-def check_version_fits_type(type: CampaignType, spec: VersionSpec) -> None:
+def check_version_fits_type(type: CampaignType, spec: VersionFields) -> None:
     """Rules that need both the campaign and the version: recurrence is for action campaigns only."""
     if spec.schedule.recurrence is not None and type is not CampaignType.action:
         raise ValueError(
@@ -125,7 +173,7 @@ def check_version_fits_type(type: CampaignType, spec: VersionSpec) -> None:
         )
 
 
-class Campaign(CampaignSpec):
+class Campaign(CampaignFields):
     id: str
     status: Status = Status.draft
     status_reason: str | None = None

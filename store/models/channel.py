@@ -7,6 +7,8 @@ from enum import Enum
 
 from pydantic import Field, field_validator, model_validator
 
+from ..limits import NAME_CHARS
+from ..text import single_line
 from .common import Category, Channel, Model
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -62,7 +64,7 @@ class ChannelConfiguration(Model):
     """A campaign can select a channel only through one of these (it must exist first)."""
 
     id: str = Field(pattern=SLUG)
-    name: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=NAME_CHARS)
     channel: Channel
     category: Category
     provider: Provider = Provider.outbox
@@ -71,6 +73,8 @@ class ChannelConfiguration(Model):
     reply_to: str | None = None
     smtp: SmtpSettings | None = None
     webhook: WebhookSettings | None = None
+
+    _name_text = field_validator("name")(single_line)
 
     def masked(self) -> "ChannelConfiguration":
         """The configuration as it may be shown or sent out: webhook header values replaced by the mask."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from ..limits import NAME_CHARS
+from ..text import single_line
 
 from .channel import SLUG
 from .common import CampaignType, Category, Channel, Model, Role
@@ -13,8 +16,10 @@ USER_NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$"
 class User(Model):
     name: str = Field(pattern=USER_NAME)
     role: Role
-    display_name: str | None = None
+    display_name: str | None = Field(None, max_length=NAME_CHARS)
     email: str | None = None
+
+    _display_name_text = field_validator("display_name")(single_line)
 
 
 class PolicyConditions(Model):
@@ -50,8 +55,10 @@ class Approvers(Model):
 
 class ApprovalPolicy(Model):
     id: str = Field(pattern=SLUG)
-    name: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=NAME_CHARS)
     conditions: PolicyConditions = Field(default_factory=PolicyConditions)
     approvers: Approvers
     block_self_approval: bool = True
     enabled: bool = True
+
+    _name_text = field_validator("name")(single_line)
