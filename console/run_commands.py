@@ -113,7 +113,9 @@ async def report(client: CampaignsClient, args: argparse.Namespace) -> int:
     output.out.print(f"targeted {t['targeted']:,}  sent {t['sent']:,}  failed {t['failed']:,}  "
                      f"excluded {sum(t['excluded'].values()):,}", markup=False)
     for reason, count in sorted(t["excluded"].items()):
-        output.out.print(f"  {reason:<18} {count:>9,}", markup=False)
+        output.out.print(f"  {reason:<20} {count:>9,}", markup=False)
+    for reason, count in sorted(data.get("failures", {}).items()):
+        output.out.print(f"  failed: {reason:<20} {count:>9,}", markup=False)
     for run in data["runs"]:
         output.out.print("  " + _run_line(Run.model_validate(run)), markup=False)
     for when in data["next_runs"]:

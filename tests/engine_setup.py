@@ -63,9 +63,11 @@ def email_campaign(name: str = "Spring sale", *, category: str = "marketing", au
     return edit_from_file_document({"name": name, "type": type, "category": category, "draft": draft})
 
 
-def large_workspace(data, csv, profiles: int, *, category: str, content: dict, seed: int, activate: bool) -> str:
+def large_workspace(data, csv, profiles: int, *, category: str, content: dict, seed: int, activate: bool,
+                    rate: int | None = None) -> str:
     """A workspace of ``profiles`` generated profiles, an `all` audience and one email campaign to them
-    (Live when ``activate``: its run is then due for whichever engine runs next); returns its id."""
+    (Live when ``activate``: its run is then due for whichever engine runs next; throttled to ``rate``
+    messages a second when given); returns its id."""
     from store.engine.engine import Engine
     from store.lifecycle import ENGINE
     from store.models import edit_from_document
@@ -84,7 +86,8 @@ def large_workspace(data, csv, profiles: int, *, category: str, content: dict, s
         campaign = ws.lifecycle.create_campaign(ENGINE, edit_from_document({
             "name": "Large send", "type": "action", "category": category, "draft": {
                 "channel": "email", "channel_configuration": f"email-{category}", "audience": "all",
-                "content": {"email": content}}}))
+                "content": {"email": content},
+                **({"rate_control": {"messages_per_second": rate}} if rate else {})}}))
         if activate:
             engine = Engine(ws)
             engine.activate(ENGINE, campaign.id)

@@ -88,6 +88,8 @@ async def test_smtp_server_down_fails_the_campaign_with_the_error(root, engine):
     assert run.status is RunStatus.failed and run.counters.failed == 4 and run.counters.sent == 0
     c = await root.campaign(c.id)
     assert c.status is Status.failed and "every send failed" in c.status_reason and "gave up after 4 attempts" in c.status_reason
+    report = await root.report(c.id)
+    assert report["failures"] == {"provider_unavailable": 4}  # the gateway was down, not the messages refused
 
 
 async def test_webhook_sends_json_with_idempotency_keys(root, engine):
@@ -117,7 +119,7 @@ async def test_webhook_500_then_success_is_retried_with_the_same_key(root, engin
         assert len(keys) == 6 and len(set(keys)) == 4
 
 
-async def test_a_hanging_webhook_excludes_with_dispatch_error_and_other_campaigns_go_on(root, engine):
+async def test_a_hanging_webhook_fails_with_provider_unavailable_and_other_campaigns_go_on(root, engine):
     with HttpServer() as server:
         await webhook_config(root, server.url)
         server.hang_next(2, seconds=2)  # a message waits under 3 timeouts: two hung attempts
@@ -129,7 +131,7 @@ async def test_a_hanging_webhook_excludes_with_dispatch_error_and_other_campaign
         [run] = await root.runs(c.id)
         assert (run.counters.sent, run.counters.failed) == (3, 1)
         [failure] = engine.ledger.deliveries(run.id, outcome="failed")
-        assert "gave up after 2 attempts" in failure["detail"]
+        assert "gave up after 2 attempts" in failure["detail"] and failure["reason"] == "provider_unavailable"
         assert (await root.runs(other.id))[0].counters.sent == 4
 
 

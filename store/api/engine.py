@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import Field, field_validator
 
 from ..engine.engine import Engine
+from ..errors import ValidationFailed
 from ..limits import CONTEXT_BYTES
 from ..models import Campaign, Channel, ExclusionReason, Run, RunCounters, Status
 from ..models.common import Model
@@ -28,6 +29,7 @@ class Report(Model):
     status: Status
     status_reason: str | None = None
     totals: RunCounters
+    failures: dict[str, int] = Field(default_factory=dict, description="failed deliveries by reason, e.g. provider_unavailable")
     runs: list[Run]
     next_runs: list[datetime]
 
@@ -144,7 +146,8 @@ def report(campaign_id: str, actor: Actor, ws: Space, request: Request) -> Repor
             totals.excluded[key] = totals.excluded.get(key, 0) + count
     upcoming = eng.next_fires(campaign) if campaign.status in (Status.live, Status.scheduled) else []
     return Report(campaign_id=campaign.id, name=campaign.name, status=campaign.status,
-                  status_reason=campaign.status_reason, totals=totals, runs=all_runs, next_runs=upcoming)
+                  status_reason=campaign.status_reason, totals=totals, failures=eng.ledger.failure_reasons(campaign.id),
+                  runs=all_runs, next_runs=upcoming)
 
 
 @router.get("/outbox")
@@ -152,7 +155,21 @@ def outbox(actor: Actor, request: Request, channel: Channel | None = None, campa
            cursor: str = Query("", description="from a previous page: continue after it"), limit: int = 1000) -> OutboxPage:
     """Messages the outbox provider wrote, oldest first; pass the returned cursor to follow new ones."""
     require(actor, Action.view)
-    positions = {Channel(k): int(v) for k, v in (p.split(":") for p in cursor.split(",") if p)}
+    positions = _positions(cursor)
     messages, positions = engine(request).outbox.read(positions, channel=channel, campaign_id=campaign,
                                                       limit=min(max(limit, 1), 10_000))
     return OutboxPage(messages=messages, cursor=",".join(f"{c.value}:{n}" for c, n in positions.items()))
+
+
+def _positions(cursor: str) -> dict[Channel, int]:
+    """A page's cursor (``email:1200,sms:0``: a byte offset per channel file) back into offsets."""
+    positions = {}
+    for part in filter(None, cursor.split(",")):
+        channel, _, offset = part.partition(":")
+        if channel not in {c.value for c in Channel} or not (offset.isascii() and offset.isdigit() and len(offset) <= 18):
+            raise ValidationFailed.of([{"field": "cursor", "message": (
+                "not a cursor a page returned: pass the last page's cursor (such as email:1200,sms:0), "
+                "or none to start from the first message")}])
+        positions[Channel(channel)] = int(offset)
+    return positions
+

@@ -187,7 +187,10 @@ class Engine:
                 if not checked:
                     check_activation(self.ws, campaign, version, now)
                 activated_at = version.activated_at or now
-                scheduled = first_fire(version.schedule, activated_at=activated_at) > now
+                # Scheduled waits for a start date (DESIGN 2); without one a campaign is Live from its
+                # activation, a recurring one too while it waits for its first occurrence.
+                first = first_fire(version.schedule, activated_at=activated_at)  # refuses one that never fires
+                scheduled = version.schedule.start is not None and first > now
             except CampaignsError as error:
                 return self.lifecycle.engine_activation_failed(campaign_id, error.detail)
             self.signals.resume(campaign_id)

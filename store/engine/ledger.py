@@ -264,6 +264,14 @@ class Ledger:
                                     (run_id, after_id, last_id)).fetchall()
         return {r[0] for r in rows}
 
+    def failure_reasons(self, campaign_id: str) -> dict[str, int]:
+        """Failed deliveries of every run of the campaign, by reason (dispatch_error, provider_unavailable)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT reason, count(*) FROM deliveries WHERE outcome = 'failed' AND run_id IN"
+                " (SELECT id FROM runs WHERE campaign_id = ?) GROUP BY reason", (campaign_id,)).fetchall()
+        return {reason or "dispatch_error": count for reason, count in rows}
+
     def deliveries(self, run_id: str, *, outcome: str | None = None, limit: int = 1000) -> list[dict]:
         sql = "SELECT profile_id, outcome, reason, detail, at FROM deliveries WHERE run_id = ?"
         params: list = [run_id]

@@ -24,7 +24,8 @@ from .ledger import ACTIVE, Batch, Ledger
 from .message import Outcome, OutboundMessage, SendResult
 from .outbox import Outbox, OutboxLines
 from .signals import Signals
-from .providers.retry import send_with_retry
+from .providers.breaker import CircuitBreaker, deliver
+from .providers.registry import open_provider
 from .templates import CompiledContent, RenderError, compile_content
 from .throttle import RateLimiter
 
@@ -61,6 +62,7 @@ class RunPlan:
 
 class Sink(Protocol):
     def offset(self) -> int | None: ...
+    def sent_times(self, ledger: Ledger, limit: int) -> list[str]: ...
     def already_sent(self, batch: Batch) -> set[str]: ...
     def send(self, profile_id: str, to: str, content: dict[str, str], sent_at: str) -> SendResult: ...
     def idle(self) -> None: ...
@@ -90,6 +92,9 @@ class OutboxSink:
     def offset(self) -> int:
         return self.outbox.offset(self.channel)
 
+    def sent_times(self, ledger: Ledger, limit: int) -> list[str]:
+        return self.outbox.sent_times(self.channel, self._run_id, ledger.recent_outbox_offset(self._run_id))[-limit:]
+
     def already_sent(self, batch: Batch) -> set[str]:
         return self.outbox.sent_in(self.channel, batch.run_id, batch.outbox_offset)
 
@@ -117,11 +122,15 @@ class ProviderSink:
 
     def __init__(self, provider, plan: RunPlan, clock: Clock, should_stop: Callable[[], bool], ledger: Ledger) -> None:
         self.provider, self.plan, self.clock, self.should_stop, self.ledger = provider, plan, clock, should_stop, ledger
+        self.breaker = CircuitBreaker(provider.gateway, clock)  # a gateway that is down fails fast, with the reason
         self.sent: list[tuple] = []
         self._flushed_at = clock.monotonic()
 
     def offset(self) -> None:
         return None
+
+    def sent_times(self, ledger: Ledger, limit: int) -> list[str]:
+        return ledger.sent_times(self.plan.run_id, limit=limit)
 
     def already_sent(self, batch: Batch) -> set[str]:
         return self.ledger.delivered_profiles(batch.run_id, batch.after_id, batch.last_id)
@@ -130,7 +139,7 @@ class ProviderSink:
         p = self.plan
         message = OutboundMessage(f"{p.run_id}.{profile_id}", p.campaign_id, p.run_id, profile_id, p.channel, to,
                                   content, p.config.sender, p.config.sender_name, p.config.reply_to, p.context)
-        result = send_with_retry(self.provider, message, clock=self.clock, should_stop=self.should_stop)
+        result = deliver(self.provider, self.breaker, message, clock=self.clock, should_stop=self.should_stop)
         if result.outcome is Outcome.sent:
             self.sent.append((profile_id, "sent", None, "", sent_at))
             self.idle()
@@ -152,15 +161,11 @@ class ProviderSink:
 
 
 def make_sink(plan: RunPlan, outbox: Outbox, ledger: Ledger, clock: Clock, should_stop: Callable[[], bool]) -> Sink:
-    if plan.config.provider is Provider.smtp:
-        from .providers.smtp import SmtpProvider
-
-        return ProviderSink(SmtpProvider(plan.config, clock=clock), plan, clock, should_stop, ledger)
-    if plan.config.provider is Provider.webhook:
-        from .providers.webhook import WebhookProvider
-
-        return ProviderSink(WebhookProvider(plan.config, clock=clock), plan, clock, should_stop, ledger)
-    return OutboxSink(outbox, plan, clock)
+    """The registry says who sends for the configuration; the outbox has no provider (lines are written here)."""
+    provider = open_provider(plan.config, clock)
+    if provider is None:
+        return OutboxSink(outbox, plan, clock)
+    return ProviderSink(provider, plan, clock, should_stop, ledger)
 
 
 def version_of(campaign, number: int) -> Version:
@@ -292,7 +297,8 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
                 break
             else:
                 failed += 1
-                deliveries.append((profile_id, "failed", "dispatch_error", result.detail, at))
+                cause = "provider_unavailable" if result.outcome is Outcome.unavailable else "dispatch_error"
+                deliveries.append((profile_id, "failed", cause, result.detail, at))
             continue
         excluded[cause] = excluded.get(cause, 0) + 1
         deliveries.append((profile_id, "excluded", cause, "", at))
@@ -361,7 +367,7 @@ def _execute(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: Cloc
     sink = make_sink(plan, outbox, ledger, clock, lambda: interrupt() is not None)
     limiter = RateLimiter(plan.rate, clock) if plan.rate else None
     if limiter is not None and resumed:
-        limiter.seed(_recent_sends(plan, ledger, outbox, clock))
+        limiter.seed(_on_this_clock(sink.sent_times(ledger, plan.rate), clock))
     last_id = ledger.frozen_last_id(run.id)
     reason = None
     try:
@@ -402,13 +408,9 @@ def _execute(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: Cloc
     return ledger.run(run.id)
 
 
-def _recent_sends(plan: RunPlan, ledger: Ledger, outbox: Outbox, clock: Clock) -> list[float]:
-    """The run's sends of the last second, as journaled before it was interrupted, on this process's
-    monotonic clock: they still count against the rate window, so the limit holds across a restart."""
-    if plan.config.provider is Provider.outbox:
-        times = outbox.sent_times(plan.channel, plan.run_id, ledger.recent_outbox_offset(plan.run_id))
-    else:
-        times = ledger.sent_times(plan.run_id, limit=plan.rate or 1)
+def _on_this_clock(times: list[str], clock: Clock) -> list[float]:
+    """Sends journaled before an interruption, on this process's monotonic clock: a resumed run counts
+    them against its rate window, so the limit holds across a restart."""
     now, mono = clock.now(), clock.monotonic()
     return [mono - (now - datetime.fromisoformat(t)).total_seconds() for t in times]
 

@@ -1,17 +1,19 @@
-"""Sending processes of a host: one process per sending slot, each watched through its sentinel.
+"""Sending processes of a host: one process per sending slot, each watched through its connection.
 
-A process pool is broken for good once one of its workers is killed; here each slot is its own
-``multiprocessing.Process``, so a sender that dies (the OOM killer, a kill by hand) costs only the batch
-it was in, which its run resumes in a new process. Processes are spawned from one long-lived thread,
-because the kernel's parent-death signal (child.py) follows the thread that spawned the child, not
-the process. A slot whose run was stopped, or whose host is shutting down, is given a short grace to
+A process pool is broken for good once one of its workers is killed; here each slot is its own process
+(child.py), so a sender that dies (the OOM killer, a kill by hand) costs only the batch it was in,
+which its run resumes in a new process: its end of the socket closes with it, which the host sees at
+once. Processes are spawned from one long-lived thread, because the kernel's parent-death signal
+(child.py) follows the thread that spawned the child, not the process. A slot whose run was stopped, or whose host is shutting down, is given a short grace to
 end on its own; a sender hung in a send past it is killed, which the run's journal makes safe.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -20,14 +22,12 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from .child import serve
-
 STOP_GRACE = 1.0  # a Stop takes effect within this long, even on a send that hangs
 SHUTDOWN_GRACE = 5.0  # a shutdown waits this long for a batch to be journaled, then kills the sender
 WATCH = 0.2  # how often a host looks at its sender's stop and shutdown while it waits
 SPARE = 1  # warm idle processes, so a due run starts without waiting for an interpreter to start
 
-_context = multiprocessing.get_context("spawn")
+COMMAND = "from store.engine.child import main; main()"
 
 
 class SenderLost(Exception):
@@ -36,12 +36,12 @@ class SenderLost(Exception):
 
 @dataclass(eq=False)
 class _Sender:
-    process: multiprocessing.process.BaseProcess
+    process: subprocess.Popen
     connection: Connection
 
     def kill(self) -> None:
         self.process.kill()
-        self.process.join()  # dead for sure: its run's lock is released only then
+        self.process.wait()  # dead for sure: its run's lock is released only then
         self.connection.close()
 
 
@@ -61,7 +61,7 @@ class Senders:
 
     def pids(self) -> list[int]:
         with self._lock:
-            return [s.process.pid for s in (*self._idle, *self._busy) if s.process.pid]
+            return [s.process.pid for s in (*self._idle, *self._busy)]
 
     def execute(self, job: tuple, *, halted: Callable[[], bool], shutting_down: Callable[[], bool]) -> object:
         """Send ``job`` to a sending process and return its answer. Raises SenderLost when the process died
@@ -74,19 +74,15 @@ class Senders:
             raise SenderLost("the sending process was gone before it got the run") from None
         waiting_since: float | None = None
         while True:
-            ready = wait([sender.connection, sender.process.sentinel], timeout=WATCH)
-            if sender.connection in ready:
+            if wait([sender.connection], timeout=WATCH):
                 try:
                     answer = sender.connection.recv()
                 except (EOFError, OSError):
-                    pass
-                else:
-                    self._give_back(sender)
-                    return answer
-            if ready:
-                sender.process.join()
-                self._discard(sender)
-                raise SenderLost(f"the sending process {sender.process.pid} died (exit code {sender.process.exitcode})")
+                    self._discard(sender)
+                    raise SenderLost(f"the sending process {sender.process.pid} died "
+                                     f"(exit code {sender.process.returncode})") from None
+                self._give_back(sender)
+                return answer
             if halted() or shutting_down():
                 waiting_since = waiting_since or time.monotonic()
                 grace = SHUTDOWN_GRACE if shutting_down() else STOP_GRACE
@@ -104,8 +100,9 @@ class Senders:
                 sender.connection.send(None)
             except OSError:
                 pass
-            sender.process.join(SHUTDOWN_GRACE)
-            if sender.process.is_alive():
+            try:
+                sender.process.wait(SHUTDOWN_GRACE)
+            except subprocess.TimeoutExpired:
                 sender.kill()
             sender.connection.close()
         self._spawner.shutdown(wait=True)
@@ -113,12 +110,14 @@ class Senders:
     # slots -------------------------------------------------------------------------------
     def _spawn(self) -> _Sender:
         """In the spawner thread only (see the module's docstring)."""
-        ours, theirs = _context.Pipe()
-        process = _context.Process(target=serve, args=(theirs, os.getpid(), self.data_dir), name="campaigns-sender",
-                                   daemon=True)
-        process.start()
-        theirs.close()
-        return _Sender(process, ours)
+        ours, theirs = socket.socketpair()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", COMMAND, str(theirs.fileno()), str(os.getpid()), self.data_dir],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+        finally:
+            theirs.close()
+        return _Sender(process, Connection(ours.detach()))
 
     def _add_spare(self) -> None:
         sender = self._spawn()
@@ -132,7 +131,7 @@ class Senders:
         with self._lock:
             while self._idle:
                 sender = self._idle.pop()
-                if sender.process.is_alive():
+                if sender.process.poll() is None:
                     self._busy.add(sender)
                     break
                 sender.connection.close()
