@@ -9,10 +9,12 @@ from typing import Any
 
 import httpx
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 
 from store.client import CampaignsClient
 from store.errors import CampaignsError
+from store.text import printable
 
 from .actions import APP_ACTIONS, bindings
 from .commands import CampaignCommands
@@ -44,7 +46,7 @@ class CampaignsApp(App[None]):
         try:
             me = await self.client.me()
         except CampaignsError as error:  # not a member of this workspace: nothing to show, say why and leave
-            self.exit(return_code=1, message=f"error: {error.detail}")
+            self.exit(return_code=1, message=f"error: {printable(error.detail)}")
             return
         if me is not None:
             self.permissions = set(me["permissions"])
@@ -56,6 +58,13 @@ class CampaignsApp(App[None]):
         for notice in self.client.notices:  # e.g. modes tightened on open: the terminal is ours, so say it here
             self.notify(notice, title="Privacy", severity="warning", timeout=15)
         self.ready.set()
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification as plain text: they carry campaign names, refusals and provider errors,
+        which are someone's text (never markup; control characters shown escaped, ``store.text``)."""
+        super().notify(printable(message, multiline=True), title=printable(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "approvals" and self.unsaved_edit:

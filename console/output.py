@@ -1,4 +1,9 @@
-"""How the CLI prints: tables for people, JSON for scripts, one line on stderr for a refusal."""
+"""How the CLI prints: tables for people, JSON for scripts, one line on stderr for a refusal.
+
+Names, descriptions, profile attributes and provider errors are other people's text: nothing printed
+here interprets it as markup, and its control and bidirectional characters are shown escaped
+(``store.text.printable``), whatever older version stored them.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,46 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.highlighter import JSONHighlighter
 from rich.table import Table
+from rich.text import Text
 
 from store.models import Campaign, CampaignSummary, Status, Version
+from store.text import json_escaped, printable
+
+
+class TerminalConsole(Console):
+    """A rich console for text that is not ours: markup off, and every string (table cells too) and
+    JSON it prints made printable; our own styling goes through ``Text`` objects."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(markup=False, highlight=False, **kwargs)
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(printable(text, multiline=True), **kwargs)
+
+    def print_json(self, json_text: str | None = None, *, data: Any = None, indent: int | str | None = 2,
+                   **_: Any) -> None:
+        value = json.loads(json_text) if json_text is not None else data
+        self.print(JSONHighlighter()(Text(_dumps(value, indent))), soft_wrap=True)
+
+
+def _dumps(value: Any, indent: int | str | None = 2) -> str:
+    return json_escaped(json.dumps(value, indent=indent, ensure_ascii=False, default=str))
+
 
 # Piped output is for scripts and pagers: never squeeze columns to a pretend 80-column terminal.
-out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 400)
-err = Console(stderr=True, highlight=False)
+out = TerminalConsole(soft_wrap=False, width=None if sys.stdout.isatty() else 400)
+err = TerminalConsole(stderr=True)
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(_dumps(value) + "\n")
+
+
+def one_line(value: str | None) -> str:
+    """Someone's text for a cell or a line of its own: controls escaped, newlines included."""
+    return printable(value or "")
 
 
 _APPROVAL_MARKS = {"requested": (" (in review)", "·in review"), "approved": (" ✓ approved", "·approved"),
@@ -37,9 +71,9 @@ def print_campaign_list(rows: list[CampaignSummary]) -> None:
     for column in ("ID", "NAME", "TYPE", "CATEGORY", "CHANNEL", "STATUS", "UPDATED"):
         table.add_column(column, no_wrap=column != "NAME", overflow="fold")
     for r in rows:
-        table.add_row(r.id, r.name, r.type.value, r.category.value, r.channel.value,
+        table.add_row(r.id, one_line(r.name), r.type.value, r.category.value, r.channel.value,
                       status_label(r.status, r.has_draft, r.draft_approval.value if r.draft_approval else None),
-                      f"{r.updated_at:%Y-%m-%d %H:%M} {r.updated_by}")
+                      f"{r.updated_at:%Y-%m-%d %H:%M} {one_line(r.updated_by)}")
     out.print(table)
 
 
@@ -66,14 +100,14 @@ def _version_rows(v: Version | None) -> dict[str, str]:
 
 
 def print_campaign(c: Campaign) -> None:
-    out.print(f"[bold]{c.name}[/]  {c.id}  {c.type.value} · {c.category.value} · "
-              f"{status_label(c.status, c.has_draft)}")
+    out.print(Text.assemble((one_line(c.name), "bold"), f"  {c.id}  {c.type.value} · {c.category.value} · "
+                            f"{status_label(c.status, c.has_draft)}"))
     if c.status_reason:
-        out.print(f"reason: {c.status_reason}")
+        out.print(f"reason: {one_line(c.status_reason)}")
     if c.description:
         out.print(c.description)
     if c.tags:
-        out.print("tags: " + ", ".join(c.tags))
+        out.print("tags: " + one_line(", ".join(c.tags)))
     live, draft = _version_rows(c.live), _version_rows(c.draft)
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("")

@@ -177,7 +177,7 @@ async def test_key_3_shows_the_audit_trail_oldest_first(app):
         table = screen.query_one("#audit-table", DataTable)
         assert table.has_focus and table.row_count == len(events)
         assert [table.get_row_at(i)[2] for i in range(len(events))] == [e.action for e in events]
-        assert table.get_row_at(0)[1:3] == [events[0].user, "created"]
+        assert [str(cell) for cell in table.get_row_at(0)[1:3]] == [events[0].user, "created"]
         assert table.cursor_row == len(events) - 1  # on the newest event
         assert "newest event is at the bottom" in shown(screen, "#audit-note")
         await pilot.press("1")

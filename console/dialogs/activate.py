@@ -7,6 +7,8 @@ from datetime import datetime
 from rich.table import Table
 from rich.text import Text
 
+from store.text import printable
+
 from .confirm import ConfirmDialog
 
 
@@ -14,7 +16,7 @@ def activation_body(name: str, preview: dict) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
-    table.add_row("Campaign", f"{name} (version {preview['version']})")
+    table.add_row("Campaign", Text(printable(f"{name} (version {preview['version']})")))
     table.add_row("Audience", f"{preview['audience'] or '—'}: {preview['audience_size']:,} profiles")
     for reason, count in sorted(preview["expected_exclusions"].items()):
         table.add_row(f"  excluded, {reason}", f"{count:,}")
@@ -25,7 +27,7 @@ def activation_body(name: str, preview: dict) -> Table:
     if preview["needs_approval"]:
         table.add_row("Approval", f"policy {preview['needs_approval']}: {preview['approval_state'] or 'not requested'}")
     for problem in preview["problems"]:
-        table.add_row(Text("Cannot activate", style="bold reverse"), f"{problem['field']}: {problem['message']}")
+        table.add_row(Text("Cannot activate", style="bold reverse"), Text(printable(f"{problem['field']}: {problem['message']}")))
     return table
 
 

@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from store.text import printable
+
 
 class ConfirmDialog(ModalScreen[bool]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
@@ -21,8 +23,10 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.body, classes="dialog-body")
+            # Titles and bodies name campaigns: someone's text, shown as text (never markup), escaped.
+            yield Static(printable(self.title_text), classes="dialog-title", markup=False)
+            body = printable(self.body, multiline=True) if isinstance(self.body, str) else self.body
+            yield Static(body, classes="dialog-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.action_label, variant="error" if self.danger else "primary", id="confirm",
                              disabled=not self.allowed)

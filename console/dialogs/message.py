@@ -8,6 +8,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from store.text import printable
+
 
 class MessageDialog(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
@@ -18,7 +20,7 @@ class MessageDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(self.title_text, classes="dialog-title")
+            yield Static(printable(self.title_text), classes="dialog-title", markup=False)  # names a campaign
             yield Static(self.prompt, classes="dialog-body")
             yield Input(placeholder="What should change?", id="message")
             yield Static("", id="message-error", classes="field-error")

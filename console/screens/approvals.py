@@ -18,10 +18,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from store.models import CampaignSummary
+from store.text import printable
 
 from ..actions import CAMPAIGN_ACTIONS
 from ..campaign_actions import CampaignActions
 from ..widgets.header import ConnectionBanner, WorkspaceHeader
+from .campaign_detail import cell_text
 
 SELF_BLOCKED = "yours: self-approval blocked"
 COLUMNS = (("name", "Name"), ("note", "Note"), ("status", "Status"), ("channel", "Chan"),
@@ -37,8 +39,8 @@ def _cells(row: dict, me: str | None) -> list[str | Text]:
     note = Text(SELF_BLOCKED, style="bold") if row["self_approval_blocked"] else (
         Text("your request") if row["requested_by"] == me else Text(""))
     status = row["status"] + (" ✎draft" if row["has_draft"] else "")
-    return [row["name"], note, status, row["channel"], row["requested_by"], _when(row["requested_at"]),
-            row["type"], "mkt" if row["category"] == "marketing" else "trans"]
+    return [cell_text(row["name"]), note, status, row["channel"], cell_text(row["requested_by"]),
+            _when(row["requested_at"]), row["type"], "mkt" if row["category"] == "marketing" else "trans"]
 
 
 class ApprovalsScreen(CampaignActions, Screen):
@@ -136,8 +138,8 @@ class ApprovalsScreen(CampaignActions, Screen):
                           "that names you. Esc: back")
             detail.set_class(False, "-blocked")
             return
-        lines = [f"{row['name']} ({row['id']}) · {row['type']} {row['category']} {row['channel']} · "
-                 f"requested by {row['requested_by']} at {_when(row['requested_at'])}"]
+        lines = [printable(f"{row['name']} ({row['id']}) · {row['type']} {row['category']} {row['channel']} · "
+                           f"requested by {row['requested_by']} at {_when(row['requested_at'])}")]
         if row["self_approval_blocked"]:
             lines.append("You requested or last edited this draft and its policy blocks self-approval: "
                          "another approver must decide.")

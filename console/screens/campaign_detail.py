@@ -12,11 +12,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.markup import escape
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static, TabbedContent, TabPane
 
 from store.models import Campaign, CampaignSummary, ChannelConfiguration, Run, Status, Version
+from store.text import printable
 
 from ..actions import CAMPAIGN_ACTIONS, bindings
 from ..campaign_actions import CampaignActions
@@ -69,13 +71,21 @@ def status_markup(campaign: Campaign) -> str:
 
 
 def configuration_text(config_id: str | None, configurations: dict[str, ChannelConfiguration]) -> str:
+    """Plain text (printable, never markup): the sender's name is someone's text."""
     if config_id is None:
         return "— (none selected)"
     config = configurations.get(config_id)
     if config is None:
         return f"{config_id} (not found among the workspace's configurations)"
     sender = f"{config.sender_name} <{config.sender}>" if config.sender_name else config.sender
-    return f"{config.id}: {config.channel.value} via {config.provider.value}, from {sender} ({config.category.value})"
+    return printable(f"{config.id}: {config.channel.value} via {config.provider.value}, from {sender} "
+                     f"({config.category.value})")
+
+
+def cell_text(value: str) -> Text:
+    """Someone's text (a user name, an audit detail, a provider's error) for a DataTable cell, which would
+    read a string as markup: plain text, control characters made visible."""
+    return Text(printable(value))
 
 
 def excluded_by_reason(excluded: dict) -> str:
@@ -279,37 +289,40 @@ class CampaignDetailScreen(CampaignActions, Screen):
             body.add_class("-error")
             return
         who = rendered["profile_id"]
-        title.update((f"Content as {escape(who)} gets it" if who else "Content") + hint)
+        title.update(Content.from_markup(("Content as $who gets it" if who else "Content") + hint, who=printable(who or "")))
         if rendered["error"]:
             body.add_class("-error")
-            body.update(Text(f"Cannot render{f' for {who}' if who else ''}: {rendered['error']}"))
+            body.update(Text(printable(f"Cannot render{f' for {who}' if who else ''}: {rendered['error']}")))
             return
         body.remove_class("-error")
         grid = _grid()
-        for field, text in (rendered["content"] or {}).items():
-            grid.add_row(field.capitalize(), text or Text("(empty)", style="italic"))
+        for field, text in (rendered["content"] or {}).items():  # profile data: shown as text, never markup
+            grid.add_row(field.capitalize(), Text(printable(text, multiline=True)) if text else Text("(empty)", style="italic"))
         body.update(grid)
 
     # showing ----------------------------------------------------------------------------------------------
     def show_campaign(self) -> None:
         c = self.campaign
         assert c is not None
-        self.query_one("#detail-title", Static).update(f"{escape(c.name)}  [$text-muted]{escape(c.id)}[/]")
+        self.query_one("#detail-title", Static).update(
+            Content.from_markup("$name  [$text-muted]$id[/]", name=printable(c.name), id=c.id))
         self.query_one("#detail-status", Static).update(
             f"{c.type.value} · {c.category.value} · {c.channel.value} · {status_markup(c)}")
         reason = self.query_one("#detail-reason", Static)
         reason.display = bool(c.status_reason)
-        reason.update(Text(f"Why: {c.status_reason}" if c.status_reason else ""))
-        tags = "  ·  tags: " + ", ".join(c.tags) if c.tags else ""
-        self.query_one("#detail-description", Static).update(Text((c.description or "No description.") + tags))
+        reason.update(Text(f"Why: {printable(c.status_reason)}" if c.status_reason else ""))
+        tags = "  ·  tags: " + printable(", ".join(c.tags)) if c.tags else ""
+        description = printable(c.description, multiline=True) if c.description else "No description."
+        self.query_one("#detail-description", Static).update(Text(description + tags))
 
         version = self.shown_version(c)
         note = self.query_one("#draft-note", Static)
         note.display = c.has_draft
         if c.has_draft and self.showing == "live":
             state = DRAFT_STATES[c.draft.approval.state.value] if c.draft.approval else "not sent for approval"
-            note.update(f"✎ A draft (version {c.draft.number}, {state}, by {escape(c.draft.updated_by)}) stands beside "
-                        "this live version.  c: compare with the draft · v: show the draft")
+            note.update(Content.from_markup(
+                f"✎ A draft (version {c.draft.number}, {state}, by $who) stands beside this live version.  "
+                "c: compare with the draft · v: show the draft", who=printable(c.draft.updated_by)))
         elif c.has_draft:
             note.update(f"✎ Showing the draft (version {c.draft.number}); version {c.live.number} is the one that "
                         "runs.  v: back to the live version · c: compare")
@@ -330,7 +343,7 @@ class CampaignDetailScreen(CampaignActions, Screen):
         else:
             grid.add_row("Audience", "— (none selected)")
         grid.add_row("Channel", v.channel.value)
-        grid.add_row("Configuration", configuration_text(v.channel_configuration, self.configurations))
+        grid.add_row("Configuration", Text(configuration_text(v.channel_configuration, self.configurations)))
         grid.add_row("Schedule", v.schedule.describe())
         if v is c.live and self.next_runs:
             grid.add_row("Next runs", "\n".join(when(n) for n in self.next_runs[:3])
@@ -338,10 +351,10 @@ class CampaignDetailScreen(CampaignActions, Screen):
         elif v is c.live and c.status in (Status.live, Status.scheduled):
             grid.add_row("Next runs", "none planned")
         grid.add_row("Rate control", describe_rate(v))
-        grid.add_row("Approval", describe_approval(v))
+        grid.add_row("Approval", Text(printable(describe_approval(v), multiline=True)))
         if v.activated_at:
-            grid.add_row("Activated", f"{when(v.activated_at)} by {v.activated_by}")
-        grid.add_row("Last edit", f"{when(v.updated_at)} by {v.updated_by}")
+            grid.add_row("Activated", Text(f"{when(v.activated_at)} by {printable(v.activated_by or '')}"))
+        grid.add_row("Last edit", Text(f"{when(v.updated_at)} by {printable(v.updated_by)}"))
         return grid
 
     def show_runs(self, runs: list[Run], report: dict | None) -> None:
@@ -382,7 +395,7 @@ class CampaignDetailScreen(CampaignActions, Screen):
         start = run.occurrence or run.started_at
         numbers = [f"{n:,}" for n in (c.targeted, c.sent, c.failed, c.excluded_total)]
         return [run.id, run.trigger.value, short_when(start), run.status.value, *numbers,
-                excluded_by_reason(c.excluded), run.error or ""]
+                excluded_by_reason(c.excluded), cell_text(run.error or "")]
 
     def show_audit(self, events) -> None:
         table = self.query_one("#audit-table", DataTable)
@@ -391,8 +404,8 @@ class CampaignDetailScreen(CampaignActions, Screen):
             self._audit_count = 0
         at_end = table.row_count == 0 or table.cursor_row == table.row_count - 1
         for index, e in enumerate(events[self._audit_count:], start=self._audit_count):
-            table.add_row(short_when(e.at), e.user, e.action, "" if e.version is None else str(e.version), e.detail,
-                          key=str(index))
+            table.add_row(short_when(e.at), cell_text(e.user), e.action, "" if e.version is None else str(e.version),
+                          cell_text(e.detail), key=str(index))
         if len(events) > self._audit_count and at_end:
             table.move_cursor(row=len(events) - 1, animate=False)
         self._audit_count = len(events)

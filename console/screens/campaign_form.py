@@ -29,6 +29,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, TextAr
 from store.client import edit_from_file_document
 from store.errors import CampaignsError, ValidationFailed
 from store.models import Weekday, editable_document
+from store.text import printable
 
 from ..dialogs.confirm import ConfirmDialog
 from ..widgets.content_editor import ContentEditor
@@ -202,7 +203,7 @@ class CampaignFormScreen(Screen[str | None]):
         yield WorkspaceHeader()
         yield ConnectionBanner()
         yield Static(self._title, id="form-title", markup=False)
-        yield Static("Loading…", id="form-status")
+        yield Static("Loading…", id="form-status", markup=False)  # carries the engine's messages: never markup
         with VerticalScroll(id="form"):
             yield Static("Campaign", classes="form-section")
             yield self._field("name", "Name", Input(id="f-name", compact=True, placeholder="required"))
@@ -287,7 +288,7 @@ class CampaignFormScreen(Screen[str | None]):
             running = campaign.status.value in ("Live", "Scheduled")
             note = (f"Ctrl+S creates a draft beside the {campaign.status.value} version, which keeps running"
                     if running else f"Ctrl+S creates a new draft from the {campaign.status.value} version")
-        self._title = f"Edit {campaign.name} ({campaign.id}) · {what}"
+        self._title = printable(f"Edit {campaign.name} ({campaign.id}) · {what}")
         self._status(note)
 
     def fill(self, document: dict | None) -> None:
@@ -301,8 +302,9 @@ class CampaignFormScreen(Screen[str | None]):
                 schedule = draft.get("schedule") or {}
                 recurrence = schedule.get("recurrence") or {}
                 zone = schedule.get("time_zone") or "UTC"
-                self._set("name", document.get("name", ""))
-                self._set("description", document.get("description", ""))
+                # Stored by an older version, a name may hold control characters: shown (and saved) visible.
+                self._set("name", printable(document.get("name", "")))
+                self._set("description", printable(document.get("description", ""), multiline=True))
                 self._set("tags", ", ".join(document.get("tags", [])))
                 self.query_one("#f-type", Static).update(document["type"])
                 self.query_one("#f-category", Static).update(f"{document['category']}  (fixed once created)")
@@ -493,7 +495,7 @@ class CampaignFormScreen(Screen[str | None]):
 
     def _status(self, text: str, *, bad: bool = False) -> None:
         status = self.query_one("#form-status", Static)
-        status.update(text)
+        status.update(printable(text, multiline=True))
         status.set_class(bad, "-bad")
 
     # reacting to edits -------------------------------------------------------------------

@@ -18,11 +18,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from store.models import Campaign, CampaignSummary, Version
+from store.text import printable
 
 from ..actions import CAMPAIGN_ACTIONS, bindings
 from ..campaign_actions import CampaignActions
@@ -135,12 +137,12 @@ class FieldRow(Static):
         if line.spans:
             word = self.get_component_rich_style(f"compare--{line.kind}-word")
             for piece, changed in line.spans:
-                text.append(piece, style=style + word if changed else style)
+                text.append(printable(piece, multiline=True), style=style + word if changed else style)
         else:
             value = line.text
             if not value and not block.marks:
                 return Text("—", style=self.get_component_rich_style("compare--muted"))
-            text.append(value, style=style)
+            text.append(printable(value, multiline=True), style=style)
         return text
 
 
@@ -234,7 +236,8 @@ class CompareScreen(CampaignActions, Screen):
     async def _rebuild(self, c: Campaign) -> None:
         sides = tuple(s for s, v in (("live", c.live), ("draft", c.draft)) if v is not None)
         self.query_one("#compare-title", Static).update(
-            f"Compare · [bold]{escape(c.name)}[/]  [$text-muted]{escape(c.id)}[/] · {status_markup(c)}")
+            Content.from_markup(f"Compare · [bold]$name[/]  [$text-muted]$id[/] · {status_markup(c)}",
+                                name=printable(c.name), id=c.id))
         header = self.query_one("#compare-header", FieldRow)
         header.sides, header.header = sides, ("Field", *(_side_title(c, s) for s in sides))
         header.refresh(layout=True)
@@ -262,9 +265,9 @@ class CompareScreen(CampaignActions, Screen):
             return
         if c.live is None or c.draft is None:
             status.add_class("-nothing")
-            status.update(f"Nothing to compare: {escape(c.name)} has no live version yet; this is its draft."
-                          if c.live is None else
-                          f"Nothing to compare: {escape(c.name)} has no draft beside its live version.")
+            status.update(Content.from_markup(
+                "Nothing to compare: $name has no live version yet; this is its draft." if c.live is None else
+                "Nothing to compare: $name has no draft beside its live version.", name=printable(c.name)))
             return
         status.remove_class("-nothing")
         changed = changes(self.fields)
@@ -328,11 +331,11 @@ def _signature(c: Campaign) -> tuple:
     return (version(c.live), version(c.draft), c.name, c.description, tuple(c.tags), approval, c.status.value)
 
 
-def _side_title(c: Campaign, side: str) -> str:
+def _side_title(c: Campaign, side: str) -> Text:
     if side == "live":
         v = c.live
         activated = f" · activated {short_when(v.activated_at)}" if v.activated_at else ""
-        return f"Live · version {v.number}{activated}"
+        return Text(f"Live · version {v.number}{activated}")
     v = c.draft
     state = DRAFT_STATES[v.approval.state.value] if v.approval else "not sent for approval"
-    return f"Draft · version {v.number} · {state} · {v.updated_by}"
+    return Text(f"Draft · version {v.number} · {state} · {printable(v.updated_by)}")

@@ -2,7 +2,8 @@
 
 Textual's DataTable takes seconds to first paint 10,000 rows (STYLE.md 6); this draws each line
 on demand from a list of rows, keeps the cursor on the same campaign id across refreshes, sorts
-by any column and drops columns that do not fit, down to 80 columns.
+by any column and drops columns that do not fit, down to 80 columns. Segments are never markup;
+names are drawn ``printable`` so a control character stored by an older version shows as ``\x1b``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from store.models import CampaignSummary, Status
+from store.text import printable
 
 from ..output import status_label
 
@@ -56,7 +58,7 @@ class Column:
 
 TYPES = {"action": "action", "api": "api", "orchestrated": "orch."}
 COLUMNS = (
-    Column("name", "Name", 0, lambda r, now: r.name, lambda r: r.name.casefold(), 0),
+    Column("name", "Name", 0, lambda r, now: printable(r.name), lambda r: r.name.casefold(), 0),
     Column("status", "Status", 26, lambda r, now: status_text(r), lambda r: (list(Status).index(r.status), r.has_draft), 0),
     Column("channel", "Chan", 5, lambda r, now: r.channel.value, lambda r: r.channel.value, 1),
     Column("type", "Type", 6, lambda r, now: TYPES[r.type.value], lambda r: r.type.value, 4),
@@ -65,7 +67,7 @@ COLUMNS = (
     Column("next_run", "Next run", 12, lambda r, now: _when(r.next_run, now),
            lambda r: r.next_run or datetime.max.replace(tzinfo=timezone.utc), 3),
     Column("last_run", "Sent/excl", 11, lambda r, now: _last_run(r), lambda r: r.last_run.sent if r.last_run else -1, 2),
-    Column("updated", "Updated", 18, lambda r, now: f"{_when(r.updated_at, now)} {r.updated_by}",
+    Column("updated", "Updated", 18, lambda r, now: f"{_when(r.updated_at, now)} {printable(r.updated_by)}",
            lambda r: r.updated_at, 5),
     Column("id", "ID", 8, lambda r, now: r.id, lambda r: int(r.id.rsplit("-", 1)[-1]), 7),
 )

@@ -16,6 +16,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static, TextArea
 
+from store.errors import ValidationFailed
+
 # channel -> (field name, label, multi-line height or 0 for one line)
 CHANNEL_FIELDS: dict[str, tuple[tuple[str, str, int], ...]] = {
     "email": (("subject", "Subject", 0), ("preheader", "Preheader", 0), ("body", "Body", 8)),
@@ -151,12 +153,19 @@ class ContentEditor(Vertical):
     def _typed(self) -> None:
         self.check()
 
+    async def _errors(self) -> list[dict[str, str]]:
+        """Template errors; a field over the content limit is refused (422) and shown under it the same way."""
+        try:
+            return await self.app.client.check_content(self.values())
+        except ValidationFailed as error:
+            return error.errors or [{"field": "draft.content", "message": error.detail}]
+
     @work(exclusive=True, group="content-check", description="check templates")
     async def check(self) -> None:
         """Ask the engine whether the current channel's templates parse (a newer keystroke cancels this)."""
         await asyncio.sleep(DEBOUNCE_SECONDS)
         self._status("checking templates…")
-        errors = await self.app.call_api(self.app.client.check_content(self.values()), quiet=True)
+        errors = await self.app.call_api(self._errors(), quiet=True)
         if errors is None:
             self._status("templates not checked: the engine did not answer (they are checked again on save)", "bad")
             return

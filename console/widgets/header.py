@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
+
+from store.text import printable
 
 
 class WorkspaceHeader(Static):
@@ -19,8 +22,8 @@ class WorkspaceHeader(Static):
             self.update("Campaigns")
             return
         # Who and where the engine is come first: a long workspace path is what gets cut at 80 columns.
-        self.update(f"Campaigns · {identity['user']} ({identity['role']}) · engine: {identity['engine']}"
-                    f" · {identity['workspace']}")
+        self.update(Text(printable(f"Campaigns · {identity['user']} ({identity['role']}) · engine: {identity['engine']}"
+                                   f" · {identity['workspace']}")))
 
 
 class ConnectionBanner(Static):
@@ -38,4 +41,5 @@ class ConnectionBanner(Static):
 
     def _update(self, problem: str) -> None:
         self.set_class(bool(problem), "-lost")
-        self.update(f"Engine unreachable: {problem} — retrying every second; nothing you typed is lost." if problem else "")
+        self.update(Text(printable(f"Engine unreachable: {problem} — retrying every second; nothing you typed is lost."))
+                    if problem else "")
