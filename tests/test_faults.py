@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import threading
-import time
+import subprocess
+import sys
 
 import pytest
 
@@ -17,11 +16,13 @@ from store.engine.fence import Fences
 from store.engine.outbox import Outbox, OutboxLines
 from store.lifecycle import ENGINE
 from store.models import Channel, ChannelConfiguration, RunStatus, edit_from_document
+from store.models.audience import Audience
 from store.workspace import Workspace
 
 from .engine_setup import profile_lines
-from .fault_support import (alive, build, children, end, kill_host_then_restart, kill_sender_repeatedly, outcome,
-                            run_state, sender_of, start_engine, wait_until)
+from .fault_support import (ROOT, alive, build, children, end, kill_host_then_restart, kill_sender_repeatedly,
+                            outcome, run_state, sender_of, start_engine, wait_until)
+from .servers import SilentServer
 
 pytestmark = pytest.mark.slow
 
@@ -101,45 +102,18 @@ def test_ctrl_c_stops_a_host_whose_sender_was_killed_and_the_run_resumes_later(t
     assert seen["status"] == "completed" and seen["duplicates"] == 0 and seen["missing"] == 0
 
 
-class HungGateway:
-    """A TCP server that accepts connections and never says a word (an SMTP server gone catatonic)."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.held: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            self.held.append(conn)
-
-    def close(self) -> None:
-        self.listener.close()
-        for conn in self.held:
-            conn.close()
-
-
-def test_a_hung_gateway_holds_only_its_own_slots_and_a_stop_ends_its_run(tmp_path):
-    gateway = HungGateway()
-    data = tmp_path / "ws"
+def hung_gateway_workspace(data, port: int) -> dict[str, str]:
+    """Two campaigns on an SMTP gateway at ``port`` and seven on the outbox, all Live with a run due;
+    returns their ids by name."""
     ws = Workspace(data, founder="root")
     try:
         ws.profiles.import_jsonl_chunk(profile_lines(), 1)
-        from store.models.audience import Audience
-
         ws.catalogue.audiences.put(Audience.model_validate({"id": "all", "name": "All", "rule": {"kind": "all"}}))
         ws.catalogue.channel_configurations.put(ChannelConfiguration(
             id="outbox", name="Outbox", channel="email", category="transactional", sender="news@shop.example"))
         ws.catalogue.channel_configurations.put(ChannelConfiguration.model_validate({
             "id": "hung", "name": "Hung SMTP", "channel": "email", "category": "transactional",
-            "sender": "news@shop.example", "provider": "smtp",
-            "smtp": {"host": "127.0.0.1", "port": gateway.port, "starttls": False}}))
+            "sender": "news@shop.example", "provider": "smtp", "smtp": {"host": "127.0.0.1", "port": port}}))
         engine = Engine(ws)
         ids = {}
         for name, config in [(f"Hung {i}", "hung") for i in range(2)] + [(f"Quick {i}", "outbox") for i in range(7)]:
@@ -150,28 +124,29 @@ def test_a_hung_gateway_holds_only_its_own_slots_and_a_stop_ends_its_run(tmp_pat
             engine.activate(ENGINE, campaign.id)
             ids[name] = campaign.id
         engine.shutdown()
+        return ids
     finally:
         ws.close()
-    host = start_engine(data)
-    try:
-        quick = [cid for name, cid in ids.items() if name.startswith("Quick")]
-        wait_until(lambda: all((run_state(data, cid) or ("",))[0] == "completed" for cid in quick),
-                   "the seven outbox campaigns to finish beside the hung gateway", timeout=60)
-        hung = ids["Hung 0"]
-        assert run_state(data, hung)[0] == "running" and run_state(data, ids["Hung 1"])[0] == "running"
-        wait_until(lambda: gateway.held, "the hung gateway to hold a connection")
-        from .fault_support import ROOT
-        import subprocess
-        import sys
 
-        stopped = subprocess.run([sys.executable, "-m", "console.cli", "--data", str(data), "--user", "root", "stop", hung],
-                                 cwd=ROOT, capture_output=True, text=True, timeout=60)
-        assert stopped.returncode == 0, stopped.stderr
-        wait_until(lambda: run_state(data, hung)[0] == "stopped", "the stop to end the hung run", timeout=30)
-        assert run_state(data, ids["Hung 1"])[0] == "running"
-    finally:
-        end(host)
-        gateway.close()
+
+def test_a_hung_gateway_holds_only_its_own_slots_and_a_stop_ends_its_run(tmp_path):
+    data = tmp_path / "ws"
+    with SilentServer() as gateway:
+        ids = hung_gateway_workspace(data, gateway.port)
+        host = start_engine(data)
+        try:
+            quick = [cid for name, cid in ids.items() if name.startswith("Quick")]
+            wait_until(lambda: all((run_state(data, cid) or ("",))[0] == "completed" for cid in quick),
+                       "the seven outbox campaigns to finish beside the hung gateway", timeout=60)
+            hung = ids["Hung 0"]
+            assert run_state(data, hung)[0] == "running" and run_state(data, ids["Hung 1"])[0] == "running"
+            stopped = subprocess.run([sys.executable, "-m", "console.cli", "--data", str(data), "--user", "root",
+                                      "stop", hung], cwd=ROOT, capture_output=True, text=True, timeout=60)
+            assert stopped.returncode == 0, stopped.stderr
+            wait_until(lambda: run_state(data, hung)[0] == "stopped", "the stop to end the hung run", timeout=30)
+            assert run_state(data, ids["Hung 1"])[0] == "running"  # the other hung campaign is untouched
+        finally:
+            end(host)
 
 
 def test_a_sender_killed_mid_write_never_corrupts_the_next_senders_line(tmp_path):
