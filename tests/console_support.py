@@ -4,6 +4,7 @@ an event loop (snapshot tests run the app in their own loop)."""
 from __future__ import annotations
 
 import shutil
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -73,17 +74,25 @@ def console(data: Path, user: str = "root", *, clock=None, refresh_seconds: floa
         ws.close()
 
 
-async def settle(pilot) -> None:
-    """Let workers (API calls) finish and the screen repaint; not while a dialog waits for an answer."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+async def settle(pilot, timeout: float = 30.0) -> None:
+    """Until the console is quiet on two looks in a row: every worker (API call) has finished, or those
+    left wait for the dialog on screen to be answered (``push_screen_wait``). Two looks, because a worker
+    that ends may post a message that starts the next one."""
+    from textual.screen import ModalScreen
+
+    def quiet() -> bool:
+        return isinstance(pilot.app.screen, ModalScreen) or all(w.is_finished for w in pilot.app.workers)
+
+    deadline = time.monotonic() + timeout
+    looks = 0
+    while looks < 2:
+        await pilot.pause()
+        looks = looks + 1 if quiet() else 0
+        assert time.monotonic() < deadline, "timed out waiting for the console's workers to finish"
 
 
-async def wait_for(pilot, predicate, what: str, timeout: float = 10.0) -> None:
+async def wait_for(pilot, predicate, what: str, timeout: float = 30.0) -> None:
     """Pause until ``predicate()`` holds: a dialog opened by a worker, a row refreshed by a timer."""
-    import time
-
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"

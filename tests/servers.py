@@ -153,10 +153,11 @@ class SmtpServer:
     def hang_up(self) -> None:
         """Close every open session from the server side, as an idle timeout would."""
         async def close_all() -> None:
-            for session in self._controller.sessions:
-                if session.transport is not None and not session.transport.is_closing():
-                    session.transport.close()
-            await asyncio.sleep(0.05)
+            open_sessions = [s for s in self._controller.sessions if s.transport is not None]
+            for session in open_sessions:
+                session.transport.close()
+            while any(s.transport is not None for s in open_sessions):  # until each one's connection_lost ran
+                await asyncio.sleep(0.01)
         asyncio.run_coroutine_threadsafe(close_all(), self._controller.loop).result(5)
 
     def __enter__(self) -> "SmtpServer":

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from console.app import CampaignsApp
@@ -20,7 +20,7 @@ from store.api.identity import USER_HEADER
 from store.client import CampaignsClient, edit_from_file_document
 from store.embedded import connect
 
-from .console_support import copy_workspace, seeded_by_cli
+from .console_support import copy_workspace, seeded_by_cli, settle
 from store.listing import CampaignFilter
 from store.models import editable_document
 
@@ -36,16 +36,6 @@ def demo_dir(tmp_path_factory):
 @pytest.fixture
 async def workspace_dir(demo_dir, tmp_path):
     return copy_workspace(demo_dir, tmp_path / "ws")
-
-
-async def settle(pilot, seconds: float = 5.0) -> None:
-    """Until no worker runs, or the running ones wait for a dialog on screen (``push_screen_wait``)."""
-    await pilot.pause(0.05)
-    for _ in range(int(seconds / 0.02)):
-        if not any(not w.is_finished for w in pilot.app.workers) or isinstance(pilot.app.screen, ModalScreen):
-            break
-        await pilot.pause(0.02)
-    await pilot.pause()
 
 
 @asynccontextmanager

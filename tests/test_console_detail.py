@@ -22,7 +22,7 @@ from console.widgets.campaign_table import CampaignTable
 from store.embedded import connect
 from store.listing import CampaignFilter
 
-from .console_support import wait_for
+from .console_support import settle, wait_for
 
 SIZE = (120, 36)
 
@@ -55,13 +55,6 @@ async def app(open_app):
 
 
 # helpers -------------------------------------------------------------------------------------------------
-async def settle(pilot) -> None:
-    """Let messages and the screens' API workers finish (never called while a dialog awaits an answer)."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 def text_of(widget) -> str:
     """What a widget shows, as plain text (markup and Rich tables alike)."""
     renderable = widget.render() if isinstance(widget, FieldRow) else widget.content

@@ -19,7 +19,7 @@ from store.embedded import connect
 from store.listing import CampaignFilter
 from store.models import editable_document
 
-from .console_support import copy_workspace, seeded_by_cli
+from .console_support import copy_workspace, seeded_by_cli, settle
 
 
 @pytest.fixture(scope="session")
@@ -45,14 +45,6 @@ async def console(workspace_dir, user="alice", size=(120, 36)):
         async with app.run_test(size=size) as pilot:
             await settle(pilot)
             yield app, pilot, client
-
-
-async def settle(pilot) -> None:
-    await pilot.pause(0.05)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.05)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def campaign_id(client: CampaignsClient, name: str) -> str:

@@ -10,7 +10,7 @@ from console.widgets.campaign_table import CampaignTable
 from console.widgets.filter_bar import FilterBar
 from store.models import Status
 
-from .console_support import console, copy_workspace, frozen, open_dialog, screen_text, seed_demo, settle
+from .console_support import console, copy_workspace, frozen, open_dialog, screen_text, seed_demo, settle, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +35,17 @@ async def select(pilot, name: str) -> None:
     t = table(pilot.app)
     t.select_id(next(r.id for r in t.rows if r.name == name))
     await pilot.pause()
+
+
+def highlighted_command(app) -> str:
+    """The command the palette would run on Enter ("" while it searches)."""
+    from textual.command import CommandList
+
+    commands = app.screen.query_one(CommandList)
+    if commands.highlighted is None:
+        return ""
+    prompt = commands.get_option_at_index(commands.highlighted).prompt
+    return getattr(prompt, "plain", str(prompt))
 
 
 def row(app, name: str):
@@ -181,7 +192,8 @@ async def test_palette_runs_actions_by_name(data):
             await pilot.pause()
             for ch in "Show all statuses":
                 await pilot.press("space" if ch == " " else ch)
-            await pilot.pause(0.3)
+            await wait_for(pilot, lambda: highlighted_command(app).startswith("Show all statuses"),
+                           "the palette to offer the command")
             await pilot.press("enter")
             await settle(pilot)
             assert Status.archived in statuses(app)
