@@ -84,6 +84,21 @@ async def test_scheduled_goes_live_at_start_and_completes_three_days_later(root,
     assert c.status is Status.completed and "3 days" in (await root.audit_trail(c.id))[-1].detail
 
 
+async def test_recurring_without_a_start_is_live_from_activation_until_stopped(root, engine, clock):
+    """Scheduled means waiting for a start date; a weekly newsletter activated on Thursday is Live, not
+    Scheduled, until its Monday (the demo's newsletter showed Scheduled on the days before its first run)."""
+    schedule = {"time_zone": "Europe/Paris", "recurrence": {"frequency": "weekly", "weekdays": ["MO"], "at": "09:00"}}
+    c = await root.create_campaign(email_campaign(schedule=schedule))
+    assert (await root.activate(c.id)).status is Status.live
+    engine.run_until_idle()
+    assert (await root.campaign(c.id)).status is Status.live and await root.runs(c.id) == []
+    clock.advance(timedelta(days=4))  # Thursday 09:00 UTC to Monday
+    engine.run_until_idle()
+    [run] = await root.runs(c.id)
+    assert run.occurrence.isoformat() == "2026-11-30T08:00:00+00:00"
+    assert (await root.campaign(c.id)).status is Status.live
+
+
 async def test_daily_recurrence_in_local_time_until_its_end(root, engine, clock):
     schedule = {"time_zone": "Europe/Paris", "start": "2026-11-27T09:00",
                 "recurrence": {"frequency": "daily", "at": "09:00"}, "end": "2026-11-29T09:00"}
