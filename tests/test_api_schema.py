@@ -102,19 +102,29 @@ def test_every_answer_is_declared(case):
     assert response.status_code != 401, "every call acts as the workspace's admin"
 
 
-async def test_a_method_the_path_does_not_have_is_405_naming_every_method_it_has(tmp_path):
-    ws = Workspace(tmp_path / "ws", founder="root")
-    eng = Engine(ws)
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(ws, eng)), base_url="http://t",
-                                     headers={USER_HEADER: "root"}) as http:
-            r = await http.patch("/v1/campaigns")
-            assert r.status_code == 405 and r.headers["allow"] == "GET, POST"
-            assert r.headers["content-type"] == "application/problem+json"
-            assert r.json()["detail"] == "PATCH is not allowed on /v1/campaigns; use GET or POST"
-            assert (await http.post("/v1/campaigns/cmp-9")).headers["allow"] == "DELETE, GET"
-            r = await http.get("/v1/no-such-thing")
-            assert r.status_code == 404 and r.json()["type"] == "urn:campaigns:problem:not-found"
-    finally:
-        eng.shutdown()
-        ws.close()
+@pytest.fixture
+async def http(workspace, engine):
+    """The admin's plain HTTP client of a real workspace's API, in-process."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(workspace, engine)),
+                                 base_url="http://t", headers={USER_HEADER: "root"}) as client:
+        yield client
+
+
+async def test_a_method_the_path_does_not_have_is_405_naming_every_method_it_has(http):
+    r = await http.patch("/v1/campaigns")
+    assert r.status_code == 405 and r.headers["allow"] == "GET, POST"
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["detail"] == "PATCH is not allowed on /v1/campaigns; use GET or POST"
+    assert (await http.post("/v1/campaigns/cmp-9")).headers["allow"] == "DELETE, GET"
+    r = await http.get("/v1/no-such-thing")
+    assert r.status_code == 404 and r.json()["type"] == "urn:campaigns:problem:not-found"
+
+
+async def test_a_body_that_is_not_json_and_a_made_up_cursor_get_one_clear_line(http):
+    r = await http.post("/v1/users", content=b'{"name": ', headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "(body)"
+    assert r.json()["detail"].startswith("(body): not valid JSON at character 9")
+    r = await http.post("/v1/users", content=b'{"name": "\xff"}', headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "send one JSON object in UTF-8" in r.json()["detail"]
+    r = await http.get("/v1/outbox", params={"cursor": "email:-5"})  # was a 500
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "cursor"
