@@ -52,7 +52,7 @@ def kills_of_the_host(tmp: Path, repeats: int, *, rate: int | None, profiles: in
 
 def kills_of_the_sender(tmp: Path, repeats: int) -> None:
     pristine = tmp / "pristine-sender"
-    campaign_id = build(pristine, tmp, 12_000, rate=2_000)
+    campaign_id = build(pristine, tmp, 20_000, rate=2_000)
     replaced, duplicates, exits = [], 0, set()
     for i in range(repeats):
         data = tmp / f"sender-{i}"

@@ -95,6 +95,10 @@ def run_state(data: Path, campaign_id: str) -> tuple[str, int] | None:
                           (campaign_id,)).fetchone()
 
 
+def finished(data: Path, campaign_id: str) -> bool:
+    return (run_state(data, campaign_id) or ("",))[0] in ("completed", "failed", "stopped")
+
+
 def outbox_lines(data: Path) -> int:
     """Lines in the email outbox so far (counted, never parsed: a sender may be writing the last one)."""
     try:
@@ -180,9 +184,12 @@ def kill_sender_repeatedly(data: Path, campaign_id: str, kills: int) -> dict:
             wait_until(lambda: outbox_lines(data) > before, "the sender to make progress")
             os.kill(sender, signal.SIGKILL)
             killed = time.monotonic()
-            wait_until(lambda: (sender_of(data, run_id) or sender) != sender, "a new sender", every=0.005)
+            wait_until(lambda: (sender_of(data, run_id) or sender) != sender or finished(data, campaign_id),
+                       "a new sender", every=0.005)
+            if finished(data, campaign_id):
+                break  # the sender had just finished the run when the kill came
             replaced.append(time.monotonic() - killed)
-        wait_until(lambda: (run_state(data, campaign_id) or ("",))[0] == "completed", "the run to complete")
+        wait_until(lambda: finished(data, campaign_id), "the run to complete")
     finally:
         code = end(host, signal.SIGINT)
     return {**outcome(data, campaign_id), "replaced": replaced, "exit": code}

@@ -70,7 +70,7 @@ def test_a_run_owned_by_a_live_process_is_not_resumed_until_that_process_is_gone
 
 def test_a_killed_sender_is_replaced_and_its_run_completes_once(tmp_path):
     data = tmp_path / "ws"
-    campaign_id = build(data, tmp_path, 12_000, rate=2_000)
+    campaign_id = build(data, tmp_path, 20_000, rate=2_000)
     seen = kill_sender_repeatedly(data, campaign_id, kills=3)
     assert len(seen["replaced"]) == 3
     assert seen["status"] == "completed"

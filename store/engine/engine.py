@@ -21,7 +21,7 @@ from ..clock import Clock
 from ..errors import CampaignsError, InvalidTransition, ValidationFailed
 from ..lifecycle import Lifecycle
 from ..roles import Action, require
-from ..models import Campaign, CampaignType, Run, RunStatus, RunTrigger, Status, User
+from ..models import Campaign, CampaignType, Channel, Run, RunStatus, RunTrigger, Status, User
 from ..workspace import Workspace
 from .activation import check_activation
 from .ledger import Ledger
@@ -298,6 +298,12 @@ class Engine:
                 self._gateways[gateway] -= 1
             self._wake.set()
 
+    def _progress(self, run: Run) -> tuple:
+        """What a sender that made progress changed: the counters and cursor (per batch), the deliveries a
+        network sender journals as it goes, and the outbox an outbox sender appends to."""
+        return (run.counters.sent, run.counters.failed, run.counters.excluded_total, self.ledger.cursor(run.id),
+                self.ledger.delivery_count(run.id), tuple(self.outbox.offset(c) for c in Channel))
+
     def _sender_lost(self, run: Run, why: str) -> None:
         """The run stays claimed in the journal and resumes in a new process at the next tick; one that loses
         its sender again and again without progress fails, so a batch that kills its sender cannot loop forever."""
@@ -307,7 +313,7 @@ class Engine:
         if self.signals.halted(run.campaign_id) or self._shutdown.is_set():
             log.warning("run %s: %s", run.id, why)
             return
-        progress = (now.counters.sent, now.counters.failed, now.counters.excluded_total)
+        progress = self._progress(now)
         count, before = self._lost.get(run.id, (0, None))
         count = count + 1 if before == progress else 1
         self._lost[run.id] = (count, progress)

@@ -264,6 +264,10 @@ class Ledger:
                                     (run_id, after_id, last_id)).fetchall()
         return {r[0] for r in rows}
 
+    def delivery_count(self, run_id: str) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM deliveries WHERE run_id = ?", (run_id,)).fetchone()[0]
+
     def failure_reasons(self, campaign_id: str) -> dict[str, int]:
         """Failed deliveries of every run of the campaign, by reason (dispatch_error, provider_unavailable)."""
         with self._lock:
