@@ -82,6 +82,7 @@ def _hung_gateway(tmp: Path, gateway: SilentServer) -> None:
         quick = [cid for name, cid in ids.items() if name.startswith("Quick")]
         wait_until(lambda: all((run_state(data, cid) or ("",))[0] == "completed" for cid in quick), "the seven")
         seven = time.monotonic() - started
+        hung = [run_state(data, ids[f"Hung {i}"])[0] for i in range(2)]
         wait_until(lambda: gateway.peers, "the hung gateway to hold a connection")
         before = time.monotonic()
         subprocess.run([sys.executable, "-m", "console.cli", "--data", str(data), "--user", "root", "stop",
@@ -89,7 +90,6 @@ def _hung_gateway(tmp: Path, gateway: SilentServer) -> None:
         asked = time.monotonic()
         wait_until(lambda: run_state(data, ids["Hung 0"])[0] == "stopped", "the stop", every=0.005)
         ended = time.monotonic()
-        hung = [run_state(data, ids[f"Hung {i}"])[0] for i in range(2)]
     finally:
         end(host)
     print(f"(c) two campaigns on a hung SMTP gateway beside seven outbox campaigns: the seven finished "
