@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-STOP_GRACE = 1.0  # a Stop takes effect within this long, even on a send that hangs
+STOP_GRACE = 0.5  # a sender still busy this long after a Stop is killed: the Stop takes effect within 1 s
 SHUTDOWN_GRACE = 5.0  # a shutdown waits this long for a batch to be journaled, then kills the sender
 WATCH = 0.2  # how often a host looks at its sender's stop and shutdown while it waits
 SPARE = 1  # warm idle processes, so a due run starts without waiting for an interpreter to start
