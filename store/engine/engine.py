@@ -24,7 +24,7 @@ from ..roles import Action, require
 from ..models import Campaign, CampaignType, Channel, Run, RunStatus, RunTrigger, Status, User
 from ..workspace import Workspace
 from .activation import check_activation
-from .ledger import Ledger
+from .ledger import ACTIVE, Ledger
 from .occurrences import completion_time, due, first_fire, next_occurrences
 from .outbox import Outbox
 from .fence import Fences
@@ -67,6 +67,7 @@ class Engine:
         self._timings: dict[str, _Timing] = {}
         self._running: dict[str, Future] = {}
         self._gateways: Counter[str] = Counter()  # busy slots per gateway
+        self._waiting: dict[str, RunSpec | str] = {}  # runs resolved but waiting for a slot of their gateway
         self._lost: dict[str, tuple[int, tuple]] = {}  # run → senders lost in a row, and its progress then
         self.senders = Senders(ws.data_dir) if processes else None
         self._shutdown = threading.Event()
@@ -118,23 +119,22 @@ class Engine:
         return self._thread is not None and not self._shutdown.is_set()
 
     def runs(self, campaign_id: str) -> list[Run]:
-        """As journaled (a run in flight updates its counters after every batch); a run interrupted while no
-        process hosts the engine is "paused", since nothing sends it until an engine starts."""
+        """As journaled (a run in flight updates its counters after every batch), paused as ``shown`` says."""
         runs = self.ledger.runs(campaign_id)
-        if not self.hosting:
-            for run in runs:
-                if run.status is RunStatus.running:
-                    run.status = RunStatus.paused
+        for run in runs:
+            run.status = RunStatus(self.shown(run.status.value))
         return runs
 
     def latest_runs(self) -> dict[str, dict]:
-        """Each campaign's latest run for the list, paused as in ``runs``."""
+        """Each campaign's latest run for the list, paused as ``shown`` says."""
         latest = self.ledger.latest_runs()
-        if not self.hosting:
-            for run in latest.values():
-                if run["status"] == RunStatus.running.value:
-                    run["status"] = RunStatus.paused.value
+        for run in latest.values():
+            run["status"] = self.shown(run["status"])
         return latest
+
+    def shown(self, status: str) -> str:
+        """A run interrupted while no process hosts the engine is "paused": nothing sends it until one starts."""
+        return RunStatus.paused.value if status == RunStatus.running.value and not self.hosting else status
 
     def next_fire(self, campaign_id: str) -> datetime | None:
         """The next scheduled run as the scheduler last computed it (None when it has no schedule pending)."""
@@ -249,10 +249,13 @@ class Engine:
             for run in self.ledger.active_runs():
                 if run.id in self._running or self._shutdown.is_set() or len(self._running) >= MAX_SENDERS:
                     continue
-                spec = self._resolve(run)
+                if run.id not in self._waiting:  # worked out once, not on every tick while the run waits
+                    self._waiting[run.id] = self._resolve(run)
+                spec = self._waiting[run.id]
                 gateway = isolation_key(spec.config) if isinstance(spec, RunSpec) else ""
                 if self._gateways[gateway] >= SLOTS_PER_GATEWAY or self.fences.owner(run.id) is not None:
                     continue
+                del self._waiting[run.id]
                 self._gateways[gateway] += 1
                 self._running[run.id] = self._pool.submit(self._execute, run, spec, gateway)
 
@@ -265,38 +268,38 @@ class Engine:
     def _execute(self, run: Run, spec: RunSpec | str, gateway: str) -> Run | None:
         """Execute (or resume) the run; None when it must be resumed later (its sender was lost, or another
         live process owns it)."""
-        halted = lambda: self.signals.halted(run.campaign_id)  # noqa: E731
         try:
-            finished = None
-            if self.senders is not None:
-                try:
-                    answer = self.senders.execute(
-                        (run.model_dump_json(), spec.model_dump_json() if isinstance(spec, RunSpec) else None,
-                         spec if isinstance(spec, str) else None),
-                        halted=halted, shutting_down=self._shutdown.is_set)
-                except SenderLost as lost:
-                    if not halted():
-                        self._sender_lost(run, str(lost))
-                        return None
-                    answer = None  # killed hung in a send after a stop: the run is closed here, at once
-                else:
-                    if answer is None:
-                        return None
-                finished = Run.model_validate_json(answer) if answer else None
-            if finished is None:
-                try:
-                    finished = execute_run(self.ws.profiles, self.ledger, self.outbox, self.fences, self.clock, run,
-                                           spec, stopped=halted, shutdown=self._shutdown.is_set)
-                except RunBusy:
-                    return None
-            self._lost.pop(run.id, None)
-            self._after_run(finished)
+            finished = self._in_sender(run, spec) if self.senders is not None else self._here(run, spec)
+            if finished is not None:
+                self._lost.pop(run.id, None)
+                self._after_run(finished)
             return finished
         finally:
             with self._lock:
                 self._running.pop(run.id, None)
                 self._gateways[gateway] -= 1
             self._wake.set()
+
+    def _in_sender(self, run: Run, spec: RunSpec | str) -> Run | None:
+        job = (run.model_dump_json(), spec.model_dump_json() if isinstance(spec, RunSpec) else None,
+               spec if isinstance(spec, str) else None)
+        halted = lambda: self.signals.halted(run.campaign_id)  # noqa: E731
+        try:
+            answer = self.senders.execute(job, halted=halted, shutting_down=self._shutdown.is_set)
+        except SenderLost as lost:
+            if halted():
+                return self._here(run, spec)  # killed hung in a send after a stop: the run is closed here, at once
+            self._sender_lost(run, str(lost))
+            return None
+        return None if answer is None else Run.model_validate_json(answer)
+
+    def _here(self, run: Run, spec: RunSpec | str) -> Run | None:
+        """In this process: the engine's threads (tests, the demo), or closing a stopped run."""
+        try:
+            return execute_run(self.ws.profiles, self.ledger, self.outbox, self.fences, self.clock, run, spec,
+                               stopped=lambda: self.signals.halted(run.campaign_id), shutdown=self._shutdown.is_set)
+        except RunBusy:
+            return None
 
     def _progress(self, run: Run) -> tuple:
         """What a sender that made progress changed: the counters and cursor (per batch), the deliveries a
@@ -308,9 +311,9 @@ class Engine:
         """The run stays claimed in the journal and resumes in a new process at the next tick; one that loses
         its sender again and again without progress fails, so a batch that kills its sender cannot loop forever."""
         now = self.ledger.run(run.id)
-        if now.status.value not in ("pending", "running"):
+        if now.status.value not in ACTIVE:
             return
-        if self.signals.halted(run.campaign_id) or self._shutdown.is_set():
+        if self._shutdown.is_set():
             log.warning("run %s: %s", run.id, why)
             return
         progress = self._progress(now)

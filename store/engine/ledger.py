@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 """
 
 ACTIVE = (RunStatus.pending.value, RunStatus.running.value)
+_RECORD_DELIVERY = "INSERT OR REPLACE INTO deliveries VALUES (?, ?, ?, ?, ?, ?)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +231,7 @@ class Ledger:
         a shutdown in the middle of the batch) the batch stays claimed so a resume finishes it.
         """
         with self._transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO deliveries VALUES (?, ?, ?, ?, ?, ?)",
+            db.executemany(_RECORD_DELIVERY,
                            ((batch.run_id, *d) for d in deliveries))
             if done:
                 db.execute("UPDATE batches SET state = 'done' WHERE run_id = ? AND number = ?", (batch.run_id, batch.number))
@@ -240,7 +241,7 @@ class Ledger:
     def record_deliveries(self, run_id: str, deliveries: Iterable[tuple]) -> None:
         """Deliveries of a batch still in flight (network sends, as they go): a resume skips them."""
         with self._transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO deliveries VALUES (?, ?, ?, ?, ?, ?)", ((run_id, *d) for d in deliveries))
+            db.executemany(_RECORD_DELIVERY, ((run_id, *d) for d in deliveries))
 
     def sent_times(self, run_id: str, *, limit: int) -> list[str]:
         """When the run's latest ``limit`` messages were sent (network providers journal each one)."""

@@ -337,15 +337,15 @@ def execute_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, fences: 
     finished = run.status.value not in ACTIVE
     try:
         if not finished:
-            run = _execute(profiles, ledger, outbox, clock, run, spec, stopped, shutdown)
+            run = _send_run(profiles, ledger, outbox, clock, run, spec, stopped, shutdown)
             finished = run.status.value not in ACTIVE
         return run
     finally:
         lock.release(finished=finished)
 
 
-def _execute(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: Clock, run: Run,
-             spec: RunSpec | str, stopped: Callable[[], bool], shutdown: Callable[[], bool]) -> Run:
+def _send_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: Clock, run: Run,
+              spec: RunSpec | str, stopped: Callable[[], bool], shutdown: Callable[[], bool]) -> Run:
     try:
         if isinstance(spec, str):
             raise RunFailed(spec)

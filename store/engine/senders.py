@@ -59,10 +59,6 @@ class Senders:
         for _ in range(SPARE):
             self._spawner.submit(self._add_spare)
 
-    def pids(self) -> list[int]:
-        with self._lock:
-            return [s.process.pid for s in (*self._idle, *self._busy)]
-
     def execute(self, job: tuple, *, halted: Callable[[], bool], shutting_down: Callable[[], bool]) -> object:
         """Send ``job`` to a sending process and return its answer. Raises SenderLost when the process died
         or was killed because it outlived a stop or a shutdown by its grace."""
