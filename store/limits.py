@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 NAME_CHARS = 200                 # campaign, audience and configuration names
+DESCRIPTION_CHARS = 2000         # campaign and audience descriptions
 TAGS = 50                        # tags per campaign
 TAG_CHARS = 64
 CONTENT_FIELD_BYTES = 256 * 1024  # each content field (subject, body, text, ...), UTF-8
@@ -16,6 +17,13 @@ TEMPLATE_EXPRESSIONS = 10_000     # {{...}} expressions per template
 REQUEST_BODY_BYTES = 8 * 1024 * 1024  # any API request body, profile imports aside
 CONTEXT_BYTES = 200 * 1024        # the context of a trigger, as JSON
 JSON_DEPTH = 64                   # nesting of any JSON document we accept
+
+
+def in_words(limit: int) -> str:
+    """A byte limit as every refusal names it: ``256 KB (262,144 bytes)``, ``8 MB (8,388,608 bytes)``."""
+    unit, scale = ("MB", 1024 * 1024) if limit >= 1024 * 1024 else ("KB", 1024)
+    return f"{limit // scale} {unit} ({limit:,} bytes)"
+
 
 _TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[{]|[\]}]')
 

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 
 from ..engine.engine import Engine
 from ..errors import ValidationFailed
-from ..limits import CONTEXT_BYTES
+from ..limits import CONTEXT_BYTES, in_words
 from ..models import Campaign, Channel, ExclusionReason, Run, RunCounters, Status
 from ..models.common import Model
 from ..roles import Action, require
@@ -61,8 +61,8 @@ class TriggerRequest(Model):
     def _context_within_limit(cls, context: dict) -> dict:
         size = len(json.dumps(context, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
         if size > CONTEXT_BYTES:
-            raise ValueError(f"{size:,} bytes as JSON is over the limit of {CONTEXT_BYTES // 1024} KB "
-                             f"({CONTEXT_BYTES:,} bytes); send only what the content reads")
+            raise ValueError(f"{size:,} bytes as JSON is over the limit of {in_words(CONTEXT_BYTES)}; "
+                             "send only what the content reads")
         return context
 
 
@@ -172,4 +172,3 @@ def _positions(cursor: str) -> dict[Channel, int]:
                 "or none to start from the first message")}])
         positions[Channel(channel)] = int(offset)
     return positions
-

@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr, TypeAdapter, field_validator
 
-from ..limits import NAME_CHARS
+from ..limits import DESCRIPTION_CHARS, NAME_CHARS
 from ..text import multi_line, single_line
 from .common import Channel, Model
 from .profile import LIST_NAME
@@ -133,7 +133,7 @@ for _model in (AndRule, OrRule, NotRule):
 class Audience(Model):
     id: str = Field(pattern=AUDIENCE_ID, max_length=64)
     name: str = Field(min_length=1, max_length=NAME_CHARS)
-    description: str = Field("", max_length=2000)
+    description: str = Field("", max_length=DESCRIPTION_CHARS)
     rule: Rule
 
     _name_text = field_validator("name")(single_line)

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from ..limits import CONTENT_FIELD_BYTES, NAME_CHARS, TAG_CHARS, TAGS
+from ..limits import CONTENT_FIELD_BYTES, DESCRIPTION_CHARS, NAME_CHARS, TAG_CHARS, TAGS, in_words
 from ..text import multi_line, single_line, unsafe_character
 from .channel import SLUG
 from .common import CampaignType, Category, Channel, Model, Status
@@ -52,10 +52,10 @@ def oversized_content(content: Content, prefix: str = "") -> list[dict[str, str]
         fields = content.for_channel(channel)
         for name, value in (fields.model_dump() if fields is not None else {}).items():
             # A character is at most 4 bytes: only a long text needs encoding to be measured.
-            if len(value) * 4 > CONTENT_FIELD_BYTES and len(value.encode("utf-8", "surrogatepass")) > CONTENT_FIELD_BYTES:
+            size = len(value.encode("utf-8", "surrogatepass")) if len(value) * 4 > CONTENT_FIELD_BYTES else 0
+            if size > CONTENT_FIELD_BYTES:
                 errors.append({"field": f"{prefix}{channel.value}.{name}", "message": (
-                    f"{len(value.encode('utf-8', 'surrogatepass')):,} bytes is over the limit of "
-                    f"{CONTENT_FIELD_BYTES // 1024} KB ({CONTENT_FIELD_BYTES:,} bytes) per content field; shorten it")})
+                    f"{size:,} bytes is over the limit of {in_words(CONTENT_FIELD_BYTES)} per content field; shorten it")})
     return errors
 
 
@@ -137,7 +137,7 @@ class CampaignSpec(CampaignFields):
     """The campaign fields a person submits: bounded, and free of characters that would act on a terminal."""
 
     name: str = Field(min_length=1, max_length=NAME_CHARS)
-    description: str = Field("", max_length=2000)
+    description: str = Field("", max_length=DESCRIPTION_CHARS)
     tags: list[str] = Field(default_factory=list, max_length=TAGS)
 
     @field_validator("name")
