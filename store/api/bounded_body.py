@@ -10,18 +10,20 @@ records whose size the file decides (``store.profiles.chunking``), so their endp
 
 from __future__ import annotations
 
+import math
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import CampaignsError, TooLarge, ValidationFailed
-from ..limits import REQUEST_BODY_BYTES, too_deep
+from ..errors import TooLarge, ValidationFailed
+from ..limits import REQUEST_BODY_BYTES, in_words, too_deep
 from .problems import problem_response
 
 UNBOUNDED_PATHS = frozenset({"/v1/profiles/import-chunk"})
 
 
 def _too_large() -> TooLarge:
-    return TooLarge(f"the request body is over the limit of {REQUEST_BODY_BYTES // (1024 * 1024)} MB "
-                    f"({REQUEST_BODY_BYTES:,} bytes); send less (profile files go through `campaigns profiles import`)")
+    return TooLarge(f"the request body is over the limit of {in_words(REQUEST_BODY_BYTES)}; "
+                    "send less (profile files go through `campaigns profiles import`)")
 
 
 class BoundedBody:
@@ -34,10 +36,10 @@ class BoundedBody:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = None if scope["path"] in UNBOUNDED_PATHS else self.limit
-        length = dict(scope["headers"]).get(b"content-length")
-        if limit is not None and length is not None and length.isdigit() and int(length) > limit:
-            await self._refuse(_too_large(), scope, receive, send)
+        limit = math.inf if scope["path"] in UNBOUNDED_PATHS else self.limit
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > limit:
+            await problem_response(_too_large())(scope, receive, send)
             return
         chunks, size, more = [], 0, True
         while more:
@@ -46,22 +48,17 @@ class BoundedBody:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if limit is not None and size > limit:
-                await self._refuse(_too_large(), scope, receive, send)
+            if size > limit:
+                await problem_response(_too_large())(scope, receive, send)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
         reason = too_deep(body) if body else None
         if reason:
-            await self._refuse(ValidationFailed(f"(body): {reason}", [{"field": "(body)", "message": reason}]),
-                               scope, receive, send)
+            await problem_response(ValidationFailed.of([{"field": "(body)", "message": reason}]))(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
-
-    @staticmethod
-    async def _refuse(error: CampaignsError, scope: Scope, receive: Receive, send: Send) -> None:
-        await problem_response(error)(scope, receive, send)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
