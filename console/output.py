@@ -22,7 +22,8 @@ from store.text import json_escaped, printable
 
 class TerminalConsole(Console):
     """A rich console for text that is not ours: markup off, and every string (table cells too) and
-    JSON it prints made printable; our own styling goes through ``Text`` objects."""
+    JSON it prints made printable (newlines kept: text that must stay on one line, a name in a cell,
+    is passed through ``printable`` first); our own styling goes through ``Text`` objects."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(markup=False, highlight=False, **kwargs)
@@ -49,11 +50,6 @@ def print_json(value: Any) -> None:
     sys.stdout.write(_dumps(value) + "\n")
 
 
-def one_line(value: str | None) -> str:
-    """Someone's text for a cell or a line of its own: controls escaped, newlines included."""
-    return printable(value or "")
-
-
 _APPROVAL_MARKS = {"requested": (" (in review)", "·in review"), "approved": (" ✓ approved", "·approved"),
                    "changes_requested": (" ⚠ changes requested", "·changes")}
 
@@ -71,9 +67,9 @@ def print_campaign_list(rows: list[CampaignSummary]) -> None:
     for column in ("ID", "NAME", "TYPE", "CATEGORY", "CHANNEL", "STATUS", "UPDATED"):
         table.add_column(column, no_wrap=column != "NAME", overflow="fold")
     for r in rows:
-        table.add_row(r.id, one_line(r.name), r.type.value, r.category.value, r.channel.value,
+        table.add_row(r.id, printable(r.name), r.type.value, r.category.value, r.channel.value,
                       status_label(r.status, r.has_draft, r.draft_approval.value if r.draft_approval else None),
-                      f"{r.updated_at:%Y-%m-%d %H:%M} {one_line(r.updated_by)}")
+                      f"{r.updated_at:%Y-%m-%d %H:%M} {printable(r.updated_by)}")
     out.print(table)
 
 
@@ -100,14 +96,14 @@ def _version_rows(v: Version | None) -> dict[str, str]:
 
 
 def print_campaign(c: Campaign) -> None:
-    out.print(Text.assemble((one_line(c.name), "bold"), f"  {c.id}  {c.type.value} · {c.category.value} · "
+    out.print(Text.assemble((printable(c.name), "bold"), f"  {c.id}  {c.type.value} · {c.category.value} · "
                             f"{status_label(c.status, c.has_draft)}"))
     if c.status_reason:
-        out.print(f"reason: {one_line(c.status_reason)}")
+        out.print(f"reason: {printable(c.status_reason)}")
     if c.description:
         out.print(c.description)
     if c.tags:
-        out.print("tags: " + one_line(", ".join(c.tags)))
+        out.print("tags: " + printable(", ".join(c.tags)))
     live, draft = _version_rows(c.live), _version_rows(c.draft)
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("")
