@@ -7,7 +7,6 @@ schema and headers against the description; a 5xx fails too.
 
 from __future__ import annotations
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import strategies as st
@@ -23,6 +22,7 @@ from store.models import ApprovalPolicy, ChannelConfiguration, Role, User
 from store.models.audience import Audience
 from store.workspace import Workspace
 
+from .admin_http import http  # noqa: F401  (fixture)
 from .engine_setup import email_campaign, profile_lines
 
 # Derandomized, a few examples per operation (valid and invalid), no coverage phase (its exhaustive
@@ -100,14 +100,6 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def test_every_answer_is_declared(case):
     response = case.call_and_validate(checks=CHECKS)
     assert response.status_code != 401, "every call acts as the workspace's admin"
-
-
-@pytest.fixture
-async def http(workspace, engine):
-    """The admin's plain HTTP client of a real workspace's API, in-process."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(workspace, engine)),
-                                 base_url="http://t", headers={USER_HEADER: "root"}) as client:
-        yield client
 
 
 async def test_a_method_the_path_does_not_have_is_405_naming_every_method_it_has(http):

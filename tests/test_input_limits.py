@@ -8,8 +8,6 @@ import json
 import httpx
 import pytest
 
-from store.api import create_app
-from store.api.identity import USER_HEADER
 from store.engine.templates import compile_template
 from store.errors import ValidationFailed
 from store.limits import (
@@ -17,20 +15,12 @@ from store.limits import (
     TEMPLATE_EXPRESSIONS,
 )
 
-from .engine_setup import prepare
+from .admin_http import http  # noqa: F401  (fixture)
 from .test_cli import demo, demo_template, run  # noqa: F401  (fixtures)
 from .test_engine import api_campaign
 
 MB = 1024 * 1024
 CONTENT_FIELDS = {"email": ("subject", "preheader", "body"), "sms": ("text",), "push": ("title", "body")}
-
-
-@pytest.fixture
-async def http(workspace, engine):
-    """Raw HTTP to the workspace's API as its founding admin: what another system would send."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(workspace, engine)),
-                                 base_url="http://test", headers={USER_HEADER: "root"}) as client:
-        yield client
 
 
 def campaign_body(name: str = "Spring sale", *, tags: list[str] | None = None, content: dict | None = None) -> dict:

@@ -14,12 +14,11 @@ from textual.screen import ModalScreen
 from console.cli import main
 from console.screens.campaign_detail import CampaignDetailScreen
 from console.screens.compare import CompareScreen
-from store.api import create_app
-from store.api.identity import USER_HEADER
 from store.models import Campaign, Version
 from store.text import printable
 from store.workspace import Workspace
 
+from .admin_http import http  # noqa: F401  (fixture)
 from .console_support import console, frozen, screen_text, settle, wait_for
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
@@ -28,13 +27,6 @@ SHOWN_NAME = "Sale\\x1b[2J [bold]now[/bold]\\r\\x00<U+202E>LIVE"
 HOSTILE_DESCRIPTION = "First line\nsecond line\x1b]0;owned\x07"
 HOSTILE_BODY = "<p>Hello</p>\x1b[31mred\x9b"
 RAW = ("\x1b", "\r", "\x00", "\u202e", "\x07", "\x9b")
-
-
-@pytest.fixture
-async def http(workspace, engine):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(workspace, engine)),
-                                 base_url="http://test", headers={USER_HEADER: "root"}) as client:
-        yield client
 
 
 def campaign_body(name: str = "Spring sale", description: str = "", tags: list[str] | None = None) -> dict:
