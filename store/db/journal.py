@@ -382,7 +382,6 @@ class JournalStorage(Storage):
         raw = _read_bytes(self.journal_path)
         lines, good_len = self._parse_journal(raw)
         stale, prev = 0, None
-        origins: dict[tuple[str, str], int] = {}  # (table, id) -> journal line that last set it
         for number, entry in lines:
             current = entry["seq"]
             if prev is not None and current != prev + 1:
@@ -399,11 +398,9 @@ class JournalStorage(Storage):
                     "restore both files from the same backup",
                 )
             _apply(tables, entry)
-            for table, docs in entry.get("set", {}).items():
-                origins.update(((table, key), number) for key in docs)
             seq = current
         if self._check is not None:
-            self._check_documents(tables, origins)
+            self._check_documents(tables, lines[stale:])  # the stale lines come first (seqs follow on)
         self._seq = seq
         self._tables = {
             t: {k: _Doc(d, self, t, k) for k, d in docs.items()} for t, docs in tables.items()
@@ -424,14 +421,16 @@ class JournalStorage(Storage):
         self._journal_size = good_len
         self._compact_after = max(self._min_bytes, self._ratio * self._snapshot_size)
 
-    def _check_documents(self, tables: dict, origins: dict[tuple[str, str], int]) -> None:
-        """Refuse to open a store holding a document its owner cannot read, naming where it is."""
+    def _check_documents(self, tables: dict, applied: list[tuple[int, dict]]) -> None:
+        """Refuse to open a store holding a document its owner cannot read, naming where it is: the
+        last applied journal line that set it, else the snapshot."""
         for table, docs in tables.items():
             for key, doc in docs.items():
                 reason = self._check(table, key, doc)
                 if reason is None:
                     continue
-                line = origins.get((table, key))
+                line = next((number for number, entry in reversed(applied)
+                             if key in entry.get("set", {}).get(table, ())), None)
                 where = self.snapshot_path if line is None else f"{self.journal_path} line {line}"
                 self._corrupt(
                     f"{self.name} document {key} of table {table!r} in {where} is invalid: {reason}",
