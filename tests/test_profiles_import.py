@@ -197,7 +197,7 @@ def test_jsonl_rejections_carry_line_numbers(store):
     assert sorted(reasons) == [6, 8, 9, 10, 11, 12, 13, 14, 15, 16]
 
 
-def test_a_column_nested_up_to_the_limit_imports_without_recursion(store):
+def test_a_column_nested_up_to_the_limit_imports(store):
     deepest = ".".join(f"k{i}" for i in range(64))
     header = ["id", deepest, "k0.other"]
     summary = import_csv(store, "p1,deep,side\n", header=header)

@@ -547,28 +547,18 @@ def _nest(leaves: Iterable[tuple[Sequence[str], Any]]) -> dict:
     return tree
 
 
-def _walk(tree: dict) -> Iterator[tuple[str, str, Any]]:
-    """The tree depth first as ("open", key, None), ("leaf", key, leaf) and ("close", "", None) events.
-
-    A loop with a stack rather than recursion, so no header can exhaust Python's recursion limit.
-    """
-    stack = [iter(tree.items())]
-    while stack:
-        item = next(stack[-1], None)
-        if item is None:
-            stack.pop()
-            if stack:
-                yield "close", "", None
-        elif isinstance(item[1], dict):
-            yield "open", item[0], None
-            stack.append(iter(item[1].items()))
+def _leaves(tree: dict) -> Iterator[Any]:
+    """The tree's leaves, depth first. Recursion is safe: plan_csv refuses a path of more than JSON_DEPTH parts."""
+    for child in tree.values():
+        if isinstance(child, dict):
+            yield from _leaves(child)
         else:
-            yield "leaf", item[0], item[1]
+            yield child
 
 
 def _grouped(attributes: list[tuple]) -> tuple[tuple, ...]:
     """Attribute columns reordered so those sharing a parent are adjacent, the order of the JSON template."""
-    return tuple(leaf for event, _, leaf in _walk(_nest((a[1], a) for a in attributes)) if event == "leaf")
+    return tuple(_leaves(_nest((a[1], a) for a in attributes)))
 
 
 def _parse_csv(plan: CsvPlan, text: str, first_line: int) -> _Chunk:
@@ -649,17 +639,16 @@ def _json_value(cell: str, kind: str, where: str) -> str:
 
 
 def _json_template(paths: Sequence[tuple[str, ...]]) -> str:
-    """``{"person":{"name":{"firstName":%s}},…}`` for the given paths, placeholders in their order."""
-    out, after_value = ["{"], False
-    for event, key, _ in _walk(_nest((parts, True) for parts in paths)):
-        if event == "close":
-            out.append("}")
-            after_value = True
-            continue
-        out.append(f"{',' if after_value else ''}{_encode_string(key)}:{'{' if event == 'open' else '%s'}")
-        after_value = event == "leaf"
-    out.append("}")
-    return "".join(out)
+    """``{"person":{"name":{"firstName":%s}},…}`` for the given paths, placeholders in their order.
+
+    Recursion is safe: plan_csv refuses a path of more than JSON_DEPTH parts.
+    """
+    def render(node: dict) -> str:
+        return "{" + ",".join(
+            f"{_encode_string(key)}:{'%s' if child is None else render(child)}" for key, child in node.items()
+        ) + "}"
+
+    return render(_nest((parts, None) for parts in paths))
 
 
 # ---- JSON lines ----
