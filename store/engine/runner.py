@@ -408,11 +408,16 @@ def _send_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: Clo
     return ledger.run(run.id)
 
 
+RESUME_MARGIN = 0.001  # seconds: journaled times are wall-clock to the microsecond, read back by another process
+
+
 def _on_this_clock(times: list[str], clock: Clock) -> list[float]:
     """Sends journaled before an interruption, on this process's monotonic clock: a resumed run counts
-    them against its rate window, so the limit holds across a restart."""
+    them against its rate window, so the limit holds across a restart. Each counts as a millisecond later
+    than journaled: rounded to the microsecond and mapped between two processes' clocks, a send exactly
+    one second after it could otherwise land a microsecond inside its window (2,001 in a second, seen)."""
     now, mono = clock.now(), clock.monotonic()
-    return [mono - (now - datetime.fromisoformat(t)).total_seconds() for t in times]
+    return [mono - (now - datetime.fromisoformat(t)).total_seconds() + RESUME_MARGIN for t in times]
 
 
 def execute_in_process(data: Path, run_json: str, spec_json: str | None, failure: str | None) -> str | None:
