@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fault_support import (ROOT, build, end, kill_host_then_restart, kill_sender_repeatedly,  # noqa: E402
-                                 run_state, start_engine, wait_until)
+from tests.fault_support import build, kill_host_then_restart, kill_sender_repeatedly, run_state  # noqa: E402
+from tests.processes import campaigns, start_engine, stop_engine, wait_until  # noqa: E402
 from tests.servers import SilentServer  # noqa: E402
 from tests.test_faults import hung_gateway_workspace  # noqa: E402
 
@@ -85,13 +84,12 @@ def _hung_gateway(tmp: Path, gateway: SilentServer) -> None:
         hung = [run_state(data, ids[f"Hung {i}"])[0] for i in range(2)]
         wait_until(lambda: gateway.peers, "the hung gateway to hold a connection")
         before = time.monotonic()
-        subprocess.run([sys.executable, "-m", "console.cli", "--data", str(data), "--user", "root", "stop",
-                        ids["Hung 0"]], cwd=ROOT, check=True, capture_output=True)
+        campaigns("--data", str(data), "--user", "root", "stop", ids["Hung 0"], check=True)
         asked = time.monotonic()
         wait_until(lambda: run_state(data, ids["Hung 0"])[0] == "stopped", "the stop", every=0.005)
         ended = time.monotonic()
     finally:
-        end(host)
+        stop_engine(host)
     print(f"(c) two campaigns on a hung SMTP gateway beside seven outbox campaigns: the seven finished "
           f"{seven:.1f} s after the engine started (the hung ones were then {hung}); a stop on a hung one ended its "
           f"run {ended - asked:.2f} s after `campaigns stop` returned ({ended - before:.2f} s including the command)")

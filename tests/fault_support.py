@@ -12,8 +12,6 @@ import bisect
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import datetime
@@ -23,49 +21,15 @@ from store.engine.outbox import Outbox
 from store.models import Channel
 
 from .engine_setup import large_workspace
-
-ROOT = Path(__file__).resolve().parent.parent
+from .processes import start_engine, stop_engine, wait_until
 CONTENT = {"subject": "Hi {{profile.person.name.firstName | default: \"you\"}}",
            "body": "Offer for {{profile.person.name.firstName | default: \"you\"}}"}
-
-
-def wait_until(condition, what: str, timeout: float = 120.0, every: float = 0.02):
-    """Poll ``condition`` until it returns something truthy, which is returned."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(every)
 
 
 def build(data: Path, tmp: Path, profiles: int, *, rate: int | None = None) -> str:
     """A workspace whose one campaign (to ``profiles`` profiles) is Live with its run due."""
     return large_workspace(data, tmp / f"{data.name}.csv", profiles, category="transactional", seed=5,
                            activate=True, content=CONTENT, rate=rate)
-
-
-def start_engine(data: Path) -> subprocess.Popen:
-    """`campaigns engine` on the workspace, returned once it serves it."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-m", "console.cli", "--data", str(data), "--user", "root", "engine"],
-                               cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
-    line = process.stderr.readline()
-    assert line.startswith("engine running"), f"the engine did not start: {line}{process.stderr.read()}"
-    return process
-
-
-def end(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
-    if process.poll() is None:
-        process.send_signal(sig)
-    try:
-        return process.wait(timeout)
-    finally:
-        if process.stderr:
-            process.stderr.close()
 
 
 def children(pid: int) -> set[int]:
@@ -145,9 +109,7 @@ def kill_host_then_restart(data: Path, campaign_id: str, *, after_lines: int) ->
     host = start_engine(data)
     wait_until(lambda: outbox_lines(data) >= after_lines, "the first messages to leave")
     senders = children(host.pid)
-    host.send_signal(signal.SIGKILL)
-    host.wait()
-    host.stderr.close()
+    stop_engine(host, signal.SIGKILL)
     holders: set[int | None] = set()  # every process seen sending the run once the next host runs
 
     def gone(condition):
@@ -167,7 +129,7 @@ def kill_host_then_restart(data: Path, campaign_id: str, *, after_lines: int) ->
         wait_until(gone(lambda: (run_state(data, campaign_id) or ("",))[0] == "completed"), "the run to complete",
                    every=0.005)
     finally:
-        end(successor)
+        stop_engine(successor)
     return {**outcome(data, campaign_id), "orphans": len(orphans | (holders & senders))}
 
 
@@ -191,5 +153,5 @@ def kill_sender_repeatedly(data: Path, campaign_id: str, kills: int) -> dict:
             replaced.append(time.monotonic() - killed)
         wait_until(lambda: finished(data, campaign_id), "the run to complete")
     finally:
-        code = end(host, signal.SIGINT)
+        code, _ = stop_engine(host, signal.SIGINT)
     return {**outcome(data, campaign_id), "replaced": replaced, "exit": code}

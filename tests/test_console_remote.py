@@ -3,12 +3,7 @@ so, engine changes appear without a key press, and a lost engine shows a banner 
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
@@ -18,24 +13,11 @@ from store.embedded import connect
 from store.models import Status
 
 from .console_support import copy_workspace, frozen, seed_demo, settle, wait_for
-
-ROOT = Path(__file__).resolve().parent.parent
-
+from .processes import start_engine, stop_engine
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     return seed_demo(tmp_path_factory.mktemp("remote") / "demo", frozen())
-
-
-def start_engine(data: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-m", "console.cli", "--data", str(data), "--user", "root", "engine"],
-                               cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not (data / "engine.sock").exists():
-        assert process.poll() is None and time.monotonic() < deadline, "the engine did not start"
-        time.sleep(0.05)
-    return process
 
 
 @pytest.mark.slow
@@ -59,14 +41,11 @@ async def test_remote_engine_changes_appear_and_a_lost_engine_shows_a_banner(dem
                                "the engine's changes in the list")
                 assert table.selected.id == contest.id  # the cursor stayed on its campaign
 
-                engine.send_signal(signal.SIGTERM)
-                assert engine.wait(timeout=30) == 0
+                assert stop_engine(engine)[0] == 0
                 await wait_for(pilot, lambda: app.connection_problem != "", "the lost-engine banner")
                 assert app.screen.query_one("ConnectionBanner").has_class("-lost")
                 engine = start_engine(data)  # back on the same socket
                 await wait_for(pilot, lambda: app.connection_problem == "", "the banner to go", timeout=20)
                 assert not app.screen.query_one("ConnectionBanner").has_class("-lost")
     finally:
-        if engine.poll() is None:
-            engine.kill()
-            engine.wait()
+        stop_engine(engine, signal.SIGKILL)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 
 import pytest
 
@@ -20,8 +18,9 @@ from store.models.audience import Audience
 from store.workspace import Workspace
 
 from .engine_setup import profile_lines
-from .fault_support import (ROOT, alive, build, children, end, kill_host_then_restart, kill_sender_repeatedly,
-                            outcome, run_state, sender_of, start_engine, wait_until)
+from .fault_support import (alive, build, children, kill_host_then_restart, kill_sender_repeatedly, outcome, run_state,
+                            sender_of)
+from .processes import campaigns, start_engine, stop_engine, wait_until
 from .servers import SilentServer
 
 pytestmark = pytest.mark.slow
@@ -87,7 +86,7 @@ def test_ctrl_c_stops_a_host_whose_sender_was_killed_and_the_run_resumes_later(t
     sender = wait_until(lambda: sender_of(data, run_id), "a sender to take the run")
     os.kill(sender, signal.SIGKILL)
     wait_until(lambda: (sender_of(data, run_id) or sender) != sender, "the host to resume the run in a new sender")
-    assert end(host, signal.SIGINT) == 0
+    assert stop_engine(host, signal.SIGINT)[0] == 0
     assert not any(alive(p) for p in children(host.pid))
     assert run_state(data, campaign_id)[0] == "running"  # journaled, to resume
     ws = Workspace(data)
@@ -140,13 +139,12 @@ def test_a_hung_gateway_holds_only_its_own_slots_and_a_stop_ends_its_run(tmp_pat
                        "the seven outbox campaigns to finish beside the hung gateway", timeout=60)
             hung = ids["Hung 0"]
             assert run_state(data, hung)[0] == "running" and run_state(data, ids["Hung 1"])[0] == "running"
-            stopped = subprocess.run([sys.executable, "-m", "console.cli", "--data", str(data), "--user", "root",
-                                      "stop", hung], cwd=ROOT, capture_output=True, text=True, timeout=60)
+            stopped = campaigns("--data", str(data), "--user", "root", "stop", hung)
             assert stopped.returncode == 0, stopped.stderr
             wait_until(lambda: run_state(data, hung)[0] == "stopped", "the stop to end the hung run", timeout=30)
             assert run_state(data, ids["Hung 1"])[0] == "running"  # the other hung campaign is untouched
         finally:
-            end(host)
+            stop_engine(host)
 
 
 def test_a_sender_killed_mid_write_never_corrupts_the_next_senders_line(tmp_path):

@@ -6,18 +6,14 @@ import json
 import os
 import pwd
 import shutil
-import signal
 import stat
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 from console.cli import main
-from store.db.lock import read_holder
 from store.embedded import connect, socket_path
 from store.errors import ValidationFailed
 from store.models import ChannelConfiguration
@@ -26,40 +22,20 @@ from store.privacy import tighten, tightened_notice
 from store.workspace import Workspace
 
 from .console_support import settle
+from .processes import campaigns, endpoint, start_engine, stop_engine
 from .servers import HttpServer
 from .test_engine_delivery import sms_campaign
 
-ROOT = Path(__file__).resolve().parent.parent
-DEADLINE = 60  # seconds: generous, the machine may be loaded
+UMASK = 0o022  # processes start with the usual permissive umask: the workspace itself must make its files private
 
 
-def cli(*argv: str, env: dict[str, str] | None = None, **popen) -> subprocess.CompletedProcess:
-    """`campaigns ARGV` in its own process, started with the usual permissive umask (022)."""
-    return subprocess.run([sys.executable, "-m", "console.cli", "--user", "root", *argv], cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, capture_output=True, text=True,
-                          umask=0o022, timeout=300, **popen)
-
-
-def start_engine(data: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "console.cli", "--data", str(data), "--user", "root", "engine"],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, umask=0o022,
-                            stderr=subprocess.PIPE, text=True)
-
-
-def wait_for_endpoint(data: Path, engine: subprocess.Popen) -> Path:
-    deadline = time.monotonic() + DEADLINE
-    while True:
-        endpoint = (read_holder(data) or {}).get("endpoint")
-        if endpoint and Path(endpoint).exists():
-            return Path(endpoint)
-        assert engine.poll() is None, engine.stderr.read()
-        assert time.monotonic() < deadline, "the engine did not start serving"
-        time.sleep(0.05)
+def cli(*argv: str, **popen) -> subprocess.CompletedProcess:
+    return campaigns("--user", "root", *argv, umask=UMASK, **popen)
 
 
 def stop(engine: subprocess.Popen) -> None:
-    engine.send_signal(signal.SIGTERM)
-    assert engine.wait(timeout=DEADLINE) == 0, engine.stderr.read()
+    code, err = stop_engine(engine)
+    assert code == 0, err
 
 
 def modes(data: Path) -> dict[str, tuple[str, int]]:
@@ -97,9 +73,8 @@ def test_a_new_workspace_is_owner_only_through_a_real_run(tmp_path):
     seeded = cli("--data", str(data), "seed-demo")  # sends ten days of runs through the outbox
     assert seeded.returncode == 0, seeded.stderr
     assert "privacy:" not in seeded.stderr  # born private: nothing to tighten
-    engine = start_engine(data)
+    engine = start_engine(data, umask=UMASK)
     try:
-        wait_for_endpoint(data, engine)
         rows = json.loads(cli("--data", str(data), "list", "--all", "--json").stdout)
         contest = next(r["id"] for r in rows if r["name"] == "Win a trip contest")
         sent = cli("--data", str(data), "activate", contest)  # over the socket: the engine's children send
@@ -227,13 +202,13 @@ def test_a_socket_directory_made_by_another_account_does_not_stop_the_engine(tmp
     data = long_data_dir(tmp_path)
     Workspace(data, founder="root").close()
 
-    engine = start_engine(data, env={"TMPDIR": str(short_tmp)})
+    engine = start_engine(data, env={"TMPDIR": str(short_tmp)}, umask=UMASK)
     try:
-        endpoint = wait_for_endpoint(data, engine)
-        home = endpoint.parent
+        socket = endpoint(data)
+        home = socket.parent
         assert home.parent == short_tmp and home.name.startswith(f"campaigns-{os.getuid()}-")
         assert stat.S_IMODE(home.stat().st_mode) == 0o700 and home.stat().st_uid == os.getuid()
-        assert stat.S_IMODE(endpoint.stat().st_mode) == 0o600
+        assert stat.S_IMODE(socket.stat().st_mode) == 0o600
         listed = cli("--data", str(data), "users")  # another command reaches the engine over that socket
         assert listed.returncode == 0 and listed.stdout.startswith("root"), listed.stderr
     finally:
