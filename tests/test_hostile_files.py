@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -15,15 +14,12 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from .processes import campaigns as run_campaigns
 STORED = ("catalogue.json", "catalogue.journal", "profiles.sqlite3")
 
 
 def campaigns(data: Path, *argv: str, user: str = "root", env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), "CAMPAIGNS_DATA": str(data), "CAMPAIGNS_USER": user,
-                   **(env or {})}
-    return subprocess.run([sys.executable, "-m", "console.cli", *argv], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=300)
+    return run_campaigns(*argv, env={"CAMPAIGNS_DATA": str(data), "CAMPAIGNS_USER": user, **(env or {})})
 
 
 def refused(result: subprocess.CompletedProcess, *words: str, code: int = 1) -> str:
