@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from textual.widgets import Static
 
+from console.app import CampaignsApp
+from console.screens.campaign_detail import CampaignDetailScreen
 from store.models import ChannelConfiguration, RunStatus, Status
 
+from .console_support import wait_for
 from .engine_setup import email_campaign, reasons
 from .servers import HttpServer, SmtpServer
 
@@ -90,6 +94,13 @@ async def test_smtp_server_down_fails_the_campaign_with_the_error(root, engine):
     assert c.status is Status.failed and "every send failed" in c.status_reason and "gave up after 4 attempts" in c.status_reason
     report = await root.report(c.id)
     assert report["failures"] == {"provider_unavailable": 4}  # the gateway was down, not the messages refused
+    app = CampaignsApp(root, refresh_seconds=3600)
+    async with app.run_test(size=(120, 36)) as pilot:  # the runs tab says so too
+        app.push_screen(CampaignDetailScreen(c.id))
+        await pilot.press("2")
+        totals = app.screen.query_one("#run-totals", Static)
+        await wait_for(pilot, lambda: "Totals over" in str(totals.content), "the run totals")
+        assert "failed 4 (provider_unavailable 4)" in str(totals.content)
 
 
 async def test_webhook_sends_json_with_idempotency_keys(root, engine):

@@ -93,6 +93,11 @@ def excluded_by_reason(excluded: dict) -> str:
     return ", ".join(f"{reason} {count:,}" for reason, count in items) or "—"
 
 
+def failed_by_reason(failures: dict[str, int]) -> str:
+    """" (provider_unavailable 4)" after the failed count: a gateway that was down reads apart from refusals."""
+    return f" ({excluded_by_reason(failures)})" if failures else ""
+
+
 def summary_of(campaign: Campaign) -> CampaignSummary:
     approval = campaign.draft.approval if campaign.draft else None
     return CampaignSummary(
@@ -364,7 +369,8 @@ class CampaignDetailScreen(CampaignActions, Screen):
             excluded = sum(t["excluded"].values())
             totals_widget.update(Text(
                 f"Totals over {len(runs)} run{'s' if len(runs) != 1 else ''}: targeted {t['targeted']:,} · sent "
-                f"{t['sent']:,} · failed {t['failed']:,} · excluded {excluded:,} ({excluded_by_reason(t['excluded'])})"
+                f"{t['sent']:,} · failed {t['failed']:,}{failed_by_reason(report.get('failures', {}))} · excluded "
+                f"{excluded:,} ({excluded_by_reason(t['excluded'])})"
                 " · newest first"))
         elif not runs:
             totals_widget.update("No runs yet.")
