@@ -112,10 +112,10 @@ async def report(client: CampaignsClient, args: argparse.Namespace) -> int:
         output.out.print(f"reason: {data['status_reason']}", markup=False)
     output.out.print(f"targeted {t['targeted']:,}  sent {t['sent']:,}  failed {t['failed']:,}  "
                      f"excluded {sum(t['excluded'].values()):,}", markup=False)
-    for reason, count in sorted(t["excluded"].items()):
-        output.out.print(f"  {reason:<20} {count:>9,}", markup=False)
-    for reason, count in sorted(data.get("failures", {}).items()):
-        output.out.print(f"  failed: {reason:<20} {count:>9,}", markup=False)
+    reasons = [(reason, count) for reason, count in sorted(t["excluded"].items())]
+    reasons += [(f"failed: {reason}", count) for reason, count in sorted(data.get("failures", {}).items())]
+    for label, count in reasons:
+        output.out.print(f"  {label:<28} {count:>9,}", markup=False)
     for run in data["runs"]:
         output.out.print("  " + _run_line(Run.model_validate(run)), markup=False)
     for when in data["next_runs"]:
