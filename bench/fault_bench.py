@@ -52,7 +52,7 @@ def kills_of_the_host(tmp: Path, repeats: int, *, rate: int | None, profiles: in
 def kills_of_the_sender(tmp: Path, repeats: int) -> None:
     pristine = tmp / "pristine-sender"
     campaign_id = build(pristine, tmp, 20_000, rate=2_000)
-    replaced, duplicates, exits = [], 0, set()
+    replaced, duplicates, exits, windows = [], 0, set(), []
     for i in range(repeats):
         data = tmp / f"sender-{i}"
         shutil.copytree(pristine, data)
@@ -61,10 +61,12 @@ def kills_of_the_sender(tmp: Path, repeats: int) -> None:
         replaced += seen["replaced"]
         duplicates += seen["duplicates"] + seen["missing"]
         exits.add(seen["exit"])
+        windows.append(seen["worst_window"])
         shutil.rmtree(data)
     print(f"(b) sending child SIGKILLed 3 times a run, {repeats} runs: run resumed in a new sender after "
           f"median {statistics.median(replaced) * 1000:.0f} ms, worst {max(replaced) * 1000:.0f} ms (goal < 1 s); "
-          f"{duplicates} duplicates or missing; Ctrl-C exit codes {sorted(exits)}")
+          f"{duplicates} duplicates or missing; busiest one-second window {max(windows)} (limit 2000); "
+          f"Ctrl-C exit codes {sorted(exits)}")
 
 
 def hung_gateway(tmp: Path) -> None:
