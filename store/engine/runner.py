@@ -252,8 +252,7 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
     address_at, consent_at = ADDRESS[channel], CONSENT[channel]
     excluded = counters.excluded
     deliveries: list[tuple] = []
-    wall, mono = clock.now(), clock.monotonic()  # a throttled send's time comes from the limiter's reading
-    at = wall.isoformat()
+    at = clock.now().isoformat()  # a throttled send's time comes from the limiter's reading
     sent = failed = checked = 0
     send = sink.send
     reason = None
@@ -284,7 +283,7 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
             if limiter is not None:
                 if limiter.wait_time() > 0:
                     sink.idle()
-                when = wall + timedelta(seconds=limiter.acquire() - mono)
+                when = limiter.stamp(limiter.acquire())
                 if when >= interrupt.deadline:
                     reason = "throttle_timeout"
                     break
@@ -367,7 +366,7 @@ def _send_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: Clo
     sink = make_sink(plan, outbox, ledger, clock, lambda: interrupt() is not None)
     limiter = RateLimiter(plan.rate, clock) if plan.rate else None
     if limiter is not None and resumed:
-        limiter.seed(_on_this_clock(sink.sent_times(ledger, plan.rate), clock))
+        limiter.seed([datetime.fromisoformat(t) for t in sink.sent_times(ledger, plan.rate)])
     last_id = ledger.frozen_last_id(run.id)
     reason = None
     try:
@@ -406,18 +405,6 @@ def _send_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: Clo
         error = f"the run reached its 12-hour limit; {counters.excluded.get('throttle_timeout', 0)} profiles were not reached"
     ledger.end_run(run.id, status, now=clock.now(), counters=counters, error=error)
     return ledger.run(run.id)
-
-
-RESUME_MARGIN = 0.001  # seconds: journaled times are wall-clock to the microsecond, read back by another process
-
-
-def _on_this_clock(times: list[str], clock: Clock) -> list[float]:
-    """Sends journaled before an interruption, on this process's monotonic clock: a resumed run counts
-    them against its rate window, so the limit holds across a restart. Each counts as a millisecond later
-    than journaled: rounded to the microsecond and mapped between two processes' clocks, a send exactly
-    one second after it could otherwise land a microsecond inside its window (2,001 in a second, seen)."""
-    now, mono = clock.now(), clock.monotonic()
-    return [mono - (now - datetime.fromisoformat(t)).total_seconds() + RESUME_MARGIN for t in times]
 
 
 def execute_in_process(data: Path, run_json: str, spec_json: str | None, failure: str | None) -> str | None:

@@ -8,9 +8,11 @@ second old cannot exceed N in any window, whatever the timing.
 from __future__ import annotations
 
 from collections import deque
+from datetime import datetime, timedelta
 
 from ..clock import Clock
 
+RESUME_MARGIN = 0.001  # seconds
 
 class RateLimiter:
     def __init__(self, per_second: int, clock: Clock, window: float = 1.0) -> None:
@@ -18,10 +20,19 @@ class RateLimiter:
             raise ValueError(f"a rate must be between 1 and 2000 messages per second, not {per_second}")
         self.per_second, self.clock, self.window = per_second, clock, window
         self._sent: deque[float] = deque(maxlen=per_second)
+        self._wall, self._mono = clock.now(), clock.monotonic()
 
-    def seed(self, send_times: list[float]) -> None:
-        """After a restart: the last sends (monotonic seconds) still count against the window."""
-        self._sent.extend(sorted(send_times)[-self.per_second:])
+    def seed(self, sent_at: list[datetime]) -> None:
+        """After a restart: the sends another process journaled still count against the window, each as a
+        millisecond later than journaled (insurance against rounding on their way through microsecond text)."""
+        instants = sorted(self._mono + (t - self._wall).total_seconds() + RESUME_MARGIN for t in sent_at)
+        self._sent.extend(instants[-self.per_second:])
+
+    def stamp(self, instant: float) -> datetime:
+        """The wall-clock time of an instant ``acquire`` returned. One mapping for the limiter's whole life:
+        mapping each batch anew (a clock reading apart) let two sends a second apart in the window show
+        a microsecond less than a second apart."""
+        return self._wall + timedelta(seconds=instant - self._mono)
 
     def wait_time(self) -> float:
         """Seconds until one more send is allowed (0 when allowed now)."""
