@@ -34,7 +34,7 @@ class SenderLost(Exception):
     """The sending process ended without an answer: the run stays journaled and resumes elsewhere."""
 
 
-@dataclass(eq=False)
+@dataclass
 class _Sender:
     process: subprocess.Popen
     connection: Connection
@@ -50,7 +50,6 @@ class Senders:
         self.data_dir = str(data_dir)
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campaigns-spawner")
         self._idle: list[_Sender] = []
-        self._busy: set[_Sender] = set()
         self._lock = threading.Lock()
         self._closed = False
 
@@ -66,7 +65,7 @@ class Senders:
         try:
             sender.connection.send(job)
         except OSError:
-            self._discard(sender)
+            sender.kill()
             raise SenderLost("the sending process was gone before it got the run") from None
         waiting_since: float | None = None
         while True:
@@ -74,7 +73,7 @@ class Senders:
                 try:
                     answer = sender.connection.recv()
                 except (EOFError, OSError):
-                    self._discard(sender)
+                    sender.kill()
                     raise SenderLost(f"the sending process {sender.process.pid} died "
                                      f"(exit code {sender.process.returncode})") from None
                 self._give_back(sender)
@@ -83,12 +82,12 @@ class Senders:
                 waiting_since = waiting_since or time.monotonic()
                 grace = SHUTDOWN_GRACE if shutting_down() else STOP_GRACE
                 if time.monotonic() - waiting_since >= grace:
-                    self._discard(sender)
+                    sender.kill()
                     raise SenderLost(f"the sending process {sender.process.pid} was killed: "
                                      f"it did not pause within {grace:g} s of a stop or shutdown")
 
     def close(self) -> None:
-        """Idle senders end; busy ones have been answered or killed by ``execute`` (the host waits for it)."""
+        """Idle senders end; busy ones have been answered or killed by ``execute`` (the host waits for that)."""
         with self._lock:
             self._closed, idle, self._idle = True, self._idle, []
         for sender in idle:
@@ -99,7 +98,7 @@ class Senders:
             try:
                 sender.process.wait(SHUTDOWN_GRACE)
             except subprocess.TimeoutExpired:
-                sender.kill()
+                sender.process.kill()
             sender.connection.close()
         self._spawner.shutdown(wait=True)
 
@@ -124,27 +123,22 @@ class Senders:
         sender.kill()
 
     def _take(self) -> _Sender:
+        """A warm idle sender, or a new one; a spare is started behind it for the next run."""
         with self._lock:
-            while self._idle:
-                sender = self._idle.pop()
-                if sender.process.poll() is None:
-                    self._busy.add(sender)
-                    break
-                sender.connection.close()
-            else:
-                sender = None
+            sender = self._idle.pop() if self._idle else None
+        if sender is not None and sender.process.poll() is not None:  # died while idle
+            sender.connection.close()
+            sender = None
         if sender is None:
             sender = self._spawner.submit(self._spawn).result()
-            with self._lock:
-                self._busy.add(sender)
         if len(self._idle) < SPARE and not self._closed:
             self._spawner.submit(self._add_spare)
         return sender
 
     def _give_back(self, sender: _Sender) -> None:
+        """Kept warm for the next run, unless enough are; an extra one ends."""
         with self._lock:
-            self._busy.discard(sender)
-            if not self._closed and len(self._idle) < SPARE + 1:
+            if not self._closed and len(self._idle) <= SPARE:
                 self._idle.append(sender)
                 return
         try:
@@ -152,8 +146,3 @@ class Senders:
         except OSError:
             pass
         sender.connection.close()
-
-    def _discard(self, sender: _Sender) -> None:
-        with self._lock:
-            self._busy.discard(sender)
-        sender.kill()
