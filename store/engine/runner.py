@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..clock import Clock, SystemClock
-from ..models import Category, Channel, ChannelConfiguration, Provider, Run, RunCounters, RunStatus, Version
+from ..models import Category, Channel, ChannelConfiguration, ExclusionReason, Provider, Run, RunCounters, RunStatus, Version
 from ..models.audience import Audience
 from ..models.common import Model
 from ..profiles.db import ProfileStore
@@ -37,6 +37,8 @@ MAX_RUN = timedelta(hours=12)
 OUTBOX_BATCH = 5000
 NETWORK_BATCH = 50
 SENT = SendResult(Outcome.sent)
+SUPPRESSED_PROFILE, NO_ADDRESS, NO_CONSENT, RENDERING_ERROR = (
+    ExclusionReason.suppressed, ExclusionReason.no_address, ExclusionReason.no_consent, ExclusionReason.rendering_error)
 
 
 class RunFailed(Exception):
@@ -80,7 +82,8 @@ class OutboxSink:
     FLUSH_EVERY = 0.25
 
     def __init__(self, outbox: Outbox, plan: RunPlan, clock: Clock) -> None:
-        self.outbox, self.channel, self.lines, self.clock = outbox, plan.channel, [], clock
+        self.outbox, self.channel, self.clock = outbox, plan.channel, clock
+        self.lines: list[bytes] = []
         self._format = OutboxLines(plan.campaign_id, plan.run_id, plan.channel, plan.content.fields).line
         self._run_id = plan.run_id
         self._flushed_at = clock.monotonic()
@@ -239,7 +242,7 @@ class Interrupts:
 
 def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, ledger: Ledger,
                   counters: RunCounters, clock: Clock, limiter: RateLimiter | None,
-                  interrupt: Callable[[], str | None]) -> str | None:
+                  interrupt: Interrupts) -> str | None:
     """Exclude, render and send one batch, then journal it; returns why it was interrupted, if it was.
 
     On "shutdown" the sent lines are flushed but the batch stays claimed (a resume finishes it);
@@ -267,16 +270,16 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
             if reason is not None:
                 break
         if row[SUPPRESSED]:
-            cause = "suppressed"
+            cause = SUPPRESSED_PROFILE
         elif not row[address_at]:
-            cause = "no_address"
+            cause = NO_ADDRESS
         elif marketing and not row[consent_at]:
-            cause = "no_consent"
+            cause = NO_CONSENT
         else:
             try:
                 rendered = render(row, context)
             except RenderError as error:
-                excluded["rendering_error"] = excluded.get("rendering_error", 0) + 1
+                excluded[RENDERING_ERROR] = excluded.get(RENDERING_ERROR, 0) + 1
                 deliveries.append((profile_id, "excluded", "rendering_error", str(error), at))
                 continue
             sent_at = at
@@ -296,8 +299,8 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
                 break
             else:
                 failed += 1
-                cause = "provider_unavailable" if result.outcome is Outcome.unavailable else "dispatch_error"
-                deliveries.append((profile_id, "failed", cause, result.detail, at))
+                failure = "provider_unavailable" if result.outcome is Outcome.unavailable else "dispatch_error"
+                deliveries.append((profile_id, "failed", failure, result.detail, at))
             continue
         excluded[cause] = excluded.get(cause, 0) + 1
         deliveries.append((profile_id, "excluded", cause, "", at))
@@ -361,12 +364,14 @@ def _send_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: Clo
         ledger.start_run(run.id, now=clock.now(), targeted=targeted, last_id=last_id)
     run = ledger.run(run.id)
     counters = run.counters
-    counters.excluded = {getattr(k, "value", k): v for k, v in counters.excluded.items()}
+    assert run.started_at is not None, "start_run stamps a run before its first batch"
     interrupt = Interrupts(clock, run.started_at + MAX_RUN, stopped, shutdown)
     sink = make_sink(plan, outbox, ledger, clock, lambda: interrupt() is not None)
-    limiter = RateLimiter(plan.rate, clock) if plan.rate else None
-    if limiter is not None and resumed:
-        limiter.seed([datetime.fromisoformat(t) for t in sink.sent_times(ledger, plan.rate)])
+    limiter = None
+    if plan.rate:
+        limiter = RateLimiter(plan.rate, clock)
+        if resumed:
+            limiter.seed([datetime.fromisoformat(t) for t in sink.sent_times(ledger, plan.rate)])
     last_id = ledger.frozen_last_id(run.id)
     reason = None
     try:
@@ -392,18 +397,20 @@ def _send_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: Clo
     if reason in ("stopped", "throttle_timeout"):
         rest = max(0, counters.targeted - processed)
         if rest:
-            counters.excluded[reason] = counters.excluded.get(reason, 0) + rest
+            cut = ExclusionReason(reason)
+            counters.excluded[cut] = counters.excluded.get(cut, 0) + rest
     else:
         counters.targeted = processed  # profiles that left the audience mid-run are not counted as targeted
     status = RunStatus.stopped if reason == "stopped" else RunStatus.completed
-    error = None
+    why = None
     if counters.sent == 0 and counters.failed > 0:
         status = RunStatus.failed
         first = ledger.deliveries(run.id, outcome="failed", limit=1)
-        error = "every send failed" + (f": {first[0]['detail']}" if first else "")
+        why = "every send failed" + (f": {first[0]['detail']}" if first else "")
     elif reason == "throttle_timeout":
-        error = f"the run reached its 12-hour limit; {counters.excluded.get('throttle_timeout', 0)} profiles were not reached"
-    ledger.end_run(run.id, status, now=clock.now(), counters=counters, error=error)
+        unreached = counters.excluded.get(ExclusionReason.throttle_timeout, 0)
+        why = f"the run reached its 12-hour limit; {unreached} profiles were not reached"
+    ledger.end_run(run.id, status, now=clock.now(), counters=counters, error=why)
     return ledger.run(run.id)
 
 
@@ -412,7 +419,7 @@ def execute_in_process(data: Path, run_json: str, spec_json: str | None, failure
     the journaled run as JSON, or None when another live process owns the run."""
     profiles, ledger, outbox, signals = ProfileStore(data), Ledger(data), Outbox(data), Signals(data)
     run = Run.model_validate_json(run_json)
-    spec = RunSpec.model_validate_json(spec_json) if spec_json else failure
+    spec: RunSpec | str = RunSpec.model_validate_json(spec_json) if spec_json else str(failure)  # one is given
     try:
         return execute_run(profiles, ledger, outbox, Fences(data), SystemClock(), run, spec,
                            stopped=lambda: signals.halted(run.campaign_id),
