@@ -102,6 +102,13 @@ class CampaignsApp(App[None]):
 
         self.push_screen(ApprovalsScreen())
 
+    def open_compare(self, campaign_id: str) -> None:
+        """Live and draft side by side. The app opens it, above every screen: the compare screen acts on its
+        campaign through CampaignActions, which therefore cannot import it."""
+        from .screens.compare import CompareScreen
+
+        self.push_screen(CompareScreen(campaign_id))
+
     def action_quit_console(self) -> None:
         if not self.unsaved_edit:
             self.exit()

@@ -176,6 +176,4 @@ class CampaignActions:
     def action_compare(self) -> None:
         row = self.current_campaign()
         if row is not None:
-            from .screens.compare import CompareScreen
-
-            self.app.push_screen(CompareScreen(row.id))
+            self.app.open_compare(row.id)

@@ -18,6 +18,8 @@ from typing import Literal
 
 from store.models import Campaign, Channel, Version
 
+from .display import approval_step
+
 LineKind = Literal["same", "removed", "added"]
 Scope = Literal["campaign", "version", "approval", "content"]
 
@@ -143,8 +145,7 @@ def describe_approval(version: Version) -> str:
     approval = version.approval
     if approval is None:
         return "not requested"
-    words = {"requested": "requested", "approved": "approved", "changes_requested": "changes requested"}
-    text = f"{words[approval.state.value]} (policy {approval.policy})"
+    text = f"{approval_step(approval.state)} (policy {approval.policy})"
     if approval.decided_by:
         text += f", by {approval.decided_by}"
     else:

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from rich.console import Console
 from rich.highlighter import JSONHighlighter
 from rich.table import Table
 from rich.text import Text
 
-from store.models import Campaign, CampaignSummary, Status, Version
+from store.models import Campaign, CampaignSummary, Version
 from store.text import json_escaped, printable
+
+from .display import approval_step, status_label
 
 
 class TerminalConsole(Console):
@@ -50,16 +55,12 @@ def print_json(value: Any) -> None:
     sys.stdout.write(_dumps(value) + "\n")
 
 
-_APPROVAL_MARKS = {"requested": (" (in review)", "·in review"), "approved": (" ✓ approved", "·approved"),
-                   "changes_requested": (" ⚠ changes requested", "·changes")}
+_INSTANT = TypeAdapter(datetime)
 
 
-def status_label(status: Status, has_draft: bool, draft_approval: str | None = None, *, compact: bool = False) -> str:
-    """Status words always readable without colour; the open-draft and approval marks follow the status."""
-    label = status.value + ((" ✎draft" if compact else " ✎ open draft") if has_draft else "")
-    if draft_approval and status is not Status.in_review:
-        label += _APPROVAL_MARKS[draft_approval][compact]
-    return label
+def instant(when: datetime) -> str:
+    """A date-time written as ``--json`` writes it (ISO 8601, UTC as Z), so text and JSON output agree."""
+    return _INSTANT.dump_python(when, mode="json")
 
 
 def print_campaign_list(rows: list[CampaignSummary]) -> None:
@@ -68,7 +69,7 @@ def print_campaign_list(rows: list[CampaignSummary]) -> None:
         table.add_column(column, no_wrap=column != "NAME", overflow="fold")
     for r in rows:
         table.add_row(r.id, printable(r.name), r.type.value, r.category.value, r.channel.value,
-                      status_label(r.status, r.has_draft, r.draft_approval.value if r.draft_approval else None),
+                      status_label(r.status, r.has_draft, r.draft_approval),
                       f"{r.updated_at:%Y-%m-%d %H:%M} {printable(r.updated_by)}")
     out.print(table)
 
@@ -89,7 +90,7 @@ def _version_rows(v: Version | None) -> dict[str, str]:
         rows[f"{v.channel.value}.{name}"] = value or "—"
     a = v.approval
     rows["approval"] = "—" if a is None else (
-        f"{a.state.value.replace('_', ' ')} ({a.requested_by} → {a.decided_by or 'pending'})"
+        f"{approval_step(a.state)} ({a.requested_by} → {a.decided_by or 'pending'})"
         + (f": {a.message}" if a.message else ""))
     rows["updated"] = f"{v.updated_at:%Y-%m-%d %H:%M} {v.updated_by}"
     return rows

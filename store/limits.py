@@ -15,6 +15,7 @@ TAG_CHARS = 64
 CONTENT_FIELD_BYTES = 256 * 1024  # each content field (subject, body, text, ...), UTF-8
 TEMPLATE_EXPRESSIONS = 10_000     # {{...}} expressions per template
 REQUEST_BODY_BYTES = 8 * 1024 * 1024  # any API request body, profile imports aside
+UNBOUNDED_PATHS = frozenset({"/v1/profiles/import-chunk"})  # profile imports: chunks of whole records
 CONTEXT_BYTES = 200 * 1024        # the context of a trigger, as JSON
 JSON_DEPTH = 64                   # nesting of any JSON document we accept
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from rich.table import Table
 from rich.text import Text
 
 from store.text import printable
 
+from ..display import when as local_when
 from .confirm import ConfirmDialog
 
 
@@ -23,7 +22,7 @@ def activation_body(name: str, preview: dict) -> Table:
     table.add_row("Expected sends", f"{preview['expected_sends']:,}")
     table.add_row("Schedule", preview["schedule"])
     for when in preview["next_runs"][:3]:
-        table.add_row("  runs at", datetime.fromisoformat(when).astimezone().strftime("%a %d %b %Y %H:%M %Z"))
+        table.add_row("  runs at", local_when(when))
     if preview["needs_approval"]:
         table.add_row("Approval", f"policy {preview['needs_approval']}: {preview['approval_state'] or 'not requested'}")
     for problem in preview["problems"]:

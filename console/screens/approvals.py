@@ -8,8 +8,6 @@ reason and changes nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,13 +15,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from store.models import CampaignSummary
+from store.models import CampaignSummary, Status
 from store.text import printable
 
 from ..actions import CAMPAIGN_ACTIONS
 from ..campaign_actions import CampaignActions
+from ..display import cell_text, short_when, status_label
 from ..widgets.header import ConnectionBanner, WorkspaceHeader
-from .campaign_detail import cell_text
 
 SELF_BLOCKED = "yours: self-approval blocked"
 COLUMNS = (("name", "Name"), ("note", "Note"), ("status", "Status"), ("channel", "Chan"),
@@ -31,16 +29,12 @@ COLUMNS = (("name", "Name"), ("note", "Note"), ("status", "Status"), ("channel",
 _DECISIONS = {a.action: a for a in CAMPAIGN_ACTIONS if a.action in ("approve", "request_changes", "cancel_request")}
 
 
-def _when(value: str) -> str:
-    return datetime.fromisoformat(value).astimezone().strftime("%d %b %H:%M")
-
-
 def _cells(row: dict, me: str | None) -> list[str | Text]:
     note = Text(SELF_BLOCKED, style="bold") if row["self_approval_blocked"] else (
         Text("your request") if row["requested_by"] == me else Text(""))
-    status = row["status"] + (" ✎draft" if row["has_draft"] else "")
+    status = status_label(Status(row["status"]), row["has_draft"], compact=True)
     return [cell_text(row["name"]), note, status, row["channel"], cell_text(row["requested_by"]),
-            _when(row["requested_at"]), row["type"], "mkt" if row["category"] == "marketing" else "trans"]
+            short_when(row["requested_at"]), row["type"], "mkt" if row["category"] == "marketing" else "trans"]
 
 
 class ApprovalsScreen(CampaignActions, Screen):
@@ -139,7 +133,7 @@ class ApprovalsScreen(CampaignActions, Screen):
             detail.set_class(False, "-blocked")
             return
         lines = [printable(f"{row['name']} ({row['id']}) · {row['type']} {row['category']} {row['channel']} · "
-                           f"requested by {row['requested_by']} at {_when(row['requested_at'])}")]
+                           f"requested by {row['requested_by']} at {short_when(row['requested_at'])}")]
         if row["self_approval_blocked"]:
             lines.append("You requested or last edited this draft and its policy blocks self-approval: "
                          "another approver must decide.")
@@ -181,14 +175,8 @@ class ApprovalsScreen(CampaignActions, Screen):
 
     def action_compare(self) -> None:
         row = self._selected_row()
-        if row is None:
-            return
-        try:
-            from .compare import CompareScreen
-        except ImportError:
-            self.notify("The comparison screen is not available in this build.", severity="warning")
-            return
-        self.app.push_screen(CompareScreen(row["id"]))
+        if row is not None:
+            self.app.open_compare(row["id"])
 
     def action_back(self) -> None:
         self.dismiss()

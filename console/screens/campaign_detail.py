@@ -23,6 +23,7 @@ from store.text import printable
 from ..actions import CAMPAIGN_ACTIONS, bindings
 from ..campaign_actions import CampaignActions
 from ..diff import describe_approval, describe_rate
+from ..display import APPROVAL_WORDS, cell_text, configuration_text, local_zone, short_when, status_markup, when
 from ..widgets.header import ConnectionBanner, WorkspaceHeader
 
 RUN_COLUMNS = (("run", "Run"), ("trigger", "Trigger"), ("when", "Occurrence/start"), ("status", "Status"),
@@ -32,62 +33,9 @@ NUMERIC = {"targeted", "sent", "failed", "excluded"}
 AUDIT_COLUMNS = (("at", "Time"), ("user", "User"), ("action", "Action"), ("version", "Ver."), ("detail", "Detail"))
 ZONED = {"when", "at"}  # column titles that get the local zone
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-DRAFT_STATES = {"requested": "in review", "approved": "approved", "changes_requested": "changes requested"}
 
 
-# words shared with the compare screen -----------------------------------------------------------
-def when(value: datetime | str | None) -> str:
-    """A date-time in the operator's local zone, or a dash."""
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.astimezone().strftime("%a %d %b %Y %H:%M %Z")
-
-
-def short_when(value: datetime | None) -> str:
-    """A compact local date-time for table cells (the zone is in the column title)."""
-    if value is None:
-        return "—"
-    local = value.astimezone()
-    return local.strftime("%d %b %H:%M" if local.year == datetime.now().year else "%d %b %Y %H:%M")
-
-
-def local_zone() -> str:
-    return datetime.now().astimezone().strftime("%Z")
-
-
-def status_markup(campaign: Campaign) -> str:
-    """The status in words (readable without colour) with the open-draft mark, coloured by theme variables."""
-    colour = {Status.live: "$text-success", Status.scheduled: "$text-success", Status.failed: "$text-error",
-              Status.in_review: "$text-warning", Status.activating: "$text-warning"}.get(campaign.status, "")
-    status = campaign.status.value
-    text = f"[bold {colour}]{status}[/]" if colour else f"[bold]{status}[/]"
-    if campaign.has_draft:
-        approval = campaign.draft.approval
-        state = f", {DRAFT_STATES[approval.state.value]}" if approval else ""
-        text += f"  [$text-warning]✎ open draft (version {campaign.draft.number}{state})[/]"
-    return text
-
-
-def configuration_text(config_id: str | None, configurations: dict[str, ChannelConfiguration]) -> str:
-    """Plain text (printable, never markup): the sender's name is someone's text."""
-    if config_id is None:
-        return "— (none selected)"
-    config = configurations.get(config_id)
-    if config is None:
-        return f"{config_id} (not found among the workspace's configurations)"
-    sender = f"{config.sender_name} <{config.sender}>" if config.sender_name else config.sender
-    return printable(f"{config.id}: {config.channel.value} via {config.provider.value}, from {sender} "
-                     f"({config.category.value})")
-
-
-def cell_text(value: str) -> Text:
-    """Someone's text (a user name, an audit detail, a provider's error) for a DataTable cell, which would
-    read a string as markup: plain text, control characters made visible."""
-    return Text(printable(value))
-
-
+# the runs tab's counts, and the row the campaign actions act on ------------------------------------
 def excluded_by_reason(excluded: dict) -> str:
     items = sorted(((getattr(k, "value", k), v) for k, v in excluded.items() if v), key=lambda kv: (-kv[1], kv[0]))
     return ", ".join(f"{reason} {count:,}" for reason, count in items) or "—"
@@ -324,7 +272,7 @@ class CampaignDetailScreen(CampaignActions, Screen):
         note = self.query_one("#draft-note", Static)
         note.display = c.has_draft
         if c.has_draft and self.showing == "live":
-            state = DRAFT_STATES[c.draft.approval.state.value] if c.draft.approval else "not sent for approval"
+            state = APPROVAL_WORDS[c.draft.approval.state] if c.draft.approval else "not sent for approval"
             note.update(Content.from_markup(
                 f"✎ A draft (version {c.draft.number}, {state}, by $who) stands beside this live version.  "
                 "c: compare with the draft · v: show the draft", who=printable(c.draft.updated_by)))

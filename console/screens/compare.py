@@ -29,8 +29,9 @@ from store.text import printable
 from ..actions import CAMPAIGN_ACTIONS, bindings
 from ..campaign_actions import CampaignActions
 from ..diff import DiffLine, FieldDiff, campaign_fields, changes, compare_versions, word_spans
+from ..display import APPROVAL_WORDS, configuration_text, short_when, status_markup
 from ..widgets.header import ConnectionBanner, WorkspaceHeader
-from .campaign_detail import DRAFT_STATES, configuration_text, short_when, status_markup, summary_of
+from .campaign_detail import summary_of
 
 LABEL_WIDTH = 15
 Pair = tuple[DiffLine | None, DiffLine | None]
@@ -337,5 +338,5 @@ def _side_title(c: Campaign, side: str) -> Text:
         activated = f" · activated {short_when(v.activated_at)}" if v.activated_at else ""
         return Text(f"Live · version {v.number}{activated}")
     v = c.draft
-    state = DRAFT_STATES[v.approval.state.value] if v.approval else "not sent for approval"
+    state = APPROVAL_WORDS[v.approval.state] if v.approval else "not sent for approval"
     return Text(f"Draft · version {v.number} · {state} · {printable(v.updated_by)}")

@@ -25,11 +25,14 @@ from textual.strip import Strip
 from store.models import CampaignSummary, Status
 from store.text import printable
 
-from ..output import status_label
+from ..display import STATUS_TONES, status_label
+
+_TONE_CLASSES = {"live": "table--live", "attention": "table--attention", "failed": "table--attention",
+                 "muted": "table--muted"}
 
 
 def status_text(row: CampaignSummary) -> str:
-    return status_label(row.status, row.has_draft, row.draft_approval.value if row.draft_approval else None, compact=True)
+    return status_label(row.status, row.has_draft, row.draft_approval, compact=True)
 
 
 def _when(value: datetime | None, now: datetime) -> str:
@@ -205,13 +208,9 @@ class CampaignTable(ScrollView, can_focus=True):
 
     def _status_style(self, row: CampaignSummary) -> Style:
         """Only the colour: the row's background (and the cursor's) stays as it is."""
-        if row.status in (Status.live, Status.scheduled):
-            name = "table--attention" if row.has_draft else "table--live"
-        elif row.status in (Status.failed, Status.in_review):
-            name = "table--attention"
-        elif row.status in (Status.stopped, Status.completed, Status.archived):
-            name = "table--muted"
-        else:
+        tone = STATUS_TONES[row.status]
+        name = "table--attention" if tone == "live" and row.has_draft else _TONE_CLASSES.get(tone)
+        if name is None:
             return Style()
         return Style(color=self.get_component_rich_style(name).color)
 

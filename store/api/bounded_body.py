@@ -15,10 +15,8 @@ import math
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import TooLarge, ValidationFailed
-from ..limits import REQUEST_BODY_BYTES, in_words, too_deep
+from ..limits import REQUEST_BODY_BYTES, UNBOUNDED_PATHS, in_words, too_deep
 from .problems import problem_response
-
-UNBOUNDED_PATHS = frozenset({"/v1/profiles/import-chunk"})
 
 
 def _too_large() -> TooLarge:

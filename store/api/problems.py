@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException
 
 from ..errors import CampaignsError, NotFound, ValidationFailed
+from ..limits import UNBOUNDED_PATHS
 from ..models import field_errors
 
 PROBLEM_BASE = "urn:campaigns:problem:"
@@ -133,8 +134,6 @@ def answers(method: str, path: str, operation: dict) -> list[int]:
     """The refusals one operation can give, from what it takes: every operation is authenticated and
     role-checked; one that names something in its path can miss it; one with a body can fail to parse it,
     find it too large or invalid, and name things that do not exist; one that changes something can conflict."""
-    from .bounded_body import UNBOUNDED_PATHS  # here: bounded_body answers through this module
-
     body = "requestBody" in operation
     codes = [401, 403]
     if any(p["in"] == "path" for p in operation.get("parameters", [])) or body:
