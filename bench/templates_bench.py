@@ -4,7 +4,7 @@ input"): a 256 KB template (the content field limit) compiles in under 50 ms, an
 take about twice the time (100k and 200k expressions, past the 10,000 limit, to make the ratio visible;
 it was 3.8: 1.8 s and 6.8 s, when each string literal searched the rest of the template for a quote).
 
-Beside ``store.engine.templates`` (nested profile, and the flat row values the engine fetches from
+Beside ``store.templates`` (nested profile, and the flat row values the engine fetches from
 SQLite), a hand-written ``str.replace`` loop (the floor for naive substitution) and Jinja2's
 ``SandboxedEnvironment`` compiled once (what ENGINE-NOTES.md 4 measured). Each method renders the
 same profiles; the figure is the median of several runs, per message, and extrapolated to 1M.
@@ -18,7 +18,7 @@ import statistics
 import sys
 import time
 
-from store.engine.templates import compile_content, compile_template, profile_view
+from store.templates import compile_content, compile_template, profile_view
 from store.limits import CONTENT_FIELD_BYTES, TEMPLATE_EXPRESSIONS
 from store.models.campaign import Content, EmailContent
 from store.models.common import Channel

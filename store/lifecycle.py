@@ -12,7 +12,7 @@ from collections.abc import Callable
 from .approvals import check_may_decide, policy_for
 from .clock import Clock
 from .db.catalogue import Catalogue
-from .engine.templates import check_content
+from .templates import check_content
 from .errors import InvalidTransition, StaleRevision, ValidationFailed
 from .models import (
     Approval, ApprovalState, AuditEvent, Campaign, CampaignEdit, Role, Status, User, Version,

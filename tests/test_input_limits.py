@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from store.engine.templates import compile_template
+from store.templates import compile_template
 from store.errors import ValidationFailed
 from store.limits import (
     CONTENT_FIELD_BYTES, CONTEXT_BYTES, JSON_DEPTH, NAME_CHARS, REQUEST_BODY_BYTES, TAG_CHARS, TAGS,

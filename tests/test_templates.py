@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from store.engine.templates import (
+from store.templates import (
     CompiledContent, RenderError, TemplateSyntaxError, check_content, compile_content, compile_template, profile_view,
 )
 from store.errors import ValidationFailed

@@ -11,6 +11,8 @@ from ..models import Content
 from ..models.campaign import oversized_content
 from ..models.common import Model
 from ..roles import Action, require
+from ..templates import RenderError, compile_content, profile_view
+from ..templates import check_content as check_templates
 from .identity import Actor, Space
 
 router = APIRouter(prefix="/v1", tags=["authoring"])
@@ -35,14 +37,12 @@ class Rendered(Model):
 def check_content(content: Content, actor: Actor) -> ContentCheck:
     """Every template error at once (field, line, column); an empty list when all parse. A viewer may
     call it, so it is bounded like a saved version: 422 for a field over the content limit."""
-    from ..engine.templates import check_content as check
-
     require(actor, Action.view)
     oversized = oversized_content(content, "draft.content.")
     if oversized:
         raise ValidationFailed.of(oversized)
     try:
-        check(content)
+        check_templates(content)
     except ValidationFailed as error:
         return ContentCheck(errors=error.errors or [{"field": "draft.content", "message": error.detail}])
     return ContentCheck(errors=[])
@@ -51,8 +51,6 @@ def check_content(content: Content, actor: Actor) -> ContentCheck:
 @router.post("/campaigns/{campaign_id}/render")
 def render_for_profile(campaign_id: str, body: RenderRequest, actor: Actor, ws: Space) -> Rendered:
     """The content of a version as one profile would get it (the audience's first profile by default)."""
-    from ..engine.templates import RenderError, compile_content, profile_view
-
     require(actor, Action.view)
     campaign = ws.catalogue.campaign(campaign_id)
     version = (campaign.draft if body.version == "draft" else campaign.live) or campaign.current

@@ -9,7 +9,7 @@ from ..errors import CampaignsError, ValidationFailed
 from ..models import Campaign, CampaignType, Channel, Version
 from ..workspace import Workspace
 from .occurrences import first_fire
-from .templates import RenderError, compile_content, profile_view
+from ..templates import RenderError, compile_content, profile_view
 
 SAMPLE_PROFILES = 20
 PAST_START_TOLERANCE = timedelta(minutes=1)

@@ -26,7 +26,7 @@ from .outbox import Outbox, OutboxLines
 from .signals import Signals
 from .providers.breaker import CircuitBreaker, deliver
 from .providers.registry import open_provider
-from .templates import CompiledContent, RenderError, compile_content
+from ..templates import CompiledContent, RenderError, compile_content
 from .throttle import RateLimiter
 
 ADDRESS = {Channel.email: 1, Channel.sms: 2, Channel.push: 3}

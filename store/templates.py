@@ -36,10 +36,10 @@ from collections.abc import Callable, Mapping, Sequence
 from html import escape as _html_escape
 from typing import Any
 
-from ..errors import ValidationFailed
-from ..limits import TEMPLATE_EXPRESSIONS
-from ..models.campaign import Content
-from ..models.common import Channel
+from .errors import ValidationFailed
+from .limits import TEMPLATE_EXPRESSIONS
+from .models.campaign import Content
+from .models.common import Channel
 
 __all__ = [
     "CompiledContent", "CompiledTemplate", "RenderError", "TemplateSyntaxError", "check_content",
