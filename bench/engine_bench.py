@@ -25,7 +25,7 @@ from store.engine.engine import Engine  # noqa: E402
 from store.lifecycle import ENGINE  # noqa: E402
 from store.models import ChannelConfiguration, edit_from_document  # noqa: E402
 from store.models.audience import Audience  # noqa: E402
-from store.profiles.chunking import iter_import_chunks  # noqa: E402
+from store.import_chunks import iter_import_chunks  # noqa: E402
 from store.profiles.generate import generate_profiles_csv  # noqa: E402
 from store.workspace import Workspace  # noqa: E402
 

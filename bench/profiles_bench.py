@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from store.models.profile import ImportSummary
-from store.profiles.chunking import iter_import_chunks
+from store.import_chunks import iter_import_chunks
 from store.profiles.db import ProfileStore
 from store.profiles.generate import generate_profiles_csv
 

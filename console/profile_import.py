@@ -8,7 +8,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from store.client import CampaignsClient
 from store.models.profile import ImportSummary
-from store.profiles.chunking import iter_import_chunks
+from store.import_chunks import iter_import_chunks
 
 from . import output
 

@@ -16,11 +16,11 @@ from pathlib import Path
 from .administration import Administration
 from .clock import FrozenClock
 from .engine.engine import Engine
+from .import_chunks import iter_import_chunks
 from .models import (
     ApprovalPolicy, ChannelConfiguration, Role, Status, User, editable_document, edit_from_document,
 )
 from .models.audience import Audience
-from .profiles.chunking import iter_import_chunks
 from .profiles.generate import generate_profiles_csv
 from .workspace import Workspace
 

@@ -71,7 +71,7 @@ def large_workspace(data, csv, profiles: int, *, category: str, content: dict, s
     from store.engine.engine import Engine
     from store.lifecycle import ENGINE
     from store.models import edit_from_document
-    from store.profiles.chunking import iter_import_chunks
+    from store.import_chunks import iter_import_chunks
     from store.profiles.generate import generate_profiles_csv
     from store.workspace import Workspace
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from store.errors import ValidationFailed
 from store.models.audience import RULE, Audience, AttributeRule, InListRule
 from store.profiles.audience_sql import compile_rule
-from store.profiles.chunking import iter_import_chunks
+from store.import_chunks import iter_import_chunks
 from store.profiles.db import STRUCTURED_VALUE, ProfileStore
 from store.profiles.generate import generate_profiles_csv
 

@@ -10,8 +10,8 @@ import random
 import pytest
 
 from store.errors import ValidationFailed
-from store.profiles import chunking
-from store.profiles.chunking import iter_import_chunks
+from store import import_chunks
+from store.import_chunks import iter_import_chunks
 from store.profiles.db import ProfileStore
 
 TRICKY_CSV = (
@@ -181,6 +181,6 @@ def test_an_unclosed_quote_is_reported_not_swallowed(tmp_path, monkeypatch):
             "line 5: swallowed by the unclosed quote opened on line 3"]
     finally:
         store.close()
-    monkeypatch.setattr(chunking, "MAX_RECORD_LINES", 2)
+    monkeypatch.setattr(import_chunks, "MAX_RECORD_LINES", 2)
     with pytest.raises(ValidationFailed, match="open.csv line 3: a quoted field is still open 2 lines later"):
         list(iter_import_chunks(path, lines_per_chunk=1))

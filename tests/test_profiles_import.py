@@ -11,7 +11,7 @@ import pytest
 
 from store.errors import NotFound, StoreCorrupted, ValidationFailed
 from store.models.profile import MAX_REJECTIONS, Identities, ImportSummary, Profile
-from store.profiles.chunking import iter_import_chunks
+from store.import_chunks import iter_import_chunks
 from store.profiles.db import ProfileStore
 from store.profiles.generate import HEADER, generate_profiles_csv
 

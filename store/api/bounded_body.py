@@ -5,7 +5,7 @@ A pure ASGI middleware: it counts bytes as they arrive and stops reading the mom
 upload never sits in memory. A body within the limit is checked for nesting depth in one linear pass
 before it is handed on, because Python's ``json`` recurses once per level and 100,000 levels would
 end in a RecursionError (a 500) inside the framework. Profile imports are streamed in chunks of whole
-records whose size the file decides (``store.profiles.chunking``), so their endpoint takes any size.
+records whose size the file decides (``store.import_chunks``), so their endpoint takes any size.
 """
 
 from __future__ import annotations
