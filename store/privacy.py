@@ -77,9 +77,10 @@ def _strip(path: Path, changes: list[Tightened]) -> None:
         os.chmod(path, after)
     except FileNotFoundError:
         return
-    except PermissionError:
-        after = None
-    changes.append(Tightened(path, before, after, st.st_uid))
+    except PermissionError:  # not ours to change
+        changes.append(Tightened(path, before, None, st.st_uid))
+    else:
+        changes.append(Tightened(path, before, after, st.st_uid))
 
 
 def tightened_notice(data_dir: Path, changes: list[Tightened]) -> str | None:

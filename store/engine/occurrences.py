@@ -172,10 +172,12 @@ def _slots(rec: Recurrence, zone: ZoneInfo, anchor: datetime, lower: datetime) -
                 yield _wall(week + timedelta(days=offset), rec.at, zone)
             k += 1
     # monthly
+    month_day = rec.month_day
+    assert month_day is not None, "the model requires a day for a monthly recurrence"
     month0 = start_day.year * 12 + start_day.month - 1
     k = max(0, (from_day.year * 12 + from_day.month - 1 - month0) // n)
     while True:
         year, month = divmod(month0 + k * n, 12)
         last_day = calendar.monthrange(year, month + 1)[1]
-        yield _wall(date(year, month + 1, min(rec.month_day, last_day)), rec.at, zone)
+        yield _wall(date(year, month + 1, min(month_day, last_day)), rec.at, zone)
         k += 1

@@ -151,7 +151,7 @@ def _message(line: bytes) -> dict | None:
     return message if isinstance(message, dict) else None
 
 
-_string = json.encoder.py_encode_basestring if json.encoder.c_encode_basestring is None else json.encoder.c_encode_basestring
+_string = json.encoder.encode_basestring  # the C encoder when there is one
 
 
 class OutboxLines:

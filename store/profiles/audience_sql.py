@@ -98,7 +98,7 @@ def _attribute(rule: AttributeRule, params: list) -> str:
 def _text_only(rule: AttributeRule) -> bool:
     """Whether the extracted (string-only) column answers this rule exactly like the JSON would."""
     if rule.op == "in":
-        return all(isinstance(v, str) for v in rule.value)
+        return isinstance(rule.value, list) and all(isinstance(v, str) for v in rule.value)
     return rule.op in ("eq", "ne", "lt", "le", "gt", "ge", "startswith") and isinstance(rule.value, str)
 
 
@@ -115,7 +115,7 @@ def _on_column(column: str, rule: AttributeRule, params: list) -> str:
         return f"{column} IS NOT NULL"
     if op == "ne":
         return f"NOT ({_on_column(column, rule.model_copy(update={'op': 'eq'}), params)})"
-    if op == "in":
+    if op == "in" and isinstance(value, list):  # the model holds "in" to a list
         values = [v for v in value if _fits(column, v)]
         if not values:
             return _FALSE
@@ -129,7 +129,7 @@ def _on_column(column: str, rule: AttributeRule, params: list) -> str:
     if op in _ORDERING:
         params.append(value)
         return f"({column} IS NOT NULL AND {column} {_ORDERING[op]} ?)"
-    if op == "startswith":
+    if op == "startswith" and isinstance(value, str):
         params.extend((len(value), value))
         return f"({column} IS NOT NULL AND substr({column}, 1, ?) = ?)"
     if op == "contains" and column in TEXT_COLUMNS:
@@ -149,14 +149,14 @@ def _on_json(path: str, rule: AttributeRule, params: list) -> str:
     if op == "eq":
         params.append(value)
         return f"({x} IS ?{_scalar_guard(json_type, [value])})"
-    if op == "in":
+    if op == "in" and isinstance(value, list):
         params.append(json.dumps(value))
         return f"({x} IS NOT NULL AND {x} IN (SELECT value FROM json_each(?)){_scalar_guard(json_type, value)})"
     if op in _ORDERING:
         params.append(value)
         guard = f"{json_type} IS 'text'" if isinstance(value, str) else f"typeof({x}) IN ('integer', 'real')"
         return f"({guard} AND {x} {_ORDERING[op]} ?)"
-    if op == "startswith":
+    if op == "startswith" and isinstance(value, str):
         params.extend((len(value), value))
         return f"({json_type} IS 'text' AND substr({x}, 1, ?) = ?)"
     if op == "contains":

@@ -525,7 +525,7 @@ def plan_csv(header: tuple[str, ...]) -> CsvPlan:
             refuse(long_name, f"column {long_name!r} goes inside {short_name!r}, which holds a value; keep one")
     if id_index is None and not any(e["field"] == "id" for e in errors):
         refuse("id", "the header has no 'id' column; name the column that identifies each profile 'id'")
-    if errors:
+    if errors or id_index is None:  # a missing id column is among the errors
         raise ValidationFailed("the CSV header cannot be imported: " + errors[0]["message"], errors=errors)
     ordered = tuple(scalars[c] for c in SCALAR_ORDER if c in scalars)
     columns = tuple(s[1] for s in ordered) + (("attributes",) if attributes else ())
@@ -566,6 +566,8 @@ def _parse_csv(plan: CsvPlan, text: str, first_line: int) -> _Chunk:
     reader = csv.reader(io.StringIO(text), strict=True)  # strict: an unclosed quote is an error, not a swallow
     has_nul = "\0" in text
     start = 0
+    record: list[str] | None
+    reason: str | None
     while True:
         try:
             record = next(reader)

@@ -27,7 +27,7 @@ from html import escape
 from html.parser import HTMLParser
 
 from ...clock import Clock, SystemClock
-from ...models import ChannelConfiguration
+from ...models import ChannelConfiguration, SmtpSettings
 from ..message import Outcome, OutboundMessage, SendResult, network_fault
 
 _ATEXT = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&'*+-/=?^_`{|}~")
@@ -48,12 +48,10 @@ class SmtpProvider:
 
     def __init__(self, config: ChannelConfiguration, *, clock: Clock | None = None,
                  ssl_context: ssl.SSLContext | None = None) -> None:
-        if config.smtp is None:
-            raise ValueError(f"channel configuration {config.id!r} has no smtp settings")
         self._config = config
-        self._settings = config.smtp
+        self._settings = settings_of(config)
         self._clock = clock or SystemClock()
-        self.timeout_seconds = config.smtp.timeout_seconds
+        self.timeout_seconds = self._settings.timeout_seconds
         self._ssl_context = ssl_context
         self._conn: smtplib.SMTP | None = None
         self._lock = threading.Lock()
@@ -66,7 +64,7 @@ class SmtpProvider:
         except (ValueError, errors.MessageError) as exc:
             return SendResult(Outcome.permanent, f"cannot build the email: {exc}")
         sender = message.sender or self._config.sender or ""
-        utf8 = mime.policy.utf8
+        utf8 = isinstance(mime.policy, policy.EmailPolicy) and mime.policy.utf8
         data = mime.as_bytes(policy=mime.policy.clone(linesep="\r\n"))
         with self._lock:
             try:
@@ -105,7 +103,7 @@ class SmtpProvider:
         if self._conn is not None:
             return self._conn
         settings = self._settings
-        password = self._password()
+        password = self._password() if settings.username else ""  # before connecting: a missing one fails fast
         conn = smtplib.SMTP(settings.host, settings.port, timeout=self.timeout_seconds)  # bounds connect too
         try:
             conn.ehlo_or_helo_if_needed()
@@ -165,10 +163,8 @@ class SmtpProvider:
             self._conn.close()
             self._conn = None
 
-    def _password(self) -> str | None:
+    def _password(self) -> str:
         settings = self._settings
-        if not settings.username:
-            return None
         if not settings.password_env:
             raise SmtpConfigError(f"smtp login as {settings.username!r} needs a password: set smtp.password_env "
                                   "to the name of the environment variable that holds it")
@@ -179,6 +175,7 @@ class SmtpProvider:
         return password
 
     def _classify(self, exc: SmtpConfigError | OSError) -> SendResult:
+        reply: bytes | str
         if isinstance(exc, smtplib.SMTPRecipientsRefused):
             code, reply = next(iter(exc.recipients.values()))
         elif isinstance(exc, smtplib.SMTPResponseException):
@@ -214,9 +211,16 @@ class _Stale(Exception):
         self.error = error
 
 
+def settings_of(config: ChannelConfiguration) -> SmtpSettings:
+    if config.smtp is None:
+        raise ValueError(f"channel configuration {config.id!r} has no smtp settings")
+    return config.smtp
+
+
 def isolation_key(config: ChannelConfiguration) -> str:
     """``smtp:host:port``: configurations sending through one SMTP server share its sending slots."""
-    return f"smtp:{config.smtp.host.lower()}:{config.smtp.port}"
+    settings = settings_of(config)
+    return f"smtp:{settings.host.lower()}:{settings.port}"
 
 
 def _text(reply: bytes | str) -> str:

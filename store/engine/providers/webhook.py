@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ...clock import Clock, SystemClock
-from ...models import ChannelConfiguration
+from ...models import ChannelConfiguration, WebhookSettings
 from ..message import Outcome, OutboundMessage, SendResult, network_fault
 
 # 408 timeout, 409 "same Idempotency-Key still being processed" (IETF idempotency-key draft),
@@ -33,10 +33,8 @@ class WebhookProvider:
     """Posts each message to ``config.webhook.url``. Not thread-safe: one per sending thread."""
 
     def __init__(self, config: ChannelConfiguration, *, clock: Clock | None = None) -> None:
-        if config.webhook is None:
-            raise ValueError(f"channel configuration {config.id!r} has no webhook settings")
         self._config = config
-        self._settings = config.webhook
+        self._settings = settings_of(config)
         self._clock = clock or SystemClock()
         self._client: httpx.Client | None = None
         self.timeout_seconds = self._settings.timeout_seconds
@@ -97,9 +95,15 @@ class WebhookProvider:
         return SendResult(Outcome.permanent, f"{head}{_excerpt(response)} ({self.gateway})")
 
 
+def settings_of(config: ChannelConfiguration) -> WebhookSettings:
+    if config.webhook is None:
+        raise ValueError(f"channel configuration {config.id!r} has no webhook settings")
+    return config.webhook
+
+
 def isolation_key(config: ChannelConfiguration) -> str:
     """``webhook:host:port``: configurations posting to one gateway share its sending slots."""
-    return "webhook:" + _host_port(config.webhook.url, default_port=True)
+    return "webhook:" + _host_port(settings_of(config).url, default_port=True)
 
 
 def _host_port(url: str, *, default_port: bool = False) -> str:
