@@ -162,10 +162,7 @@ def _print_notices(client: CampaignsClient) -> None:
 
 
 async def _seed_demo(data: Path, user: str | None, *, fresh: bool) -> int:
-    from store.workspace import refuse_non_empty
-
-    refuse_non_empty(data)
-    async with connect(data, user) as client:
+    async with connect(data, user, new=True) as client:
         _print_notices(client)
         counts = await client.seed_demo()
     output.err.print(f"demo workspace ready in {data}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))

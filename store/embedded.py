@@ -26,7 +26,7 @@ from .clock import Clock
 from .client import CampaignsClient
 from .db.lock import read_holder
 from .engine.engine import Engine
-from .errors import WorkspaceLocked
+from .errors import Conflict, WorkspaceLocked
 from .privacy import one_off_prefix, private_runtime_dir
 from .workspace import Workspace, default_user
 
@@ -102,14 +102,17 @@ async def _hosting(data_dir: Path, patience: float = 3.0) -> dict | None:
 
 @asynccontextmanager
 async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | None = None,
-                  host: bool = False) -> AsyncIterator[CampaignsClient]:
+                  host: bool = False, new: bool = False) -> AsyncIterator[CampaignsClient]:
     """A client of the workspace in ``data_dir`` acting as ``user``.
 
     If the workspace is free it is opened here (embedded); with ``host`` this process also runs
     the engine's scheduler and serves the socket until the block ends. If another process hosts
-    it, the client goes over that process's socket (``client.remote`` says where).
+    it, the client goes over that process's socket (``client.remote`` says where). With ``new`` the
+    directory must be new or empty (a demo is seeded there, and must never mix with real data).
     """
     data_dir = Path(data_dir).expanduser()
+    if new and data_dir.exists() and any(data_dir.iterdir()):
+        raise Conflict(f"{data_dir} is not empty; give `--data` a new or empty directory for the demo workspace")
     try:
         ws = Workspace(data_dir, clock=clock)
     except WorkspaceLocked:

@@ -15,7 +15,6 @@ from .administration import Administration
 from .clock import Clock, SystemClock
 from .db.catalogue import Catalogue
 from .db.lock import WorkspaceLock
-from .errors import Conflict
 from .lifecycle import Lifecycle
 from .models import Role, User
 from .privacy import private_umask, tighten, tightened_notice
@@ -24,12 +23,6 @@ from .profiles.db import ProfileStore
 
 def default_user() -> str:
     return getpass.getuser()
-
-
-def refuse_non_empty(data_dir: Path) -> None:
-    """Seeding a demo must never mix with real data: the directory must be new or empty."""
-    if data_dir.exists() and any(data_dir.iterdir()):
-        raise Conflict(f"{data_dir} is not empty; give `--data` a new or empty directory for the demo workspace")
 
 
 class Workspace:
