@@ -373,9 +373,6 @@ class Engine:
         self._thread = threading.Thread(target=loop, name="campaigns-scheduler", daemon=True)
         self._thread.start()
 
-    def wake(self) -> None:
-        self._wake.set()
-
     def shutdown(self) -> None:
         """Runs in flight journal their batch and pause; they resume at the next start."""
         self._shutdown.set()
