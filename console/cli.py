@@ -1,4 +1,4 @@
-"""The `campaigns` command: the console (later) and scripting subcommands, all through the API client."""
+"""The `campaigns` command: the console and the scripting subcommands, all through the API client."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The typed client of the API, used by the console and the CLI.
 
 It speaks HTTP through httpx, so the same client works in-process (``httpx.ASGITransport``
-over the embedded app) and, later, over a socket or a port. Problem JSON comes back as the
+over the embedded app) and over the Unix socket of the process that hosts the workspace
+(``store.embedded.connect``); a port is one more transport. Problem JSON comes back as the
 same ``CampaignsError`` subclass the server raised.
 """
 

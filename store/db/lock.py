@@ -3,8 +3,8 @@
 The kernel releases a ``flock`` when its holder dies, so a lock file left by a crashed
 process never blocks: the file's contents are only a description of the holder (one
 JSON line: pid, user, started_at, endpoint and any extra info), read by
-``read_holder`` without locking, e.g. to name the holder in the error or, later, to
-reach a running instance through its ``endpoint`` socket. The file is never deleted
+``read_holder`` without locking, to name the holder in the error and to reach the
+process that hosts the workspace through its ``endpoint`` socket (``store.embedded``). The file is never deleted
 (deleting a flock-ed file lets two processes lock two different inodes).
 
 The descriptor is close-on-exec, so subprocesses do not keep the lock alive; a plain
