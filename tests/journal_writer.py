@@ -55,11 +55,11 @@ def _payload(rnd: random.Random, number: int) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    from store.db.journal import JournalStorage
+    from store.db.table import JournalDB
 
     directory, start = argv[0], int(argv[1])
     end = int(argv[2]) if len(argv) > 2 else 1_000_000
-    db = TinyDB(directory, storage=JournalStorage, **SMALL)
+    db = JournalDB(directory, **SMALL)
     for number in range(start + 1, end + 1):
         apply_change(db, number)
         sys.stdout.write(f"{number}\n")

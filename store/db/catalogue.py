@@ -2,8 +2,8 @@
 
 Campaigns are keyed by their number (``cmp-42`` is TinyDB document 42), so getting one is a
 dictionary look-up. Audit events go to one table per target (``audit/cmp-42``,
-``audit/workspace``): TinyDB rebuilds a table on every insert, so a single workspace-wide
-audit table would make every change slower as the trail grows.
+``audit/workspace``), so reading one campaign's trail scans its own events only. Tables are
+``JournalTable``s: a write journals the documents it changes, whatever the catalogue's size.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ..errors import NotFound
 from ..listing import ListRow
 from ..models import ApprovalPolicy, AuditEvent, Campaign, ChannelConfiguration, User, field_errors
 from ..models.audience import Audience
-from .journal import JournalStorage
+from .table import JournalDB
 
 CAMPAIGN_PREFIX = "cmp-"
 AUDIT_PREFIX = "audit/"
@@ -110,7 +110,7 @@ class Catalogue:
     """Campaigns, users, channel configurations, audiences, approval policies and the audit trail."""
 
     def __init__(self, data_dir: Path) -> None:
-        self._db = TinyDB(str(data_dir), storage=JournalStorage, check=document_problem)
+        self._db = JournalDB(str(data_dir), check=document_problem)
         self._campaigns = self._db.table("campaigns")
         self._meta = self._db.table("meta")
         # API handlers run in a thread pool; the storage is not thread-safe, and a read during another
