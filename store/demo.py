@@ -166,11 +166,12 @@ def seed_demo_workspace(ws: Workspace, actor: User) -> dict[str, int]:
         admin.put_channel_configuration(actor, ChannelConfiguration.model_validate(config))
     for audience_id, name, rule in AUDIENCES:
         admin.put_audience(actor, Audience.model_validate({"id": audience_id, "name": name, "rule": rule}))
-    admin.put_approval_policy(actor, ApprovalPolicy(
-        id="marketing-email", name="Marketing email needs an approver",
-        conditions={"categories": ["marketing"], "channels": ["email"]}, approvers={"roles": ["approver"]}))
-    admin.put_approval_policy(actor, ApprovalPolicy(
-        id="vip-offers", name="VIP offers need Dmitri", conditions={"tags": ["vip"]}, approvers={"users": ["dmitri"]}))
+    admin.put_approval_policy(actor, ApprovalPolicy.model_validate({
+        "id": "marketing-email", "name": "Marketing email needs an approver",
+        "conditions": {"categories": ["marketing"], "channels": ["email"]}, "approvers": {"roles": ["approver"]}}))
+    admin.put_approval_policy(actor, ApprovalPolicy.model_validate({
+        "id": "vip-offers", "name": "VIP offers need Dmitri", "conditions": {"tags": ["vip"]},
+        "approvers": {"users": ["dmitri"]}}))
     profiles = _import_profiles(ws)
     plans = sorted(_plans(), key=_story_order)
     rng = random.Random(7)
@@ -197,6 +198,7 @@ def _import_profiles(ws: Workspace) -> int:
         path = Path(tmp) / "profiles.csv"
         generate_profiles_csv(path, DEMO_PROFILES, seed=42)
         for chunk in iter_import_chunks(path):
+            assert chunk.header is not None, "the demo's profiles are a CSV file"
             ws.profiles.import_csv_chunk(chunk.header, chunk.text, chunk.first_line)
     return ws.profiles.count()
 
@@ -225,7 +227,7 @@ def _build(engine: Engine, ws: Workspace, people: dict[str, User], plan: Plan, a
         "description": f"{plan.category.capitalize()} {plan.channel} campaign.", "draft": draft}))
     if plan.status is S.draft:
         return
-    needs_approval = life.approval_policy(c, c.draft) is not None
+    needs_approval = c.draft is not None and life.approval_policy(c, c.draft) is not None
     if needs_approval:
         life.request_approval(author, c.id)
         if plan.status is S.in_review:

@@ -8,6 +8,7 @@ on every operation that can give it, so a client generated from it, or schemathe
 from __future__ import annotations
 
 import re
+from typing import Any
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -41,7 +42,11 @@ class Problem(BaseModel):
 
 def problem_response(error: CampaignsError) -> JSONResponse:
     return _answer(Problem(type=PROBLEM_BASE + error.problem, title=error.title, status=error.status,
-                           detail=error.detail, errors=error.errors if isinstance(error, ValidationFailed) else []))
+                           detail=error.detail, errors=_field_errors(error)))
+
+
+def _field_errors(error: CampaignsError) -> list[FieldError]:
+    return [FieldError.model_validate(e) for e in error.errors] if isinstance(error, ValidationFailed) else []
 
 
 def _answer(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -68,12 +73,12 @@ def install(app: FastAPI) -> None:
 
     generate = app.openapi
 
-    def openapi() -> dict:
+    def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            declare_answers(generate())
+            return declare_answers(generate())  # generate() keeps it as app.openapi_schema
         return app.openapi_schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
 
 
 def _field_error(e: dict) -> dict[str, str]:
