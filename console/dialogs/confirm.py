@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.text import Text
+from rich.console import RenderableType
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -16,7 +16,7 @@ class ConfirmDialog(ModalScreen[bool]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
                 Binding("left,right,tab,shift+tab", "app.focus_next", show=False, id="dialog.move")]
 
-    def __init__(self, title: str, body: str | Text, action: str, *, danger: bool = False,
+    def __init__(self, title: str, body: RenderableType, action: str, *, danger: bool = False,
                  allowed: bool = True) -> None:
         super().__init__(classes="dialog")
         self.title_text, self.body, self.action_label, self.danger, self.allowed = title, body, action, danger, allowed

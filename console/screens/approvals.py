@@ -21,6 +21,7 @@ from store.text import printable
 from ..actions import CAMPAIGN_ACTIONS
 from ..campaign_actions import CampaignActions
 from ..display import cell_text, short_when, status_label
+from ..host import host
 from ..widgets.header import ConnectionBanner, WorkspaceHeader
 
 SELF_BLOCKED = "yours: self-approval blocked"
@@ -73,7 +74,7 @@ class ApprovalsScreen(CampaignActions, Screen):
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
         self.load_rows()
-        self.set_interval(self.app.refresh_seconds, self._tick)
+        self.set_interval(host(self).refresh_seconds, self._tick)
 
     def _tick(self) -> None:
         if self.app.screen is self:  # no refresh under a dialog or another screen
@@ -81,13 +82,13 @@ class ApprovalsScreen(CampaignActions, Screen):
 
     @property
     def me(self) -> str | None:
-        return (self.app.identity or {}).get("user")
+        return (host(self).identity or {}).get("user")
 
     # rows --------------------------------------------------------------------------------
     @work(exclusive=True, group="approvals-refresh", description="load what awaits my approval")
     async def load_rows(self, select: str | None = None) -> None:
-        await self.app.ready.wait()  # who I am marks my own requests
-        rows = await self.app.call_api(self.app.client.awaiting_my_approval(), quiet=self.loaded)
+        await host(self).ready.wait()  # who I am marks my own requests
+        rows = await host(self).call_api(host(self).client.awaiting_my_approval(), quiet=self.loaded)
         if rows is None:
             return
         self.loaded = True
@@ -122,7 +123,7 @@ class ApprovalsScreen(CampaignActions, Screen):
         if not self.rows or table.row_count == 0:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.rows.get(key)
+        return None if key is None else self.rows.get(key)
 
     def _show_detail(self) -> None:
         detail = self.query_one("#approval-detail", Static)
@@ -169,14 +170,14 @@ class ApprovalsScreen(CampaignActions, Screen):
         allowed = self.check_campaign_action(action)
         if action == "cancel_request" and allowed:
             row = self._selected_row()
-            if row is not None and row["requested_by"] != self.me and (self.app.identity or {}).get("role") != "admin":
+            if row is not None and row["requested_by"] != self.me and (host(self).identity or {}).get("role") != "admin":
                 return False  # only the requester (or an admin) may withdraw a request
         return allowed
 
     def action_compare(self) -> None:
         row = self._selected_row()
         if row is not None:
-            self.app.open_compare(row["id"])
+            host(self).open_compare(row["id"])
 
     def action_back(self) -> None:
         self.dismiss()

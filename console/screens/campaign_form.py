@@ -32,6 +32,7 @@ from store.models import Weekday, editable_document
 from store.text import printable
 
 from ..dialogs.confirm import ConfirmDialog
+from ..host import host
 from ..widgets.content_editor import ContentEditor
 from ..widgets.header import ConnectionBanner, WorkspaceHeader
 
@@ -64,9 +65,9 @@ def form_field(path: str, message: str) -> str | None:
     """Which form field an error path belongs to (the longest known prefix), or None."""
     path = path.removeprefix("draft.").removeprefix("version.")
     if path == "schedule.recurrence":  # the recurrence as a whole: point at the part that is missing
-        for word, name in (("weekday", "weekdays"), ("month_day", "month_day"), ("N hours", "interval")):
+        for word, field in (("weekday", "weekdays"), ("month_day", "month_day"), ("N hours", "interval")):
             if word in message:
-                return name
+                return field
     parts = path.split(".")
     while parts:
         name = FIELD_OF_PATH.get(".".join(parts))
@@ -103,7 +104,7 @@ class WeekdayPicker(Widget, can_focus=True):
     BINDINGS = [
         Binding("left", "move(-1)", "Previous day", show=False, id="weekdays.left"),
         Binding("right", "move(1)", "Next day", show=False, id="weekdays.right"),
-        Binding("space,enter", "toggle", "Toggle day", id="weekdays.toggle", tooltip="Add or remove the day"),
+        Binding("space,enter", "toggle_day", "Toggle day", id="weekdays.toggle", tooltip="Add or remove the day"),
     ]
     DEFAULT_CSS = """
     WeekdayPicker { height: 1; width: 1fr; background: $boost; }
@@ -139,7 +140,7 @@ class WeekdayPicker(Widget, can_focus=True):
     def action_move(self, delta: int) -> None:
         self.cursor = (self.cursor + delta) % len(self.DAYS)
 
-    def action_toggle(self, index: int | None = None) -> None:
+    def action_toggle_day(self, index: int | None = None) -> None:
         day = self.DAYS[self.cursor if index is None else index]
         self.days = self.days - {day} if day in self.days else self.days | {day}
         self.post_message(self.Changed(self))
@@ -148,7 +149,7 @@ class WeekdayPicker(Widget, can_focus=True):
         if event.character and event.character in "1234567":
             event.stop()
             self.cursor = int(event.character) - 1
-            self.action_toggle(self.cursor)
+            self.action_toggle_day(self.cursor)
 
     def on_focus(self) -> None:
         self.refresh()
@@ -262,15 +263,15 @@ class CampaignFormScreen(Screen[str | None]):
     # loading -----------------------------------------------------------------------------
     @work(exclusive=True, group="form-load", description="load the campaign form")
     async def load(self) -> None:
-        configs = await self.app.call_api(self.app.client.channel_configurations())
-        audiences = await self.app.call_api(self.app.client.audiences())
+        configs = await host(self).call_api(host(self).client.channel_configurations())
+        audiences = await host(self).call_api(host(self).client.audiences())
         if configs is None or audiences is None:
             self._status("Could not load channel configurations and audiences: Ctrl+R tries again", bad=True)
             return
         self.configs, self.audiences = configs, audiences
         document = None
         if self.campaign_id is not None:
-            campaign = await self.app.call_api(self.app.client.campaign(self.campaign_id))
+            campaign = await host(self).call_api(host(self).client.campaign(self.campaign_id))
             if campaign is None:
                 self._status(f"Could not load {self.campaign_id}: Ctrl+R tries again, Esc leaves", bad=True)
                 return
@@ -382,8 +383,8 @@ class CampaignFormScreen(Screen[str | None]):
         return self.base["type"] if self.base else self._value("type")
 
     def _state(self) -> tuple:
-        inputs = tuple(w.value for w in self.query("#form Input") if w.id and w.id.startswith("f-"))
-        selects = tuple(str(w.value) for w in self.query("#form Select"))
+        inputs = tuple(w.value for w in self.query("#form Input").results(Input) if w.id and w.id.startswith("f-"))
+        selects = tuple(str(w.value) for w in self.query("#form Select").results(Select))
         return inputs + selects + (self.query_one(WeekdayPicker).days,) + self.query_one(ContentEditor).state()
 
     @property
@@ -391,7 +392,7 @@ class CampaignFormScreen(Screen[str | None]):
         return self._snapshot is not None and self._state() != self._snapshot
 
     def _update_dirty(self) -> None:
-        self.app.unsaved_edit = self.dirty
+        host(self).unsaved_edit = self.dirty
         self.query_one("#form-title", Static).update(self._title + ("  · unsaved changes" if self.dirty else ""))
 
     def document(self) -> tuple[dict, list[dict[str, str]]]:
@@ -577,15 +578,15 @@ class CampaignFormScreen(Screen[str | None]):
         except ValidationFailed as error:
             problems = self._merge(problems, error.errors or [{"field": "(document)", "message": error.detail}])
             edit = None
-        if problems:
+        if problems or edit is None:  # a document that does not parse is among the problems
             self._refused(problems, f"{len(problems)} problem{'s' if len(problems) > 1 else ''}: "
                                     "fix the fields marked ✗ and save again (Ctrl+S)")
             return
         self.saving = True
         self._status("Saving…")
-        client = self.app.client
+        client = host(self).client
         call = client.create_campaign(edit) if self.campaign_id is None else client.edit_draft(self.campaign_id, edit)
-        result = await self.app.call_api(_refusal(call))
+        result = await host(self).call_api(_refusal(call))
         self.saving = False
         if result is None:
             self._status("Not saved: the engine cannot be reached. Nothing you typed is lost; Ctrl+S tries again.",
@@ -656,8 +657,8 @@ class CampaignFormScreen(Screen[str | None]):
                                            "it is now; your changes are replaced.", "Reload", danger=True), answer)
 
     def _leave(self, result: str | None) -> None:
-        self.app.unsaved_edit = False
+        host(self).unsaved_edit = False
         self.dismiss(result)
 
     def on_unmount(self) -> None:
-        self.app.unsaved_edit = False
+        host(self).unsaved_edit = False

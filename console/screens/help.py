@@ -45,6 +45,3 @@ class HelpScreen(ModalScreen[None]):
             yield Static("Keys", classes="dialog-title")
             yield Static(help_table())
             yield Static("Esc closes · every action is also in the command palette (Ctrl+P)", classes="dialog-body")
-
-    def action_dismiss(self) -> None:
-        self.dismiss(None)

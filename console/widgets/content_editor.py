@@ -18,6 +18,8 @@ from textual.widgets import Input, Label, Static, TextArea
 
 from store.errors import ValidationFailed
 
+from ..host import host
+
 # channel -> (field name, label, multi-line height or 0 for one line)
 CHANNEL_FIELDS: dict[str, tuple[tuple[str, str, int], ...]] = {
     "email": (("subject", "Subject", 0), ("preheader", "Preheader", 0), ("body", "Body", 8)),
@@ -156,7 +158,7 @@ class ContentEditor(Vertical):
     async def _errors(self) -> list[dict[str, str]]:
         """Template errors; a field over the content limit is refused (422) and shown under it the same way."""
         try:
-            return await self.app.client.check_content(self.values())
+            return (await host(self).client.check_content(self.values())).errors
         except ValidationFailed as error:
             return error.errors or [{"field": "draft.content", "message": error.detail}]
 
@@ -165,7 +167,7 @@ class ContentEditor(Vertical):
         """Ask the engine whether the current channel's templates parse (a newer keystroke cancels this)."""
         await asyncio.sleep(DEBOUNCE_SECONDS)
         self._status("checking templates…")
-        errors = await self.app.call_api(self._errors(), quiet=True)
+        errors = await host(self).call_api(self._errors(), quiet=True)
         if errors is None:
             self._status("templates not checked: the engine did not answer (they are checked again on save)", "bad")
             return
