@@ -49,11 +49,11 @@ class CampaignsApp(App[None]):
             self.exit(return_code=1, message=f"error: {printable(error.detail)}")
             return
         if me is not None:
-            self.permissions = set(me["permissions"])
-            self.clock_offset = datetime.fromisoformat(me["now"]) - datetime.now(timezone.utc)
+            self.permissions = set(me.permissions)
+            self.clock_offset = me.now - datetime.now(timezone.utc)
             engine = self.client.remote or ("here" if self.client.engine_here else "in this process")
-            self.identity = {"workspace": _short(me["data_dir"]), "user": me["user"]["name"],
-                             "role": me["user"]["role"], "engine": engine}
+            self.identity = {"workspace": _short(me.data_dir), "user": me.user.name,
+                             "role": me.user.role.value, "engine": engine}
             self.screen.refresh_bindings()
         for notice in self.client.notices:  # e.g. modes tightened on open: the terminal is ours, so say it here
             self.notify(notice, title="Privacy", severity="warning", timeout=15)

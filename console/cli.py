@@ -164,8 +164,9 @@ def _print_notices(client: CampaignsClient) -> None:
 async def _seed_demo(data: Path, user: str | None, *, fresh: bool) -> int:
     async with connect(data, user, new=True) as client:
         _print_notices(client)
-        counts = await client.seed_demo()
-    output.err.print(f"demo workspace ready in {data}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        seeded = await client.seed_demo()
+    counts = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in seeded.model_dump().items())
+    output.err.print(f"demo workspace ready in {data}: {counts}")
     return 0
 
 
@@ -344,11 +345,12 @@ async def _audit(client: CampaignsClient, args: argparse.Namespace) -> int:
 async def _approvals(client: CampaignsClient, args: argparse.Namespace) -> int:
     rows = await client.awaiting_my_approval()
     if args.json:
-        output.print_json(rows)
+        output.print_json([r.model_dump(mode="json", exclude_unset=True) for r in rows])
         return 0
     for r in rows:
-        note = "  (yours: self-approval blocked)" if r["self_approval_blocked"] else ""
-        output.out.print(f"{r['id']:<10} {r['name']}  requested by {r['requested_by']} at {r['requested_at'][:16]}{note}", markup=False)
+        note = "  (yours: self-approval blocked)" if r.self_approval_blocked else ""
+        output.out.print(f"{r.id:<10} {r.name}  requested by {r.requested_by} at {output.instant(r.requested_at)[:16]}{note}",
+                         markup=False)
     output.err.print(f"{len(rows)} awaiting your approval")
     return 0
 
@@ -400,8 +402,8 @@ async def _profiles(client: CampaignsClient, args: argparse.Namespace) -> int:
             output.out.print_json(profile.model_dump_json(exclude_defaults=True))
         return 0
     stats = await client.profile_stats()
-    output.out.print(f"{stats['profiles']} profiles", markup=False)
-    for name, count in stats["lists"].items():
+    output.out.print(f"{stats.profiles} profiles", markup=False)
+    for name, count in stats.lists.items():
         output.out.print(f"  list {name}: {count}", markup=False)
     return 0
 

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from store.client import CampaignsClient
 from store.models import Run, RunStatus, Status
+from store.models.outbox import OutboxMessage
 from store.text import json_escaped, printable
 
 from . import output
@@ -31,8 +32,8 @@ async def activate(client: CampaignsClient, args: argparse.Namespace) -> int:
     if campaign.status is not Status.live:
         if campaign.status is Status.scheduled and not args.json:
             report = await client.report(campaign.id)
-            if report["next_runs"]:
-                output.err.print(f"first run at {report['next_runs'][0]}", markup=False)
+            if report.next_runs:
+                output.err.print(f"first run at {output.instant(report.next_runs[0])}", markup=False)
         return 0
     run = await _new_run(client, campaign.id, before)
     if run is None:
@@ -102,24 +103,24 @@ async def runs(client: CampaignsClient, args: argparse.Namespace) -> int:
 
 
 async def report(client: CampaignsClient, args: argparse.Namespace) -> int:
-    data = await client.report(args.id)
+    report = await client.report(args.id)
     if args.json:
-        output.print_json(data)
+        output.print_json(report.model_dump(mode="json"))
         return 0
-    t = data["totals"]
-    output.out.print(f"{data['name']}  {data['campaign_id']}  {data['status']}", markup=False)
-    if data["status_reason"]:
-        output.out.print(f"reason: {data['status_reason']}", markup=False)
-    output.out.print(f"targeted {t['targeted']:,}  sent {t['sent']:,}  failed {t['failed']:,}  "
-                     f"excluded {sum(t['excluded'].values()):,}", markup=False)
-    reasons = [(reason, count) for reason, count in sorted(t["excluded"].items())]
-    reasons += [(f"failed: {reason}", count) for reason, count in sorted(data.get("failures", {}).items())]
+    t = report.totals
+    output.out.print(f"{report.name}  {report.campaign_id}  {report.status.value}", markup=False)
+    if report.status_reason:
+        output.out.print(f"reason: {report.status_reason}", markup=False)
+    output.out.print(f"targeted {t.targeted:,}  sent {t.sent:,}  failed {t.failed:,}  "
+                     f"excluded {t.excluded_total:,}", markup=False)
+    reasons = [(reason.value, count) for reason, count in sorted(t.excluded.items())]
+    reasons += [(f"failed: {reason}", count) for reason, count in sorted(report.failures.items())]
     for label, count in reasons:
         output.out.print(f"  {label:<28} {count:>9,}", markup=False)
-    for run in data["runs"]:
-        output.out.print("  " + _run_line(Run.model_validate(run)), markup=False)
-    for when in data["next_runs"]:
-        output.out.print(f"next run {when}", markup=False)
+    for run in report.runs:
+        output.out.print("  " + _run_line(run), markup=False)
+    for when in report.next_runs:
+        output.out.print(f"next run {output.instant(when)}", markup=False)
     return 0
 
 
@@ -128,22 +129,23 @@ async def outbox(client: CampaignsClient, args: argparse.Namespace) -> int:
     stops reading must not stall the engine this process may be hosting."""
     cursor = ""
     while True:
-        messages, cursor = await client.outbox(channel=args.channel.value if args.channel else None,
-                                               campaign_id=args.campaign, cursor=cursor)
-        if messages:
-            await asyncio.to_thread(_write, "".join(_outbox_line(m, args.json) for m in messages))
+        page = await client.outbox(channel=args.channel.value if args.channel else None,
+                                   campaign_id=args.campaign, cursor=cursor)
+        cursor = page.cursor
+        if page.messages:
+            await asyncio.to_thread(_write, "".join(_outbox_line(m, args.json) for m in page.messages))
         if not args.follow:
             return 0
-        if not messages:
+        if not page.messages:
             await asyncio.sleep(POLL_SECONDS)
 
 
-def _outbox_line(m: dict, as_json: bool) -> str:
+def _outbox_line(m: OutboxMessage, as_json: bool) -> str:
     """Written straight to stdout (not through rich), so escaped here: addresses and content are data."""
     if as_json:
-        return json_escaped(json.dumps(m, ensure_ascii=False)) + "\n"
-    first = next(iter(m["content"].values()), "")
-    return printable(f"{m['sentAt'][:19]}  {m['channel']:<5} {m['campaignId']:<8} {m['to']:<28} {first[:60]!r}") + "\n"
+        return json_escaped(json.dumps(m.model_dump(mode="json", by_alias=True), ensure_ascii=False)) + "\n"
+    first = next(iter(m.content.values()), "")
+    return printable(f"{m.sent_at[:19]}  {m.channel.value:<5} {m.campaign_id:<8} {m.to:<28} {first[:60]!r}") + "\n"
 
 
 def _write(text: str) -> None:
@@ -161,7 +163,7 @@ async def engine(client: CampaignsClient, args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    output.err.print(f"engine running for {me['data_dir']} (Ctrl-C or SIGTERM to stop)", markup=False)
+    output.err.print(f"engine running for {me.data_dir} (Ctrl-C or SIGTERM to stop)", markup=False)
     await stop.wait()
     output.err.print("engine stopping: runs in flight are journaled and resume at the next start", markup=False)
     return 0

@@ -19,10 +19,16 @@ from .models import (
     ApprovalPolicy, AuditEvent, Campaign, CampaignEdit, CampaignSummary, ChannelConfiguration, Role, Run, User,
     edit_from_document, field_errors,
 )
+from .models.approval_inbox import AwaitingApproval
 from .models.audience import Audience
-from .models.profile import ImportSummary, Profile
+from .models.authoring import ContentCheck, Rendered
+from .models.outbox import OutboxPage
+from .models.profile import ImportSummary, Profile, ProfileStats
+from .models.report import ActivationPreview, Report
+from .models.workspace_info import DemoSeeded, WorkspaceInfo
 
 _SUMMARIES = TypeAdapter(list[CampaignSummary])
+_AWAITING = TypeAdapter(list[AwaitingApproval])
 
 
 def edit_from_file_document(document: Any) -> CampaignEdit:
@@ -128,40 +134,39 @@ class CampaignsClient:
     async def runs(self, campaign_id: str) -> list[Run]:
         return [Run.model_validate(r) for r in await self._call("GET", f"/v1/campaigns/{campaign_id}/runs")]
 
-    async def report(self, campaign_id: str) -> dict[str, Any]:
-        return await self._call("GET", f"/v1/campaigns/{campaign_id}/report")
+    async def report(self, campaign_id: str) -> Report:
+        return Report.model_validate(await self._call("GET", f"/v1/campaigns/{campaign_id}/report"))
 
     async def outbox(self, *, channel: str | None = None, campaign_id: str | None = None, cursor: str = "",
-                     limit: int = 1000) -> tuple[list[dict], str]:
+                     limit: int = 1000) -> OutboxPage:
         """Outbox messages after ``cursor`` and the cursor to continue from (to follow, ask again)."""
-        params = {"cursor": cursor, "limit": limit}
+        params: dict[str, str | int] = {"cursor": cursor, "limit": limit}
         if channel:
             params["channel"] = channel
         if campaign_id:
             params["campaign"] = campaign_id
-        page = await self._call("GET", "/v1/outbox", params=params)
-        return page["messages"], page["cursor"]
+        return OutboxPage.model_validate(await self._call("GET", "/v1/outbox", params=params))
 
-    async def activation_preview(self, campaign_id: str) -> dict[str, Any]:
-        return await self._call("GET", f"/v1/campaigns/{campaign_id}/activation-preview")
+    async def activation_preview(self, campaign_id: str) -> ActivationPreview:
+        return ActivationPreview.model_validate(await self._call("GET", f"/v1/campaigns/{campaign_id}/activation-preview"))
 
-    async def check_content(self, content: dict[str, Any]) -> list[dict[str, str]]:
-        """Template errors (field, line, column) of content being written; empty when it all parses."""
-        return (await self._call("POST", "/v1/content/check", json=content))["errors"]
+    async def check_content(self, content: dict[str, Any]) -> ContentCheck:
+        """Template errors (field, line, column) of content being written; none when it all parses."""
+        return ContentCheck.model_validate(await self._call("POST", "/v1/content/check", json=content))
 
-    async def render(self, campaign_id: str, *, profile_id: str | None = None, version: str = "live") -> dict[str, Any]:
-        return await self._call("POST", f"/v1/campaigns/{campaign_id}/render",
-                                json={"profile_id": profile_id, "version": version})
+    async def render(self, campaign_id: str, *, profile_id: str | None = None, version: str = "live") -> Rendered:
+        return Rendered.model_validate(await self._call("POST", f"/v1/campaigns/{campaign_id}/render",
+                                                        json={"profile_id": profile_id, "version": version}))
 
     async def audit_trail(self, campaign_id: str) -> list[AuditEvent]:
         return [AuditEvent.model_validate(e) for e in await self._call("GET", f"/v1/campaigns/{campaign_id}/audit")]
 
-    async def awaiting_my_approval(self) -> list[dict[str, Any]]:
-        return await self._call("GET", "/v1/approvals")
+    async def awaiting_my_approval(self) -> list[AwaitingApproval]:
+        return _AWAITING.validate_python(await self._call("GET", "/v1/approvals"))
 
     # workspace ---------------------------------------------------------------------------
-    async def me(self) -> dict[str, Any]:
-        return await self._call("GET", "/v1/me")
+    async def me(self) -> WorkspaceInfo:
+        return WorkspaceInfo.model_validate(await self._call("GET", "/v1/me"))
 
     async def users(self) -> list[User]:
         return [User.model_validate(u) for u in await self._call("GET", "/v1/users")]
@@ -208,8 +213,8 @@ class CampaignsClient:
     async def remove_approval_policy(self, policy_id: str) -> None:
         await self._call("DELETE", f"/v1/approval-policies/{policy_id}")
 
-    async def seed_demo(self) -> dict[str, int]:
-        return await self._call("POST", "/v1/workspace/seed-demo")
+    async def seed_demo(self) -> DemoSeeded:
+        return DemoSeeded.model_validate(await self._call("POST", "/v1/workspace/seed-demo"))
 
     # profiles ----------------------------------------------------------------------------
     async def import_profiles_chunk(self, format: str, text: str, first_line: int,
@@ -220,8 +225,8 @@ class CampaignsClient:
     async def profile(self, profile_id: str) -> Profile:
         return Profile.model_validate(await self._call("GET", f"/v1/profiles/{profile_id}"))
 
-    async def profile_stats(self) -> dict[str, Any]:
-        return await self._call("GET", "/v1/profiles/stats")
+    async def profile_stats(self) -> ProfileStats:
+        return ProfileStats.model_validate(await self._call("GET", "/v1/profiles/stats"))
 
 
 def _error_from(response: httpx.Response) -> CampaignsError:

@@ -21,6 +21,7 @@ from .models import (
     ApprovalPolicy, ChannelConfiguration, Role, Status, User, editable_document, edit_from_document,
 )
 from .models.audience import Audience
+from .models.workspace_info import DemoSeeded
 from .profiles.generate import generate_profiles_csv
 from .workspace import Workspace
 
@@ -155,7 +156,7 @@ def _story_order(plan: Plan) -> tuple:
     return (order.index("one-shot live" if one_shot_live else plan.status), plan.type == "api")
 
 
-def seed_demo_workspace(ws: Workspace, actor: User) -> dict[str, int]:
+def seed_demo_workspace(ws: Workspace, actor: User) -> DemoSeeded:
     story = _StoryClock(ws.clock.now())
     admin = Administration(ws.catalogue, story)
     engine = Engine(ws, clock=story)
@@ -189,8 +190,8 @@ def seed_demo_workspace(ws: Workspace, actor: User) -> dict[str, int]:
             _build(engine, ws, people, plan, author=people["alice"], story=story)
     finally:
         engine.shutdown()
-    return {"users": len(ws.catalogue.users.all()), "channel configurations": len(CONFIGS), "audiences": len(AUDIENCES),
-            "profiles": profiles, "campaigns": len(plans)}
+    return DemoSeeded(users=len(ws.catalogue.users.all()), channel_configurations=len(CONFIGS), audiences=len(AUDIENCES),
+                      profiles=profiles, campaigns=len(plans))
 
 
 def _import_profiles(ws: Workspace) -> int:

@@ -122,9 +122,9 @@ async def test_enter_opens_the_live_version_with_its_audience_size_and_rendered_
         assert campaign.live.schedule.describe() in facts
         assert "email-marketing: email via outbox" in facts and "500 messages per second" in facts
         assert "Next runs" in facts
-        assert f"Content as {rendered['profile_id']} gets it" in shown(screen, "#render-title")
+        assert f"Content as {rendered.profile_id} gets it" in shown(screen, "#render-title")
         content = shown(screen, "#rendered")
-        assert rendered["content"]["subject"] in content and "— updated" not in content  # the live one, not the draft
+        assert rendered.content is not None and rendered.content["subject"] in content and "— updated" not in content  # the live one, not the draft
         assert screen.query_one(TabbedContent).active == "overview"
         await pilot.press("escape")
         assert isinstance(app.screen, CampaignListScreen)
@@ -153,10 +153,10 @@ async def test_key_2_shows_the_runs_with_their_counters_and_the_totals(app):
         for reason, count in c.excluded.items():
             assert f"{reason.value} {count:,}" in row["reasons"]
         totals = shown(screen, "#run-totals")
-        t = report["totals"]
+        t = report.totals
         assert f"Totals over {len(runs)} runs" in totals
-        assert f"targeted {t['targeted']:,}" in totals and f"sent {t['sent']:,}" in totals
-        assert f"excluded {sum(t['excluded'].values()):,}" in totals
+        assert f"targeted {t.targeted:,}" in totals and f"sent {t.sent:,}" in totals
+        assert f"excluded {t.excluded_total:,}" in totals
 
 
 async def test_key_3_shows_the_audit_trail_oldest_first(app):
@@ -181,9 +181,10 @@ async def test_key_3_shows_the_audit_trail_oldest_first(app):
 async def test_p_renders_the_content_for_another_profile_and_escape_cancels(app):
     cid = await campaign_id(app, "Weekly newsletter")
     default = await app.client.render(cid)
-    other_id = "p0000001" if default["profile_id"] != "p0000001" else "p0000002"
+    other_id = "p0000001" if default.profile_id != "p0000001" else "p0000002"
     other = await app.client.render(cid, profile_id=other_id)
-    assert other["content"]["subject"] != default["content"]["subject"]
+    assert other.content is not None and default.content is not None
+    assert other.content["subject"] != default.content["subject"]
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_detail(pilot, "Weekly newsletter")
         await pilot.press("2")  # p works from any view and comes back to the overview
@@ -191,7 +192,7 @@ async def test_p_renders_the_content_for_another_profile_and_escape_cancels(app)
         await wait_for(pilot, lambda: isinstance(app.screen, ProfileDialog), "the profile dialog")
         await pilot.press("escape")
         await settle(pilot)
-        assert app.screen is screen and f"as {default['profile_id']} gets it" in shown(screen, "#render-title")
+        assert app.screen is screen and f"as {default.profile_id} gets it" in shown(screen, "#render-title")
 
         await pilot.press("p")
         await wait_for(pilot, lambda: isinstance(app.screen, ProfileDialog), "the profile dialog")
@@ -200,7 +201,7 @@ async def test_p_renders_the_content_for_another_profile_and_escape_cancels(app)
         assert app.screen is screen
         assert screen.query_one(TabbedContent).active == "overview"
         assert f"Content as {other_id} gets it" in shown(screen, "#render-title")
-        assert other["content"]["subject"] in shown(screen, "#rendered")
+        assert other.content["subject"] in shown(screen, "#rendered")
 
         await pilot.press("p")
         await wait_for(pilot, lambda: isinstance(app.screen, ProfileDialog), "the profile dialog")

@@ -9,15 +9,15 @@ import pytest
 
 from store.clock import FrozenClock
 from store.errors import ValidationFailed
-from store.models import RunStatus, Status, User, editable_document
+from store.models import Channel, ExclusionReason, RunStatus, Status, User, editable_document
+from store.models.outbox import OutboxMessage
 from store.client import edit_from_file_document
 
 from .engine_setup import email_campaign, reasons
 
 
-async def outbox(client, campaign_id=None) -> list[dict]:
-    messages, _ = await client.outbox(campaign_id=campaign_id, limit=10_000)
-    return messages
+async def outbox(client, campaign_id=None) -> list[OutboxMessage]:
+    return (await client.outbox(campaign_id=campaign_id, limit=10_000)).messages
 
 
 async def test_activation_reports_every_problem_at_once_and_changes_nothing(root, workspace):
@@ -48,11 +48,11 @@ async def test_one_shot_run_sends_personalized_messages_and_excludes_with_reason
     assert (run.counters.targeted, run.counters.sent, run.counters.failed) == (8, 4, 0)
     assert reasons(run) == {"no_address": 1, "no_consent": 1, "suppressed": 1, "rendering_error": 1}
     messages = await outbox(root, c.id)
-    assert sorted(m["profileId"] for m in messages) == ["p01", "p02", "p07", "p08"]
-    ana = next(m for m in messages if m["profileId"] == "p01")
-    assert ana["to"] == "ana@example.com" and ana["channel"] == "email" and ana["runId"] == run.id
-    assert ana["campaignId"] == c.id and ana["sentAt"].startswith("2026-11-26")
-    assert ana["content"]["subject"] == "Hi Ana" and ana["content"]["body"] == "<p>Sale for Ana</p>"
+    assert sorted(m.profile_id for m in messages) == ["p01", "p02", "p07", "p08"]
+    ana = next(m for m in messages if m.profile_id == "p01")
+    assert ana.to == "ana@example.com" and ana.channel is Channel.email and ana.run_id == run.id
+    assert ana.campaign_id == c.id and ana.sent_at.startswith("2026-11-26")
+    assert ana.content["subject"] == "Hi Ana" and ana.content["body"] == "<p>Sale for Ana</p>"
 
 
 async def test_transactional_ignores_marketing_consent(root, engine):
@@ -143,7 +143,7 @@ async def test_activating_a_draft_beside_live_changes_future_runs(root, engine, 
     assert (await root.activate(c.id)).live.number == 2
     clock.advance(timedelta(days=1))
     engine.run_until_idle()
-    subjects = [(m["runId"], m["content"]["subject"]) for m in await outbox(root, c.id)]
+    subjects = [(m.run_id, m.content["subject"]) for m in await outbox(root, c.id)]
     first, second = [r.id for r in await root.runs(c.id)]
     assert {s for r, s in subjects if r == first} == {"Version one"}
     assert {s for r, s in subjects if r == second} == {"Version two"}
@@ -157,7 +157,7 @@ async def test_rate_is_never_exceeded_in_any_one_second_window(root, engine, wor
     c = await root.create_campaign(email_campaign(rate=25))
     await root.activate(c.id)
     engine.run_until_idle()
-    times = sorted(datetime.fromisoformat(m["sentAt"]) for m in await outbox(root, c.id))
+    times = sorted(datetime.fromisoformat(m.sent_at) for m in await outbox(root, c.id))
     assert len(times) == 124
     worst = max(sum(1 for t in times[i:] if t - start < timedelta(seconds=1)) for i, start in enumerate(times))
     assert worst == 25
@@ -235,9 +235,9 @@ async def test_report_totals_runs_and_next_runs(root, engine, clock):
     clock.advance(timedelta(hours=6))
     engine.run_until_idle()
     report = await root.report(c.id)
-    assert report["totals"]["sent"] == 8 and report["totals"]["excluded"]["no_consent"] == 2
-    assert len(report["runs"]) == 2 and len(report["next_runs"]) == 5
-    assert report["next_runs"][0].startswith("2026-11-26T21:00")
+    assert report.totals.sent == 8 and report.totals.excluded[ExclusionReason.no_consent] == 2
+    assert len(report.runs) == 2 and len(report.next_runs) == 5
+    assert report.next_runs[0].isoformat().startswith("2026-11-26T21:00")
 
 
 async def test_a_run_stops_at_its_time_limit_and_excludes_the_rest(root, engine, monkeypatch):
@@ -263,26 +263,26 @@ async def test_a_run_stops_at_its_time_limit_and_excludes_the_rest(root, engine,
 async def test_activation_preview_counts_what_the_run_will_exclude(root, engine):
     c = await root.create_campaign(email_campaign())
     preview = await root.activation_preview(c.id)
-    assert preview["audience_size"] == 8 and preview["problems"] == []
-    assert preview["expected_exclusions"] == {"suppressed": 1, "no_address": 1, "no_consent": 1}
-    assert preview["expected_sends"] == 5 and preview["schedule"] == "once, on activation"
+    assert preview.audience_size == 8 and preview.problems == []
+    assert preview.expected_exclusions == {"suppressed": 1, "no_address": 1, "no_consent": 1}
+    assert preview.expected_sends == 5 and preview.schedule == "once, on activation"
     await root.activate(c.id)
     engine.run_until_idle()
     [run] = await root.runs(c.id)
     # the preview cannot know templates fail for p03 (no first name): 5 expected, 4 sent + 1 rendering_error
-    assert run.counters.sent + run.counters.excluded.get("rendering_error", 0) == preview["expected_sends"]
+    assert run.counters.sent + run.counters.excluded.get("rendering_error", 0) == preview.expected_sends
 
 
 async def test_content_check_and_render_for_a_test_profile(root):
-    errors = await root.check_content({"email": {"subject": "Hi {{profil.x}}", "body": "ok"}})
+    errors = (await root.check_content({"email": {"subject": "Hi {{profil.x}}", "body": "ok"}})).errors
     assert errors[0]["field"] == "draft.content.email.subject" and "line 1, column 6" in errors[0]["message"]
-    assert await root.check_content({"sms": {"text": "Hi {{profile.person.name.firstName}}"}}) == []
+    assert (await root.check_content({"sms": {"text": "Hi {{profile.person.name.firstName}}"}})).errors == []
     c = await root.create_campaign(email_campaign())
     rendered = await root.render(c.id, profile_id="p07")
-    assert rendered["content"]["subject"] == "Hi Fa"
+    assert rendered.content is not None and rendered.content["subject"] == "Hi Fa"
     first = await root.render(c.id)
-    assert first["profile_id"] == "p01" and first["content"]["subject"] == "Hi Ana"
-    assert "missing" in (await root.render(c.id, profile_id="p03"))["error"]
+    assert first.profile_id == "p01" and first.content is not None and first.content["subject"] == "Hi Ana"
+    assert "missing" in ((await root.render(c.id, profile_id="p03")).error or "")
 
 
 def api_campaign(**draft):
@@ -302,7 +302,7 @@ async def test_an_api_call_sends_to_the_named_profiles_with_its_context(root, en
     run = next(r for r in await root.runs(c.id) if r.id == run.id)
     assert run.trigger.value == "api" and run.status is RunStatus.completed
     assert (run.counters.targeted, run.counters.sent) == (3, 2) and reasons(run) == {"no_address": 1}
-    messages = {m["profileId"]: m["content"] for m in await outbox(root, c.id)}
+    messages = {m.profile_id: m.content for m in await outbox(root, c.id)}
     assert messages["p01"] == {"subject": "Reset for Ana", "preheader": "", "body": "<p>Code &lt;741&gt;</p>"}
     await root.trigger(c.id, profiles=["p02"], context={"code": "1"})
     engine.run_until_idle()

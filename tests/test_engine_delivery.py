@@ -93,7 +93,7 @@ async def test_smtp_server_down_fails_the_campaign_with_the_error(root, engine):
     c = await root.campaign(c.id)
     assert c.status is Status.failed and "every send failed" in c.status_reason and "gave up after 4 attempts" in c.status_reason
     report = await root.report(c.id)
-    assert report["failures"] == {"provider_unavailable": 4}  # the gateway was down, not the messages refused
+    assert report.failures == {"provider_unavailable": 4}  # the gateway was down, not the messages refused
     app = CampaignsApp(root, refresh_seconds=3600)
     async with app.run_test(size=(120, 36)) as pilot:  # the runs tab says so too
         app.push_screen(CampaignDetailScreen(c.id))

@@ -5,32 +5,33 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
+from store.models.report import ActivationPreview
 from store.text import printable
 
 from ..display import when as local_when
 from .confirm import ConfirmDialog
 
 
-def activation_body(name: str, preview: dict) -> Table:
+def activation_body(name: str, preview: ActivationPreview) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
-    table.add_row("Campaign", Text(printable(f"{name} (version {preview['version']})")))
-    table.add_row("Audience", f"{preview['audience'] or '—'}: {preview['audience_size']:,} profiles")
-    for reason, count in sorted(preview["expected_exclusions"].items()):
+    table.add_row("Campaign", Text(printable(f"{name} (version {preview.version})")))
+    table.add_row("Audience", f"{preview.audience or '—'}: {preview.audience_size:,} profiles")
+    for reason, count in sorted(preview.expected_exclusions.items()):
         table.add_row(f"  excluded, {reason}", f"{count:,}")
-    table.add_row("Expected sends", f"{preview['expected_sends']:,}")
-    table.add_row("Schedule", preview["schedule"])
-    for when in preview["next_runs"][:3]:
+    table.add_row("Expected sends", f"{preview.expected_sends:,}")
+    table.add_row("Schedule", preview.schedule)
+    for when in preview.next_runs[:3]:
         table.add_row("  runs at", local_when(when))
-    if preview["needs_approval"]:
-        table.add_row("Approval", f"policy {preview['needs_approval']}: {preview['approval_state'] or 'not requested'}")
-    for problem in preview["problems"]:
+    if preview.needs_approval:
+        table.add_row("Approval", f"policy {preview.needs_approval}: {preview.approval_state or 'not requested'}")
+    for problem in preview.problems:
         table.add_row(Text("Cannot activate", style="bold reverse"), Text(printable(f"{problem['field']}: {problem['message']}")))
     return table
 
 
-def activate_dialog(name: str, preview: dict) -> ConfirmDialog:
-    blocked = bool(preview["problems"])
+def activate_dialog(name: str, preview: ActivationPreview) -> ConfirmDialog:
+    blocked = bool(preview.problems)
     return ConfirmDialog(f"Activate {name}?" if not blocked else f"{name} cannot be activated yet",
                          activation_body(name, preview), "Activate", allowed=not blocked)

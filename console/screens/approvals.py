@@ -15,7 +15,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from store.models import CampaignSummary, Status
+from store.models import CampaignSummary
+from store.models.approval_inbox import AwaitingApproval
 from store.text import printable
 
 from ..actions import CAMPAIGN_ACTIONS
@@ -30,12 +31,12 @@ COLUMNS = (("name", "Name"), ("note", "Note"), ("status", "Status"), ("channel",
 _DECISIONS = {a.action: a for a in CAMPAIGN_ACTIONS if a.action in ("approve", "request_changes", "cancel_request")}
 
 
-def _cells(row: dict, me: str | None) -> list[str | Text]:
-    note = Text(SELF_BLOCKED, style="bold") if row["self_approval_blocked"] else (
-        Text("your request") if row["requested_by"] == me else Text(""))
-    status = status_label(Status(row["status"]), row["has_draft"], compact=True)
-    return [cell_text(row["name"]), note, status, row["channel"], cell_text(row["requested_by"]),
-            short_when(row["requested_at"]), row["type"], "mkt" if row["category"] == "marketing" else "trans"]
+def _cells(row: AwaitingApproval, me: str | None) -> list[str | Text]:
+    note = Text(SELF_BLOCKED, style="bold") if row.self_approval_blocked else (
+        Text("your request") if row.requested_by == me else Text(""))
+    status = status_label(row.status, row.has_draft, compact=True)
+    return [cell_text(row.name), note, status, row.channel.value, cell_text(row.requested_by),
+            short_when(row.requested_at), row.type.value, "mkt" if row.category.value == "marketing" else "trans"]
 
 
 class ApprovalsScreen(CampaignActions, Screen):
@@ -56,7 +57,7 @@ class ApprovalsScreen(CampaignActions, Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: dict[str, dict] = {}
+        self.rows: dict[str, AwaitingApproval] = {}
         self.loaded = False
 
     def compose(self) -> ComposeResult:
@@ -97,10 +98,10 @@ class ApprovalsScreen(CampaignActions, Screen):
             table = self.query_one(DataTable)
             table.move_cursor(row=table.get_row_index(select))
 
-    def show_rows(self, rows: list[dict]) -> None:
+    def show_rows(self, rows: list[AwaitingApproval]) -> None:
         """Patch the table by campaign id: the cursor stays on its campaign."""
         table = self.query_one(DataTable)
-        fresh = {r["id"]: r for r in rows}
+        fresh = {r.id: r for r in rows}
         with self.app.batch_update():
             for gone in [key for key in self.rows if key not in fresh]:
                 table.remove_row(gone)
@@ -118,7 +119,7 @@ class ApprovalsScreen(CampaignActions, Screen):
         self._show_detail()
         self.refresh_bindings()
 
-    def _selected_row(self) -> dict | None:
+    def _selected_row(self) -> AwaitingApproval | None:
         table = self.query_one(DataTable)
         if not self.rows or table.row_count == 0:
             return None
@@ -133,15 +134,15 @@ class ApprovalsScreen(CampaignActions, Screen):
                           "that names you. Esc: back")
             detail.set_class(False, "-blocked")
             return
-        lines = [printable(f"{row['name']} ({row['id']}) · {row['type']} {row['category']} {row['channel']} · "
-                           f"requested by {row['requested_by']} at {short_when(row['requested_at'])}")]
-        if row["self_approval_blocked"]:
+        lines = [printable(f"{row.name} ({row.id}) · {row.type.value} {row.category.value} {row.channel.value} · "
+                           f"requested by {row.requested_by} at {short_when(row.requested_at)}")]
+        if row.self_approval_blocked:
             lines.append("You requested or last edited this draft and its policy blocks self-approval: "
                          "another approver must decide.")
         else:
             lines.append("y: approve (then activate) · x: request changes · Enter/c: compare with live")
         detail.update("\n".join(lines))
-        detail.set_class(row["self_approval_blocked"], "-blocked")
+        detail.set_class(row.self_approval_blocked, "-blocked")
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
@@ -154,10 +155,7 @@ class ApprovalsScreen(CampaignActions, Screen):
 
     # CampaignActions ---------------------------------------------------------------------
     def current_campaign(self) -> CampaignSummary | None:
-        row = self._selected_row()
-        if row is None:
-            return None
-        return CampaignSummary.model_validate({k: v for k, v in row.items() if k in CampaignSummary.model_fields})
+        return self._selected_row()  # an inbox row is the campaign's list row
 
     def campaign_changed(self, campaign_id: str | None) -> None:
         self.load_rows(select=campaign_id)
@@ -170,14 +168,14 @@ class ApprovalsScreen(CampaignActions, Screen):
         allowed = self.check_campaign_action(action)
         if action == "cancel_request" and allowed:
             row = self._selected_row()
-            if row is not None and row["requested_by"] != self.me and (host(self).identity or {}).get("role") != "admin":
+            if row is not None and row.requested_by != self.me and (host(self).identity or {}).get("role") != "admin":
                 return False  # only the requester (or an admin) may withdraw a request
         return allowed
 
     def action_compare(self) -> None:
         row = self._selected_row()
         if row is not None:
-            host(self).open_compare(row["id"])
+            host(self).open_compare(row.id)
 
     def action_back(self) -> None:
         self.dismiss()

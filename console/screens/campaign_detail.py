@@ -18,6 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static, TabbedContent, TabPane
 
 from store.models import Campaign, CampaignSummary, ChannelConfiguration, Run, Status, Version
+from store.models.report import Report
 from store.text import printable
 
 from ..actions import CAMPAIGN_ACTIONS, bindings
@@ -132,7 +133,7 @@ class CampaignDetailScreen(CampaignActions, Screen):
         self.profile_id: str | None = None  # None: the audience's first profile
         self.configurations: dict[str, ChannelConfiguration] = {}
         self.audience_sizes: dict[str, int | None] = {}
-        self.next_runs: list[str] = []
+        self.next_runs: list[datetime] = []
         self._rendered_key: tuple | None = None
         self._need_full = True  # configurations and audience sizes are (re)read on the first load and after actions
         self._loading = False
@@ -215,7 +216,7 @@ class CampaignDetailScreen(CampaignActions, Screen):
         self.campaign = campaign
         self._need_full = False
         if report is not None:
-            self.next_runs = report["next_runs"]
+            self.next_runs = report.next_runs
         self.show_campaign()
         if runs is not None:
             self.show_runs(runs, report)
@@ -241,15 +242,15 @@ class CampaignDetailScreen(CampaignActions, Screen):
             body.update("The content could not be rendered (the engine did not answer).")
             body.add_class("-error")
             return
-        who = rendered["profile_id"]
+        who = rendered.profile_id
         title.update(Content.from_markup(("Content as $who gets it" if who else "Content") + hint, who=printable(who or "")))
-        if rendered["error"]:
+        if rendered.error:
             body.add_class("-error")
-            body.update(Text(printable(f"Cannot render{f' for {who}' if who else ''}: {rendered['error']}")))
+            body.update(Text(printable(f"Cannot render{f' for {who}' if who else ''}: {rendered.error}")))
             return
         body.remove_class("-error")
         grid = _grid()
-        for field, text in (rendered["content"] or {}).items():  # profile data: shown as text, never markup
+        for field, text in (rendered.content or {}).items():  # profile data: shown as text, never markup
             grid.add_row(field.capitalize(), Text(printable(text, multiline=True)) if text else Text("(empty)", style="italic"))
         body.update(grid)
 
@@ -310,15 +311,14 @@ class CampaignDetailScreen(CampaignActions, Screen):
         grid.add_row("Last edit", Text(f"{when(v.updated_at)} by {printable(v.updated_by)}"))
         return grid
 
-    def show_runs(self, runs: list[Run], report: dict | None) -> None:
+    def show_runs(self, runs: list[Run], report: Report | None) -> None:
         totals_widget = self.query_one("#run-totals", Static)
         if report is not None and runs:
-            t = report["totals"]
-            excluded = sum(t["excluded"].values())
+            t = report.totals
             totals_widget.update(Text(
-                f"Totals over {len(runs)} run{'s' if len(runs) != 1 else ''}: targeted {t['targeted']:,} · sent "
-                f"{t['sent']:,} · failed {t['failed']:,}{failed_by_reason(report.get('failures', {}))} · excluded "
-                f"{excluded:,} ({excluded_by_reason(t['excluded'])})"
+                f"Totals over {len(runs)} run{'s' if len(runs) != 1 else ''}: targeted {t.targeted:,} · sent "
+                f"{t.sent:,} · failed {t.failed:,}{failed_by_reason(report.failures)} · excluded "
+                f"{t.excluded_total:,} ({excluded_by_reason(t.excluded)})"
                 " · newest first"))
         elif not runs:
             totals_widget.update("No runs yet.")

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from ..errors import NotFound, ValidationFailed
 from ..models import Content
+from ..models.authoring import ContentCheck, Rendered
 from ..models.campaign import oversized_content
 from ..models.common import Model
 from ..roles import Action, require
@@ -18,19 +19,9 @@ from .identity import Actor, Space
 router = APIRouter(prefix="/v1", tags=["authoring"])
 
 
-class ContentCheck(Model):
-    errors: list[dict[str, str]]
-
-
 class RenderRequest(Model):
     profile_id: str | None = None
     version: Literal["live", "draft"] = "live"
-
-
-class Rendered(Model):
-    profile_id: str | None
-    content: dict[str, str] | None = None
-    error: str | None = None
 
 
 @router.post("/content/check")

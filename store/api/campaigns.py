@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from ..listing import CampaignFilter, filter_rows, rows_json, summarize
 from ..models import AuditEvent, Campaign, CampaignEdit, CampaignSummary, CampaignType, Channel, Status
+from ..models.approval_inbox import AwaitingApproval
 from ..models.common import Model
 from ..roles import Action, require
 from .identity import Actor, Space
@@ -48,7 +49,7 @@ def list_campaigns(
     return Response(body, media_type="application/json", headers={"ETag": etag})
 
 
-@router.get("/approvals")
+@router.get("/approvals", response_model=list[AwaitingApproval])
 def awaiting_my_approval(actor: Actor, ws: Space) -> JSONResponse:
     """Drafts whose approval was requested under a policy that names me (or any, for an admin)."""
     from ..approvals import self_approval

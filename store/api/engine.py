@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field, field_validator
@@ -13,6 +13,8 @@ from ..errors import ValidationFailed
 from ..limits import CONTEXT_BYTES, in_words
 from ..models import Campaign, Channel, ExclusionReason, Run, RunCounters, Status
 from ..models.common import Model
+from ..models.outbox import OutboxPage
+from ..models.report import ActivationPreview, Report
 from ..roles import Action, require
 from .identity import Actor, Space
 
@@ -21,32 +23,6 @@ router = APIRouter(prefix="/v1", tags=["engine"])
 
 def engine(request: Request) -> Engine:
     return request.app.state.engine
-
-
-class Report(Model):
-    campaign_id: str
-    name: str
-    status: Status
-    status_reason: str | None = None
-    totals: RunCounters
-    failures: dict[str, int] = Field(default_factory=dict, description="failed deliveries by reason, e.g. provider_unavailable")
-    runs: list[Run]
-    next_runs: list[datetime]
-
-
-class ActivationPreview(Model):
-    """What a person confirms before activating: who, how many, who would be left out and when."""
-
-    version: int
-    audience: str | None
-    audience_size: int
-    expected_exclusions: dict[str, int]
-    expected_sends: int
-    schedule: str
-    next_runs: list[datetime]
-    needs_approval: str | None = None
-    approval_state: str | None = None
-    problems: list[dict[str, str]]
 
 
 class TriggerRequest(Model):
@@ -64,11 +40,6 @@ class TriggerRequest(Model):
             raise ValueError(f"{size:,} bytes as JSON is over the limit of {in_words(CONTEXT_BYTES)}; "
                              "send only what the content reads")
         return context
-
-
-class OutboxPage(Model):
-    messages: list[dict]
-    cursor: str
 
 
 @router.post("/campaigns/{campaign_id}/activate")

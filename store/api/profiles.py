@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter
 
 from ..models.common import Model
-from ..models.profile import ImportSummary, Profile
+from ..models.profile import ImportSummary, Profile, ProfileStats
 from ..roles import Action, require
 from .identity import Actor, Space
 
@@ -19,11 +19,6 @@ class ImportChunkRequest(Model):
     header: list[str] | None = None
     text: str
     first_line: int = 1
-
-
-class ProfileStats(Model):
-    profiles: int
-    lists: dict[str, int]
 
 
 @router.post("/import-chunk")

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Response
 
 from ..errors import Conflict, ValidationFailed
 from ..models import ApprovalPolicy, ChannelConfiguration, Role, User
 from ..models.audience import Audience
 from ..models.common import Model
+from ..models.workspace_info import DemoSeeded, WorkspaceInfo
 from ..roles import Action, require
 from .identity import Actor, Space
 
 router = APIRouter(prefix="/v1", tags=["workspace"])
-
-
-class WorkspaceInfo(Model):
-    data_dir: str
-    user: User
-    permissions: list[str]
-    now: datetime  # the engine's clock: clients show times relative to it
 
 
 class RoleChange(Model):
@@ -132,7 +124,7 @@ def remove_approval_policy(policy_id: str, actor: Actor, ws: Space) -> Response:
 
 
 @router.post("/workspace/seed-demo", status_code=201)
-def seed_demo(actor: Actor, ws: Space) -> dict[str, int]:
+def seed_demo(actor: Actor, ws: Space) -> DemoSeeded:
     """Fill a new, empty workspace with a realistic demo; refused once anything is in it."""
     from ..demo import seed_demo_workspace
 

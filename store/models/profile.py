@@ -145,3 +145,8 @@ class ImportSummary(Model):
         room = MAX_REJECTIONS - len(self.rejections)
         self.rejections.extend(other.rejections[: max(room, 0)])
         return self
+
+
+class ProfileStats(Model):
+    profiles: int
+    lists: dict[str, int]  # profiles on each list, by list name

@@ -1,0 +1,15 @@
+"""The approvals inbox: drafts waiting for the caller's decision."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .campaign import CampaignSummary
+
+
+class AwaitingApproval(CampaignSummary):
+    """A campaign's list row with who asked and when; blocked when deciding would be self-approval."""
+
+    requested_by: str
+    requested_at: datetime
+    self_approval_blocked: bool

@@ -1,0 +1,25 @@
+"""What the workspace says about itself: who is calling, and what seeding the demo put in it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .common import Model
+from .people import User
+
+
+class WorkspaceInfo(Model):
+    data_dir: str
+    user: User
+    permissions: list[str]
+    now: datetime  # the engine's clock: clients show times relative to it
+
+
+class DemoSeeded(Model):
+    """How many of each the demo created, in the order they are told."""
+
+    users: int
+    channel_configurations: int
+    audiences: int
+    profiles: int
+    campaigns: int
