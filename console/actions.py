@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,10 @@ APP_ACTIONS = (
 ALL_ACTIONS = LIST_ACTIONS + CAMPAIGN_ACTIONS + APP_ACTIONS
 
 
-def bindings(actions: tuple[ConsoleAction, ...]) -> list[Binding]:
+def bindings(actions: tuple[ConsoleAction, ...]) -> list[BindingType]:
     """Bindings with ids (so a keymap can rebind them) from registry entries; one binding per key."""
     seen: set[str] = set()
-    out = []
+    out: list[BindingType] = []
     for a in actions:
         if a.key in seen:
             continue

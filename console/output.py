@@ -36,10 +36,14 @@ class TerminalConsole(Console):
     def render_str(self, text: str, **kwargs: Any) -> Text:
         return super().render_str(printable(text, multiline=True), **kwargs)
 
-    def print_json(self, json_text: str | None = None, *, data: Any = None, indent: int | str | None = 2,
-                   **_: Any) -> None:
-        value = json.loads(json_text) if json_text is not None else data
+    def print_json(self, json: str | None = None, *, data: Any = None, indent: int | str | None = 2,
+                   **_: Any) -> None:  # rich's signature (its text parameter is named ``json``)
+        value = _loads(json) if json is not None else data
         self.print(JSONHighlighter()(Text(_dumps(value, indent))), soft_wrap=True)
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text)
 
 
 def _dumps(value: Any, indent: int | str | None = 2) -> str:
