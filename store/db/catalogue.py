@@ -9,7 +9,7 @@ dictionary look-up. Audit events go to one table per target (``audit/cmp-42``,
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -117,6 +117,9 @@ class Catalogue:
         # thread's batch would see its pending changes. Every read and write takes this lock.
         self.lock = threading.RLock()
         self._rows: dict[int, ListRow] | None = None
+        self._listeners: list[Callable[[str], None]] = []
+        self._changed: list[str] = []  # campaigns saved or removed in the open atomic block
+        self._depth = 0  # nesting of atomic blocks: only the outermost commits
         self.users: Collection[User] = self._collection("users")
         self.channel_configurations: Collection[ChannelConfiguration] = self._collection("channel_configurations")
         self.audiences: Collection[Audience] = self._collection("audiences")
@@ -130,16 +133,47 @@ class Catalogue:
         with self.lock:
             self._db.close()
 
+    def add_listener(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(campaign_id)`` after each committed save or removal of a campaign, whoever made
+        it (the engine keeps its schedule this way instead of re-reading every campaign). Listeners run
+        outside the catalogue's lock and must be quick."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[str], None]) -> None:
+        self._listeners.remove(listener)
+
+    def _note_change(self, campaign_id: str) -> list[str]:
+        """Under the lock: the campaigns to announce now (none until an open atomic block commits)."""
+        self._changed.append(campaign_id)
+        return self._committed() if self._depth == 0 else []
+
+    def _committed(self) -> list[str]:
+        changed, self._changed = self._changed, []
+        return changed
+
+    def _notify(self, changed: list[str]) -> None:
+        for campaign_id in dict.fromkeys(changed):
+            for listener in self._listeners:
+                listener(campaign_id)
+
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """Group the writes of one change (the campaign and its audit event) into one journal entry."""
         with self.lock:
+            outermost = self._depth == 0
+            self._depth += 1
             try:
                 with self._db.storage.batch():
                     yield
             except BaseException:
                 self._rows = None  # rolled back in memory: rebuild the rows from what is really stored
+                if outermost:
+                    self._changed = []  # nothing changed: no one hears of it
                 raise
+            finally:
+                self._depth -= 1
+            changed = self._committed() if outermost else []
+        self._notify(changed)
 
     # campaigns ---------------------------------------------------------------------------
     def allocate_campaign_id(self) -> str:
@@ -163,6 +197,8 @@ class Catalogue:
             self._campaigns.upsert(doc)
             if self._rows is not None:
                 self._rows[doc.doc_id] = ListRow.of(doc)
+            changed = self._note_change(campaign.id)
+        self._notify(changed)
 
     def remove_campaign(self, campaign_id: str) -> None:
         number = campaign_number(campaign_id)
@@ -170,6 +206,8 @@ class Catalogue:
             self._campaigns.remove(doc_ids=[number])
             if self._rows is not None:
                 self._rows.pop(number, None)
+            changed = self._note_change(campaign_id)
+        self._notify(changed)
 
     def campaign_documents(self) -> list[dict]:
         """Raw documents: building 10,000 full models would be needlessly slow."""

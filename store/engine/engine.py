@@ -2,7 +2,8 @@
 
 It runs inside the process that holds the workspace lock. ``tick`` does one pass of scheduling
 work at the clock's ``now``: tests move a FrozenClock and call ``run_until_idle``; a real process
-calls ``start`` and a scheduler thread ticks every few tens of milliseconds while runs execute in
+calls ``start`` and a scheduler thread sleeps until the earliest fire or completion in its
+timetable (timetable.py) or until a campaign changes (the catalogue tells it), while runs execute in
 sending processes (senders.py), each watched by a thread of the engine. Each gateway gets its own
 slots, so a hung SMTP server holds only the runs sent through it; a run is dispatched only when no
 live process still owns it (fence.py), so a sender left behind by a killed host is never doubled.
@@ -12,13 +13,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 from ..clock import Clock
-from ..errors import CampaignsError, InvalidTransition, ValidationFailed
+from ..errors import CampaignsError, InvalidTransition, NotFound, ValidationFailed
 from ..lifecycle import Lifecycle
 from ..roles import Action, require
 from ..models import Campaign, CampaignType, Channel, Run, RunStatus, RunTrigger, Status, User
@@ -32,24 +34,31 @@ from .providers.registry import isolation_key
 from .runner import RunBusy, RunFailed, RunSpec, execute_run, resolve_run
 from .senders import Senders, SenderLost
 from .signals import Signals
+from .timetable import Timetable
 
 log = logging.getLogger("campaigns.engine")
-TICK_SECONDS = 0.05
+TICK_SECONDS = 0.05  # while runs wait for a gateway slot or another process's fence: how often they are re-checked
+IDLE_SECONDS = 5.0  # the longest the scheduler sleeps: a wall clock set forward is noticed within it
 MAX_SENDERS = 8  # runs sending at once
 SLOTS_PER_GATEWAY = 2  # of which through any one gateway: a hung one holds only these
 MAX_LOST = 3  # a run whose sender dies this many times in a row without progress fails, with the reason
-TIMINGS_PER_TICK = 200  # campaigns whose schedule is (re)computed per tick; thousands at start-up take a few ticks
+TIMINGS_PER_TICK = 200  # campaigns scheduled per tick at start-up: 100,000 take slices, never one long hold
 SCHEDULED_TYPES = (CampaignType.action, CampaignType.orchestrated)
+WATCHED = (Status.activating.value, Status.scheduled.value, Status.live.value)  # what the scheduler acts on
 
 
 @dataclass
 class _Timing:
     """A campaign's next fire and completion, recomputed only when the campaign changes."""
 
-    key: tuple
     campaign: Campaign
     next_fire: datetime | None
     completes_at: datetime | None
+
+    @property
+    def due(self) -> datetime | None:
+        """When the engine next has something to do for it (its place in the timetable)."""
+        return min((t for t in (self.next_fire, self.completes_at) if t is not None), default=None)
 
 
 class Engine:
@@ -65,9 +74,14 @@ class Engine:
         self.signals.clear_shutdown()
         self.fences = Fences(ws.data_dir)
         self._timings: dict[str, _Timing] = {}
+        self._timetable = Timetable()
+        self._changed: set[str] = set()  # campaigns saved since the last tick, as the catalogue told us
+        self._changes = threading.Lock()
+        self._unscheduled: list[str] | None = None  # at start: campaigns still to schedule (None: not yet read)
+        self._runs_changed = True  # a run was created or ended (at start: runs a crash left), so dispatch
         self._running: dict[str, Future] = {}
         self._gateways: Counter[str] = Counter()  # busy slots per gateway
-        self._waiting: dict[str, RunSpec | str] = {}  # runs resolved but waiting for a slot of their gateway
+        self._waiting: dict[str, tuple[str, RunSpec | str]] = {}  # run → (campaign, resolved) waiting for a slot or a fence
         self._lost: dict[str, tuple[int, tuple]] = {}  # run → senders lost in a row, and its progress then
         self.senders = Senders(ws.data_dir) if processes else None
         self._shutdown = threading.Event()
@@ -75,6 +89,7 @@ class Engine:
         self._lock = threading.RLock()
         self._pool = ThreadPoolExecutor(max_workers=MAX_SENDERS, thread_name_prefix="campaigns-run")
         self._thread: threading.Thread | None = None
+        ws.catalogue.add_listener(self._campaign_changed)
 
     # what the API calls -----------------------------------------------------------------
     def activate(self, actor: User, campaign_id: str) -> Campaign:
@@ -100,7 +115,7 @@ class Engine:
                                    [{"field": "profiles", "message": "required when the campaign has no audience"}])
         run = self.ledger.create_run(campaign.id, campaign.live.number,
                                      RunTrigger.api, now=self.clock.now(), context=context, recipients=profiles)
-        self._wake.set()
+        self._dispatch_soon()
         return run
 
     def stop(self, actor: User, campaign_id: str) -> Campaign:
@@ -149,28 +164,72 @@ class Engine:
 
     # scheduling --------------------------------------------------------------------------
     def tick(self) -> None:
-        """One pass: leftover activations, due occurrences, completions, then hand runs to workers."""
+        """One pass: take in the campaigns that changed (at start, a slice of all of them), fire and
+        complete what the timetable says is due, then hand runs to workers if any were created or ended
+        or wait for a slot. Nothing here reads every campaign, except once at start."""
         now = self.clock.now()
-        budget = TIMINGS_PER_TICK
-        for item in self.ws.catalogue.campaign_rows():
-            row = item.row
-            status = row["status"]
+        for campaign_id in self._to_schedule():
             try:
-                if status == Status.activating.value:
-                    self._complete_activation(row["id"])
-                elif status in (Status.scheduled.value, Status.live.value):
-                    cached = self._timings.get(row["id"])
-                    if cached is None or cached.key != (row["status"], row["updated_at"]):
-                        if budget == 0:
-                            continue  # worked out on a later tick: never hold the interpreter for long
-                        budget -= 1
-                    self._fire_and_complete(row, now)
-                elif row["id"] in self._timings:
-                    self.signals.halt(row["id"])
-                    self._timings.pop(row["id"], None)
+                self._schedule(campaign_id)
             except CampaignsError:
-                continue  # changed under us (stopped, archived) between the list and the transition
-        self._dispatch()
+                continue  # changed under us (stopped, archived): the change brings it back
+        for campaign_id in self._timetable.pop_due(now):
+            try:
+                self._fire_and_complete(campaign_id, now)
+            except CampaignsError:
+                continue
+        if self._runs_changed or self._waiting:
+            self._runs_changed = False
+            self._dispatch()
+
+    def _campaign_changed(self, campaign_id: str) -> None:
+        """The catalogue's listener: called after every committed save, from any thread."""
+        with self._changes:
+            self._changed.add(campaign_id)
+        self._wake.set()
+
+    def _dispatch_soon(self) -> None:
+        self._runs_changed = True
+        self._wake.set()
+
+    def _to_schedule(self) -> Iterable[str]:
+        """The campaigns changed since the last tick, then up to TIMINGS_PER_TICK of those the engine
+        found at start (read once: Activating ones a crash left, Scheduled and Live)."""
+        with self._changes:
+            changed, self._changed = self._changed, set()
+        if self._unscheduled is None:
+            rows = self.ws.catalogue.campaign_rows()
+            self._unscheduled = [item.row["id"] for item in reversed(rows) if item.row["status"] in WATCHED]
+        start = self._unscheduled[-TIMINGS_PER_TICK:]
+        del self._unscheduled[-TIMINGS_PER_TICK:]
+        return [*changed, *reversed(start)]
+
+    def _schedule(self, campaign_id: str) -> None:
+        """Bring one campaign's place in the timetable up to date with what is stored."""
+        try:
+            campaign = self.ws.catalogue.campaign(campaign_id)
+        except NotFound:
+            campaign = None  # a deleted draft
+        if campaign is not None and campaign.status is Status.activating:
+            self._complete_activation(campaign_id)  # its save brings it back here, Scheduled or Live
+        elif campaign is not None and campaign.status in (Status.scheduled, Status.live):
+            self._timetable.set(campaign_id, self._timing(campaign).due)
+        elif self._timings.pop(campaign_id, None) is not None:
+            self._timetable.discard(campaign_id)
+            self.signals.halt(campaign_id)  # stopped, archived, failed: a run in flight halts
+
+    def _sleep_seconds(self) -> float:
+        """How long the scheduler thread may sleep: until the earliest entry of the timetable (a change
+        wakes it sooner), a tick while start-up is scheduling or runs wait, never over IDLE_SECONDS."""
+        if self._changed or self._unscheduled is None:
+            return 0.0
+        if self._unscheduled or self._waiting:
+            return TICK_SECONDS
+        earliest = self._timetable.earliest()
+        if earliest is None:
+            return IDLE_SECONDS
+        seconds = (earliest - self.clock.now()).total_seconds()
+        return TICK_SECONDS if seconds <= 0 else min(seconds, IDLE_SECONDS)  # due yet not fired: back off
 
     def _complete_activation(self, campaign_id: str, *, checked: bool = False) -> Campaign:
         """Activating → Scheduled or Live, once: the API thread and the scheduler thread may both try.
@@ -196,25 +255,25 @@ class Engine:
             self.signals.resume(campaign_id)
             return self.lifecycle.engine_activated(campaign_id, scheduled=scheduled)
 
-    def _timing(self, row: dict) -> _Timing:
-        key = (row["status"], row["updated_at"])
-        timing = self._timings.get(row["id"])
-        if timing is None or timing.key != key:
-            campaign = self.ws.catalogue.campaign(row["id"])
-            version = campaign.live
-            activated_at = version.activated_at or campaign.updated_at
-            next_fire = completes = None
-            if campaign.type in SCHEDULED_TYPES:
-                last = self.ledger.last_occurrence(campaign.id)
-                upcoming = next_occurrences(version.schedule, activated_at=activated_at, after=last, count=1) \
-                    if last else [first_fire(version.schedule, activated_at=activated_at)]
-                next_fire = upcoming[0] if upcoming else None
-                completes = completion_time(version.schedule, activated_at=activated_at)
-            timing = self._timings[row["id"]] = _Timing(key, campaign, next_fire, completes)
+    def _timing(self, campaign: Campaign) -> _Timing:
+        version = campaign.live
+        activated_at = version.activated_at or campaign.updated_at
+        next_fire = completes = None
+        if campaign.type in SCHEDULED_TYPES:
+            last = self.ledger.last_occurrence(campaign.id)
+            upcoming = next_occurrences(version.schedule, activated_at=activated_at, after=last, count=1) \
+                if last else [first_fire(version.schedule, activated_at=activated_at)]
+            next_fire = upcoming[0] if upcoming else None
+            completes = completion_time(version.schedule, activated_at=activated_at)
+        timing = self._timings[campaign.id] = _Timing(campaign, next_fire, completes)
         return timing
 
-    def _fire_and_complete(self, row: dict, now: datetime) -> None:
-        timing = self._timing(row)
+    def _fire_and_complete(self, campaign_id: str, now: datetime) -> None:
+        """What the timetable said is due: its runs (and those missed), or its completion. A campaign
+        that cannot complete while its runs are active comes back when one ends."""
+        timing = self._timings.get(campaign_id)
+        if timing is None:
+            return
         campaign = timing.campaign
         if timing.next_fire is not None and timing.next_fire <= now:
             version = campaign.live
@@ -227,9 +286,10 @@ class Engine:
             if plan.fire is not None:
                 trigger = RunTrigger.activation if last is None and version.schedule.recurrence is None else RunTrigger.schedule
                 self.ledger.create_run(campaign.id, version.number, trigger, now=now, occurrence=plan.fire)
+                self._dispatch_soon()
                 if campaign.status is Status.scheduled:
                     self.lifecycle.engine_went_live(campaign.id)
-            self._timings.pop(campaign.id, None)
+            self._schedule(campaign.id)  # its next occurrence
             return
         if (campaign.status is Status.live and timing.completes_at is not None and now >= timing.completes_at
                 and not self._has_active_runs(campaign.id)
@@ -244,14 +304,20 @@ class Engine:
 
     # executing runs ----------------------------------------------------------------------
     def _dispatch(self) -> None:
-        """Hand each active run to a thread, when its gateway has a free slot and no live process owns it."""
+        """Hand each active run to a thread, when its gateway has a free slot and no live process owns it.
+
+        Called when a run was created or ended, and every tick while some wait for a slot or a fence."""
         with self._lock:
-            for run in self.ledger.active_runs():
+            active = self.ledger.active_runs()
+            ids = {run.id for run in active}
+            for run_id in [r for r in self._waiting if r not in ids]:  # ended by the process that owned it
+                self._campaign_changed(self._waiting.pop(run_id)[0])  # due to complete, perhaps
+            for run in active:
                 if run.id in self._running or self._shutdown.is_set() or len(self._running) >= MAX_SENDERS:
                     continue
                 if run.id not in self._waiting:  # worked out once, not on every tick while the run waits
-                    self._waiting[run.id] = self._resolve(run)
-                spec = self._waiting[run.id]
+                    self._waiting[run.id] = (run.campaign_id, self._resolve(run))
+                spec = self._waiting[run.id][1]
                 gateway = isolation_key(spec.config) if isinstance(spec, RunSpec) else ""
                 if self._gateways[gateway] >= SLOTS_PER_GATEWAY or self.fences.owner(run.id) is not None:
                     continue
@@ -278,7 +344,8 @@ class Engine:
             with self._lock:
                 self._running.pop(run.id, None)
                 self._gateways[gateway] -= 1
-            self._wake.set()
+            self._campaign_changed(run.campaign_id)  # it may be due to complete now that its run ended
+            self._dispatch_soon()  # a slot is free
 
     def _in_sender(self, run: Run, spec: RunSpec | str) -> Run | None:
         job = (run.model_dump_json(), spec.model_dump_json() if isinstance(spec, RunSpec) else None,
@@ -342,10 +409,11 @@ class Engine:
     def run_until_idle(self) -> None:
         """Tick and execute every due run in this thread until nothing is left: for tests and the CLI."""
         while True:
+            self._runs_changed = True  # runs created behind the engine's back (tests) are seen too
             self.tick()
             with self._lock:
                 futures = list(self._running.values())
-            if not futures:
+            if not futures and not self._changed and not self._unscheduled:
                 return
             for future in futures:
                 future.result()
@@ -358,15 +426,18 @@ class Engine:
 
     # background operation ----------------------------------------------------------------
     def start(self) -> None:
-        """Tick in a background thread until ``shutdown``; resumes runs left by a crash on the first tick."""
+        """Tick in a background thread until ``shutdown``; resumes runs left by a crash on the first tick.
+        It sleeps until the timetable's earliest entry or a change (IDLE_SECONDS at most), so an idle
+        engine costs nearly nothing however many campaigns wait."""
         def loop() -> None:
             while not self._shutdown.is_set():
+                self._wake.clear()  # before the tick: a change during it wakes the next one at once
                 try:
                     self.tick()
                 except Exception:  # one bad campaign must never stop the scheduler for the others
                     log.exception("engine tick failed")
-                self._wake.wait(TICK_SECONDS)
-                self._wake.clear()
+                if not self._wake.wait(self._sleep_seconds()):
+                    self._runs_changed = True  # woken by time: also look for runs, a cheap safety net
 
         if self.senders is not None:
             self.senders.warm()
@@ -380,6 +451,7 @@ class Engine:
         self._wake.set()
         if self._thread is not None:
             self._thread.join()
+        self.ws.catalogue.remove_listener(self._campaign_changed)
         self._pool.shutdown(wait=True)  # each run's thread returns once its sender paused or was killed
         if self.senders is not None:
             self.senders.close()
