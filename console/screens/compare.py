@@ -30,6 +30,7 @@ from ..actions import CAMPAIGN_ACTIONS, bindings
 from ..campaign_actions import CampaignActions
 from ..diff import DiffLine, FieldDiff, campaign_fields, changes, compare_versions, word_spans
 from ..display import APPROVAL_WORDS, configuration_text, short_when, status_markup
+from ..host import host
 from ..widgets.header import ConnectionBanner, WorkspaceHeader
 from .campaign_detail import summary_of
 
@@ -89,7 +90,7 @@ class FieldRow(Static):
     FieldRow > .compare--muted { color: $text-muted; }
     """
 
-    def __init__(self, block: Block | None, sides: tuple[str, ...], *, header: tuple[str, ...] | None = None,
+    def __init__(self, block: Block | None, sides: tuple[str, ...], *, header: tuple[str | Text, ...] | None = None,
                  id: str | None = None, classes: str = "") -> None:
         super().__init__(id=id, classes=classes)
         self.block, self.sides, self.header = block, sides, header
@@ -114,11 +115,10 @@ class FieldRow(Static):
         assert block is not None
         for i, (live, draft) in enumerate(block.pairs):
             cells = {"live": self._cell(live, block), "draft": self._cell(draft, block)}
-            table.add_row(self._label() if i == 0 else "", *(cells[s] for s in self.sides))
+            table.add_row(self._label(block) if i == 0 else "", *(cells[s] for s in self.sides))
         return table
 
-    def _label(self) -> Text:
-        block = self.block
+    def _label(self, block: Block) -> Text:
         name = block.field.label if block.first else ""
         if self.current:
             return Text(f"▶ {name}".rstrip(), style=self.get_component_rich_style("compare--changed"))
@@ -186,7 +186,7 @@ class CompareScreen(CampaignActions, Screen):
 
     def on_mount(self) -> None:
         self.query_one("#compare-body").focus()
-        self.set_interval(self.app.refresh_seconds, self._tick)
+        self.set_interval(host(self).refresh_seconds, self._tick)
         self.load()
 
     def _tick(self) -> None:
@@ -203,7 +203,7 @@ class CompareScreen(CampaignActions, Screen):
             self._loading = False
 
     async def _load(self, force: bool) -> None:
-        client, api = self.app.client, self.app.call_api
+        client, api = host(self).client, host(self).call_api
         first = self.campaign is None
         campaign = await api(client.campaign(self.campaign_id), quiet=not first)
         if campaign is None:
@@ -235,12 +235,13 @@ class CompareScreen(CampaignActions, Screen):
         self.refresh_bindings()
 
     async def _rebuild(self, c: Campaign) -> None:
-        sides = tuple(s for s, v in (("live", c.live), ("draft", c.draft)) if v is not None)
+        versions = tuple((s, v) for s, v in (("live", c.live), ("draft", c.draft)) if v is not None)
+        sides = tuple(s for s, _ in versions)
         self.query_one("#compare-title", Static).update(
             Content.from_markup(f"Compare · [bold]$name[/]  [$text-muted]$id[/] · {status_markup(c)}",
                                 name=printable(c.name), id=c.id))
         header = self.query_one("#compare-header", FieldRow)
-        header.sides, header.header = sides, ("Field", *(_side_title(c, s) for s in sides))
+        header.sides, header.header = sides, ("Field", *(_side_title(s, v) for s, v in versions))
         header.refresh(layout=True)
         body = self.query_one("#compare-body", VerticalScroll)
         scroll = body.scroll_y
@@ -276,8 +277,9 @@ class CompareScreen(CampaignActions, Screen):
             status.update("No change: the draft is the same as the live version.")
             return
         fields = ", ".join(f.label for f in changed)
-        where = (f"change {self.current + 1} of {len(self.stops)}: {escape(self.stops[self.current].block.field.label)}"
-                 if self.current >= 0 else f"{len(self.stops)} change{'s' if len(self.stops) != 1 else ''}")
+        stop = self.stops[self.current].block if self.current >= 0 else None  # every stop has a block
+        where = (f"change {self.current + 1} of {len(self.stops)}: {escape(stop.field.label)}"
+                 if stop is not None else f"{len(self.stops)} change{'s' if len(self.stops) != 1 else ''}")
         status.update(f"[bold]{where}[/] · in {len(changed)} field{'s' if len(changed) != 1 else ''}: "
                       f"{escape(fields)} · n: next  N: previous")
 
@@ -332,11 +334,9 @@ def _signature(c: Campaign) -> tuple:
     return (version(c.live), version(c.draft), c.name, c.description, tuple(c.tags), approval, c.status.value)
 
 
-def _side_title(c: Campaign, side: str) -> Text:
+def _side_title(side: str, v: Version) -> Text:
     if side == "live":
-        v = c.live
         activated = f" · activated {short_when(v.activated_at)}" if v.activated_at else ""
         return Text(f"Live · version {v.number}{activated}")
-    v = c.draft
     state = APPROVAL_WORDS[v.approval.state] if v.approval else "not sent for approval"
     return Text(f"Draft · version {v.number} · {state} · {printable(v.updated_by)}")
