@@ -25,6 +25,7 @@ from ..actions import CAMPAIGN_ACTIONS, bindings
 from ..campaign_actions import CampaignActions
 from ..diff import describe_approval, describe_rate
 from ..display import APPROVAL_WORDS, cell_text, configuration_text, local_zone, short_when, status_markup, when
+from ..host import host
 from ..widgets.header import ConnectionBanner, WorkspaceHeader
 
 RUN_COLUMNS = (("run", "Run"), ("trigger", "Trigger"), ("when", "Occurrence/start"), ("status", "Status"),
@@ -174,7 +175,7 @@ class CampaignDetailScreen(CampaignActions, Screen):
         self.query_one("#detail-reason").display = False
         self.query_one("#draft-note").display = False
         self.query_one("#overview-scroll").focus()
-        self.set_interval(self.app.refresh_seconds, self._tick)
+        self.set_interval(host(self).refresh_seconds, self._tick)
 
     def on_screen_resume(self) -> None:
         self.load()  # first display, and back from a dialog or another screen that may have changed things
@@ -193,7 +194,7 @@ class CampaignDetailScreen(CampaignActions, Screen):
             self._loading = False
 
     async def _load(self) -> None:
-        client, api = self.app.client, self.app.call_api
+        client, api = host(self).client, host(self).call_api
         first = self.campaign is None
         campaign = await api(client.campaign(self.campaign_id), quiet=not first)
         if campaign is None:
@@ -233,8 +234,8 @@ class CampaignDetailScreen(CampaignActions, Screen):
         return version or campaign.current
 
     async def _render_for_profile(self) -> None:
-        rendered = await self.app.call_api(
-            self.app.client.render(self.campaign_id, profile_id=self.profile_id, version=self.showing), quiet=True)
+        rendered = await host(self).call_api(
+            host(self).client.render(self.campaign_id, profile_id=self.profile_id, version=self.showing), quiet=True)
         title, body = self.query_one("#render-title", Static), self.query_one("#rendered", Static)
         hint = "  [$text-muted](p: another profile)[/]"
         if rendered is None:
@@ -272,14 +273,15 @@ class CampaignDetailScreen(CampaignActions, Screen):
         version = self.shown_version(c)
         note = self.query_one("#draft-note", Static)
         note.display = c.has_draft
-        if c.has_draft and self.showing == "live":
-            state = APPROVAL_WORDS[c.draft.approval.state] if c.draft.approval else "not sent for approval"
-            note.update(Content.from_markup(
-                f"✎ A draft (version {c.draft.number}, {state}, by $who) stands beside this live version.  "
-                "c: compare with the draft · v: show the draft", who=printable(c.draft.updated_by)))
-        elif c.has_draft:
-            note.update(f"✎ Showing the draft (version {c.draft.number}); version {c.live.number} is the one that "
-                        "runs.  v: back to the live version · c: compare")
+        if c.draft is not None and c.live is not None:  # an open draft (Campaign.has_draft)
+            if self.showing == "live":
+                state = APPROVAL_WORDS[c.draft.approval.state] if c.draft.approval else "not sent for approval"
+                note.update(Content.from_markup(
+                    f"✎ A draft (version {c.draft.number}, {state}, by $who) stands beside this live version.  "
+                    "c: compare with the draft · v: show the draft", who=printable(c.draft.updated_by)))
+            else:
+                note.update(f"✎ Showing the draft (version {c.draft.number}); version {c.live.number} is the one "
+                            "that runs.  v: back to the live version · c: compare")
         if c.live is not None and version is c.live:
             title = f"Live version {version.number}"
         elif c.status is Status.activating:
