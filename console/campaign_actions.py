@@ -1,41 +1,29 @@
 """What can be done to the campaign on screen, shared by the list, detail and compare screens.
 
-Each action checks the role (hidden when not allowed) and the campaign's state (disabled when it
-does not apply), asks for confirmation where it cannot be undone, then calls the API; a refusal
-from the engine is shown as a notification and the screen stays as it was.
+The server says which actions the user may take on each campaign now (``actions`` of its row or payload,
+from its role, the campaign's state and the approval policy): the others are hidden. Each action asks for
+confirmation where it cannot be undone, then calls the API; a refusal from the engine (the campaign changed
+meanwhile) is shown as a notification and the screen stays as it was.
 """
 
 from __future__ import annotations
 
 from textual import work
 
-from store.models import ApprovalState, CampaignSummary, Status
+from store.models import CampaignAction, CampaignSummary, Status
 
-from .actions import CAMPAIGN_ACTIONS
 from .dialogs.activate import activate_dialog
 from .dialogs.confirm import ConfirmDialog
 from .dialogs.message import MessageDialog
 
-_PERMISSION = {a.action: a.permission for a in CAMPAIGN_ACTIONS}
-
-
-def applies(action: str, row: CampaignSummary) -> bool:
-    """Whether an action makes sense for a campaign in this state (the engine has the last word)."""
-    s, draft, approval = row.status, row.has_draft or row.status in (Status.draft, Status.in_review), row.draft_approval
-    requested = approval is ApprovalState.requested or s is Status.in_review
-    return {
-        "edit_draft": s in (Status.draft, Status.live, Status.scheduled, Status.failed) and not requested,
-        "request_approval": draft and not requested and approval is not ApprovalState.approved,
-        "cancel_request": requested,
-        "approve": requested,
-        "request_changes": requested,
-        "activate": (draft or s is Status.failed) and not requested,
-        "stop": s in (Status.live, Status.scheduled),
-        "archive": s not in (Status.draft, Status.archived),
-        "duplicate": True,
-        "delete_draft": s is Status.draft or (row.has_draft and not requested),
-        "compare": row.has_draft,
-    }.get(action, True)
+# The console's action (its ``action_*`` method) → the server's word for it in ``actions``.
+SERVER_ACTIONS = {
+    "edit_draft": CampaignAction.edit, "request_approval": CampaignAction.request_approval,
+    "cancel_request": CampaignAction.cancel_approval_request, "approve": CampaignAction.approve,
+    "request_changes": CampaignAction.request_changes, "activate": CampaignAction.activate,
+    "stop": CampaignAction.stop, "archive": CampaignAction.archive, "duplicate": CampaignAction.duplicate,
+    "delete_draft": CampaignAction.delete, "compare": CampaignAction.compare,
+}
 
 
 class CampaignActions:
@@ -48,15 +36,17 @@ class CampaignActions:
         """Called after an action changed (or created) a campaign: screens refresh what they show."""
 
     def check_campaign_action(self, action: str) -> bool | None:
-        permission = _PERMISSION.get(action)
-        if permission is not None and not self.app.allowed(permission):
-            return False  # hidden: the role may not
+        """Shown when the server lists the action for the selected campaign, dimmed when none is selected,
+        hidden otherwise."""
         if action == "new_campaign":
+            return self.app.allowed("create")  # no campaign to ask about: the role's permission says
+        server_action = SERVER_ACTIONS.get(action)
+        if server_action is None:
             return True
         row = self.current_campaign()
-        if action in _PERMISSION or action == "compare":
-            return None if row is None or not applies(action, row) else True
-        return True
+        if row is None:
+            return None
+        return server_action in row.actions
 
     async def _call(self, coro, done: str | None = None):
         result = await self.app.call_api(coro)
@@ -86,7 +76,7 @@ class CampaignActions:
         if approved is None:
             return
         self.campaign_changed(row.id)
-        if self.app.allowed("activate an approved version"):
+        if CampaignAction.activate in (approved.actions or ()):
             await self._activate(row.id, row.name)
 
     @work(group="campaign-action")

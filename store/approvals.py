@@ -2,33 +2,33 @@
 
 from __future__ import annotations
 
-from .errors import Forbidden
-from .models import ApprovalPolicy, Campaign, Role, User, Version
+from collections.abc import Sequence
+
+from .models import ApprovalPolicy, CampaignType, Category, Channel, Role, User
 
 
-def policy_for(policies: list[ApprovalPolicy], campaign: Campaign, version: Version) -> ApprovalPolicy | None:
+def policy_for(policies: list[ApprovalPolicy], type: CampaignType, category: Category | str, channel: Channel | str,
+               tags: Sequence[str]) -> ApprovalPolicy | None:
     """The first enabled policy (by id) whose conditions match; None means no approval is needed."""
+    category, channel = Category(category), Channel(channel)
     for policy in sorted(policies, key=lambda p: p.id):
-        if policy.enabled and policy.conditions.matches(campaign.type, campaign.category, version.channel, campaign.tags):
+        if policy.enabled and policy.conditions.matches(type, category, channel, list(tags)):
             return policy
     return None
 
 
-def self_approval(user: User, version: Version) -> bool:
+def self_approval(user: User, requested_by: str | None, updated_by: str | None) -> bool:
     """Approving your own work: you asked for the approval, or you made the last edit."""
-    requester = version.approval.requested_by if version.approval else None
-    return user.name in (requester, version.updated_by)
+    return user.name in (requested_by, updated_by)
 
 
-def check_may_decide(user: User, policy: ApprovalPolicy, version: Version) -> None:
-    """Admins decide on any policy; others must be named by it. Self-approval is blocked by default."""
+def may_decide(user: User, policy: ApprovalPolicy, requested_by: str | None, updated_by: str | None) -> str | None:
+    """Why ``user`` may not decide under ``policy`` (None when they may): admins decide on any policy, others
+    must be named by it; self-approval is blocked by default."""
     if user.role is not Role.admin and not policy.approvers.includes(user):
         names = policy.approvers.users + [f"any {r.value}" for r in policy.approvers.roles]
-        raise Forbidden(
-            f"{user.name} is not an approver under policy {policy.id!r}; approvers are {', '.join(names)}"
-        )
-    if policy.block_self_approval and self_approval(user, version):
-        raise Forbidden(
-            f"{user.name} requested or last edited this version and policy {policy.id!r} blocks self-approval; "
-            "ask another approver"
-        )
+        return f"{user.name} is not an approver under policy {policy.id!r}; approvers are {', '.join(names)}"
+    if policy.block_self_approval and self_approval(user, requested_by, updated_by):
+        return (f"{user.name} requested or last edited this version and policy {policy.id!r} blocks self-approval; "
+                "ask another approver")
+    return None

@@ -239,7 +239,7 @@ def _build(engine: Engine, ws: Workspace, people: dict[str, User], plan: Plan, a
         return  # In review only exists under a policy
     story.step(20)
     if plan.status is S.activating:
-        life.activate_campaign(author, c.id)  # the engine completes it when it next runs
+        life.activate_campaign(author, c.id, None)  # the engine checks and completes it when it next runs
         return
     engine.activate(author, c.id)
     engine.run_until_idle()

@@ -8,38 +8,35 @@ Activating → Scheduled/Live, Live → Completed and failures through the ``eng
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from .approvals import check_may_decide, policy_for
+from .approvals import may_decide, policy_for, self_approval
+from .campaign_rules import (
+    RULES, TRANSITIONS, WHY_NOT, CampaignFacts, Policies, actions_of_rows, available_actions,
+)
 from .clock import Clock
 from .db.catalogue import Catalogue
 from .templates import check_content
-from .errors import InvalidTransition, StaleRevision, ValidationFailed
+from .errors import Forbidden, InvalidTransition, StaleRevision, ValidationFailed
+from .listing import summarize
 from .models import (
-    Approval, ApprovalState, AuditEvent, Campaign, CampaignEdit, Role, Status, User, Version,
+    Approval, ApprovalPolicy, ApprovalState, AuditEvent, Campaign, CampaignAction, CampaignEdit, Role, Status, User,
+    Version,
 )
 from .roles import Action, require
 
+__all__ = ["ENGINE", "TRANSITIONS", "ActivationOutcome", "Lifecycle"]
+
 ENGINE = User(name="engine", role=Role.admin, display_name="Campaigns engine")
 
-TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.draft: frozenset({Status.in_review, Status.activating}),
-    Status.in_review: frozenset({Status.draft, Status.archived}),
-    Status.activating: frozenset({Status.scheduled, Status.live, Status.failed, Status.archived}),
-    Status.scheduled: frozenset({Status.live, Status.stopped, Status.failed, Status.activating, Status.archived}),
-    Status.live: frozenset({Status.completed, Status.stopped, Status.failed, Status.activating, Status.archived}),
-    Status.failed: frozenset({Status.activating, Status.archived}),
-    Status.stopped: frozenset({Status.archived}),
-    Status.completed: frozenset({Status.archived}),
-    Status.archived: frozenset(),
-}
 
-_WHY_NOT = {
-    Status.stopped: "a Stopped campaign can never be activated or reused; duplicate it instead",
-    Status.completed: "a Completed campaign is finished; duplicate it to send again",
-    Status.archived: "an Archived campaign is read-only; duplicate it to send again",
-    Status.activating: "it is being activated; wait until it is Scheduled or Live",
-    Status.in_review: "it is In review; cancel the approval request first",
-}
+@dataclass(frozen=True)
+class ActivationOutcome:
+    """What the engine's checks found: the status the version goes to, or why it cannot go live."""
+
+    scheduled: bool = False  # it waits for its start date (Scheduled), else it is Live at once
+    refusal: str | None = None
 
 
 class Lifecycle:
@@ -48,15 +45,23 @@ class Lifecycle:
         self.clock = clock
 
     # helpers -----------------------------------------------------------------------------
-    def _change(self, campaign_id: str, actor: User, action: str, mutate: Callable[[Campaign], str]) -> Campaign:
-        """Load, mutate, stamp, save and audit in one atomic step; ``mutate`` returns the audit detail."""
+    def _change(self, campaign_id: str, actor: User, verb: str, action: CampaignAction | None,
+                mutate: Callable[[Campaign], str]) -> Campaign:
+        """Load, check ``action`` applies, mutate, save and audit in one atomic step. The campaign returned
+        lists what ``actor`` may do to it next."""
         with self.catalogue.atomic():
             campaign = self.catalogue.campaign(campaign_id)
-            detail = mutate(campaign)
-            campaign.updated_by, campaign.updated_at = actor.name, self.clock.now()
-            self.catalogue.save_campaign(campaign)
-            self._audit(actor, action, campaign, detail)
-            return campaign
+            if action is not None:
+                self.check(actor, action, campaign)
+            self._apply(campaign, actor, verb, mutate)
+        return self.shown(actor, campaign)
+
+    def _apply(self, campaign: Campaign, actor: User, verb: str, mutate: Callable[[Campaign], str]) -> None:
+        """Mutate (it returns the audit detail), stamp, save and audit; inside the caller's atomic step."""
+        detail = mutate(campaign)
+        campaign.updated_by, campaign.updated_at = actor.name, self.clock.now()
+        self.catalogue.save_campaign(campaign)
+        self._audit(actor, verb, campaign, detail)
 
     def _audit(self, actor: User, action: str, campaign: Campaign, detail: str = "") -> None:
         # The engine acts on what is live; people act on the draft they are working on.
@@ -69,13 +74,38 @@ class Lifecycle:
     @staticmethod
     def _move(campaign: Campaign, to: Status, verb: str) -> None:
         if to not in TRANSITIONS[campaign.status]:
-            why = _WHY_NOT.get(campaign.status, f"a {campaign.status.value} campaign cannot go to {to.value}")
+            why = WHY_NOT.get(campaign.status, f"a {campaign.status.value} campaign cannot go to {to.value}")
             raise InvalidTransition(f"cannot {verb} {campaign.id} ({campaign.name}): {why}")
         campaign.status = to
 
-    def approval_policy(self, campaign: Campaign, version: Version):
+    def policies(self) -> Policies:
+        return Policies(self.catalogue.approval_policies.all())
+
+    def approval_policy(self, campaign: Campaign, version: Version) -> ApprovalPolicy | None:
         """The policy this version falls under, or None when it needs no approval."""
-        return policy_for(self.catalogue.approval_policies.all(), campaign, version)
+        return policy_for(self.catalogue.approval_policies.all(), campaign.type, campaign.category, version.channel,
+                          campaign.tags)
+
+    def check(self, actor: User, action: CampaignAction, campaign: Campaign, policies: Policies | None = None) -> None:
+        """Refuse, as the rules of ``campaign_rules`` say: the role first (403), then the campaign's state."""
+        policies = policies or self.policies()
+        facts = CampaignFacts.of(campaign)
+        rule = RULES[action]
+        require(actor, rule.permission(policies.facts(actor, facts)))
+        refusal = rule.refuse(policies.facts(actor, facts))
+        if refusal is not None:
+            error, sentence = refusal
+            raise error(sentence.format(**_words(actor, campaign, facts, policies)))
+
+    def shown(self, actor: User, campaign: Campaign) -> Campaign:
+        """The campaign as its reader gets it: with the actions open to them now."""
+        campaign.actions = available_actions(campaign, actor, self.policies())
+        return campaign
+
+    def row_actions(self, actor: User) -> Callable[[CampaignFacts], tuple[CampaignAction, ...]]:
+        """The actions open to ``actor`` on each list row, by the same rules (the list calls it per row)."""
+        self.check_may_read(actor)
+        return actions_of_rows(actor, self.policies())
 
     def _check_references(self, edit: CampaignEdit) -> None:
         """Templates must parse, and a campaign may only select an audience and a channel configuration
@@ -117,24 +147,19 @@ class Lifecycle:
             )
             self.catalogue.save_campaign(campaign)
             self._audit(actor, "created", campaign, f"{campaign.type.value} {campaign.category.value} {campaign.channel.value}")
-            return campaign
+        return self.shown(actor, campaign)
 
     def edit_draft(self, actor: User, campaign_id: str, edit: CampaignEdit) -> Campaign:
         """Edit the draft, creating it beside a Live or Scheduled version; a stale revision is refused."""
-        require(actor, Action.edit)
+        self.check(actor, CampaignAction.edit, self.catalogue.campaign(campaign_id))  # before the content is read
         self._check_references(edit)
 
         def mutate(c: Campaign) -> str:
-            if c.status not in (Status.draft, Status.scheduled, Status.live, Status.failed):
-                raise InvalidTransition(f"cannot edit {c.id} ({c.name}): " + _WHY_NOT.get(
-                    c.status, f"a {c.status.value} campaign cannot be edited"))
-            if c.draft and c.draft.approval and c.draft.approval.state is ApprovalState.requested:
-                raise InvalidTransition(f"cannot edit {c.id} ({c.name}): its draft is In review; cancel the approval request first")
             if (edit.campaign.type, edit.campaign.category) != (c.type, c.category):
                 raise ValidationFailed(
                     "type and category are fixed once a campaign is created; duplicate it to change them",
                     [{"field": "type" if edit.campaign.type != c.type else "category", "message": "cannot change after creation"}])
-            base = c.draft or c.live
+            base = c.current
             if edit.base_revision is None:
                 raise StaleRevision(f"the edit of {c.id} does not say which revision it started from: "
                                     "start from `campaigns show ID --json` (it carries the draft's revision)")
@@ -150,7 +175,7 @@ class Lifecycle:
                 # refused once someone else has opened a draft beside it.
                 c.draft = self._new_version(actor, c.next_version_number(), edit).model_copy(
                     update={"revision": base.revision + 1})
-                return f"draft version {c.draft.number} created beside live version {c.live.number}"
+                return f"draft version {c.draft.number} created beside live version {base.number}"
             draft = c.draft
             withdrawn = bool(draft.approval and draft.approval.state is ApprovalState.approved)
             kept = draft.approval if draft.approval and draft.approval.state is ApprovalState.changes_requested else None
@@ -160,12 +185,12 @@ class Lifecycle:
             return f"draft version {draft.number} revision {draft.revision + 1}" + (
                 " (its approval is withdrawn by the edit)" if withdrawn else "")
 
-        return self._change(campaign_id, actor, "edited", mutate)
+        return self._change(campaign_id, actor, "edited", CampaignAction.edit, mutate)
 
     def duplicate_campaign(self, actor: User, campaign_id: str) -> Campaign:
-        require(actor, Action.duplicate)
         with self.catalogue.atomic():
             source = self.catalogue.campaign(campaign_id)
+            self.check(actor, CampaignAction.duplicate, source)
             now = self.clock.now()
             version = source.current.model_copy(update={
                 "number": 1, "revision": 1, "approval": None, "created_by": actor.name, "created_at": now,
@@ -177,199 +202,173 @@ class Lifecycle:
             self.catalogue.save_campaign(copy)
             self._audit(actor, "created", copy, f"duplicate of {source.id}")
             self._audit(actor, "duplicated", source, f"copied to {copy.id}")
-            return copy
+        return self.shown(actor, copy)
 
     def delete_campaign(self, actor: User, campaign_id: str) -> Campaign | None:
         """Delete a Draft campaign, or discard the open draft beside a live version.
 
         Returns the campaign that remains, or None when the whole campaign was deleted.
         """
-        require(actor, Action.delete)
         with self.catalogue.atomic():
             c = self.catalogue.campaign(campaign_id)
+            self.check(actor, CampaignAction.delete, c)
             if c.status is Status.draft:
                 self.catalogue.remove_campaign(c.id)
                 self._audit(actor, "deleted", c, f"draft campaign {c.name!r} deleted")
                 return None
-            if c.has_draft and c.status in (Status.live, Status.scheduled, Status.failed):
-                if c.draft.approval and c.draft.approval.state is ApprovalState.requested:
-                    raise InvalidTransition(f"cannot discard the draft of {c.id}: it is In review; cancel the approval request first")
-                number = c.draft.number
-                c.draft = None
-                c.updated_by, c.updated_at = actor.name, self.clock.now()
-                self.catalogue.save_campaign(c)
-                self._audit(actor, "draft discarded", c, f"draft version {number} discarded; live version {c.live.number} unchanged")
-                return c
-            raise InvalidTransition(
-                f"cannot delete {c.id} ({c.name}): only a Draft campaign can be deleted (it is {c.status.value}); archive it instead"
-                if c.status is not Status.in_review else f"cannot delete {c.id}: it is In review; cancel the approval request first")
+            number, live = c.current.number, c.live
+            c.draft = None
+            c.updated_by, c.updated_at = actor.name, self.clock.now()
+            self.catalogue.save_campaign(c)
+            self._audit(actor, "draft discarded", c,
+                        f"draft version {number} discarded; live version {live.number if live else '?'} unchanged")
+        return self.shown(actor, c)
 
     # approvals ---------------------------------------------------------------------------
-    def _draft_or_refuse(self, c: Campaign, verb: str) -> Version:
-        if c.draft is None:
-            raise InvalidTransition(f"cannot {verb} {c.id} ({c.name}): it has no draft; edit it to create one")
-        return c.draft
-
     def request_approval(self, actor: User, campaign_id: str) -> Campaign:
-        require(actor, Action.request_approval)
-
         def mutate(c: Campaign) -> str:
-            if c.status not in (Status.draft, Status.live, Status.scheduled, Status.failed):
-                raise InvalidTransition(f"cannot request approval for {c.id}: " + _WHY_NOT.get(c.status, f"it is {c.status.value}"))
-            draft = self._draft_or_refuse(c, "request approval for")
+            draft = c.current
             policy = self.approval_policy(c, draft)
-            if policy is None:
-                raise InvalidTransition(f"{c.id} needs no approval (no approval policy applies); activate it directly")
-            if draft.approval and draft.approval.state is ApprovalState.requested:
-                raise InvalidTransition(f"{c.id} is already awaiting approval (requested by {draft.approval.requested_by})")
-            if draft.approval and draft.approval.state is ApprovalState.approved:
-                raise InvalidTransition(f"{c.id} version {draft.number} is already approved; activate it")
+            assert policy is not None  # the rule refused a version no policy applies to
             draft.approval = Approval(state=ApprovalState.requested, policy=policy.id, requested_by=actor.name,
                                       requested_at=self.clock.now())
             if c.status is Status.draft:
                 self._move(c, Status.in_review, "request approval for")
             return f"version {draft.number} under policy {policy.id}"
 
-        return self._change(campaign_id, actor, "requested approval", mutate)
-
-    def _pending(self, c: Campaign, verb: str) -> Version:
-        draft = c.draft
-        if draft is None or draft.approval is None or draft.approval.state is not ApprovalState.requested:
-            raise InvalidTransition(f"cannot {verb} {c.id} ({c.name}): no approval was requested for it")
-        return draft
+        return self._change(campaign_id, actor, "requested approval", CampaignAction.request_approval, mutate)
 
     def cancel_approval_request(self, actor: User, campaign_id: str) -> Campaign:
-        require(actor, Action.cancel_approval_request)
-
         def mutate(c: Campaign) -> str:
-            draft = self._pending(c, "cancel the approval request of")
-            if actor.name != draft.approval.requested_by and actor.role is not Role.admin:
-                raise InvalidTransition(
-                    f"only {draft.approval.requested_by}, who requested it, or an admin can cancel this approval request")
+            draft = c.current
             draft.approval = None
             if c.status is Status.in_review:
                 self._move(c, Status.draft, "cancel the approval request of")
             return f"version {draft.number}"
 
-        return self._change(campaign_id, actor, "cancelled approval request", mutate)
+        return self._change(campaign_id, actor, "cancelled approval request", CampaignAction.cancel_approval_request, mutate)
 
-    def _decide(self, actor: User, campaign_id: str, action: Action, state: ApprovalState, message: str | None) -> Campaign:
-        require(actor, action)
-
+    def _decide(self, actor: User, campaign_id: str, action: CampaignAction, state: ApprovalState,
+                message: str | None) -> Campaign:
         def mutate(c: Campaign) -> str:
-            draft = self._pending(c, action.value)
-            policy = self.catalogue.approval_policies.find(draft.approval.policy) or self.approval_policy(c, draft)
-            if policy is not None:
-                check_may_decide(actor, policy, draft)
+            draft = c.current
+            assert draft.approval is not None  # the rule refused a draft with no request
             draft.approval = draft.approval.model_copy(update={
                 "state": state, "decided_by": actor.name, "decided_at": self.clock.now(), "message": message})
             if c.status is Status.in_review:
-                self._move(c, Status.draft, action.value)
+                self._move(c, Status.draft, action.value.replace("_", " "))
             return f"version {draft.number}" + (f": {message}" if message else "")
 
-        return self._change(campaign_id, actor, "approved" if state is ApprovalState.approved else "requested changes", mutate)
+        verb = "approved" if state is ApprovalState.approved else "requested changes"
+        return self._change(campaign_id, actor, verb, action, mutate)
 
     def approve(self, actor: User, campaign_id: str) -> Campaign:
-        return self._decide(actor, campaign_id, Action.approve, ApprovalState.approved, None)
+        return self._decide(actor, campaign_id, CampaignAction.approve, ApprovalState.approved, None)
 
     def request_changes(self, actor: User, campaign_id: str, message: str) -> Campaign:
         if not message or not message.strip():
             raise ValidationFailed("requesting changes needs a message saying what to change",
                                    [{"field": "message", "message": "required"}])
-        return self._decide(actor, campaign_id, Action.request_changes, ApprovalState.changes_requested, message.strip())
+        return self._decide(actor, campaign_id, CampaignAction.request_changes, ApprovalState.changes_requested,
+                            message.strip())
 
-    # activation and the rest of the lifecycle --------------------------------------------
-    def activate_campaign(self, actor: User, campaign_id: str,
-                          validate: Callable[[Campaign, Version], None] | None = None) -> Campaign:
-        """Draft (approved where a policy asks) → Activating; the engine takes it from there.
+    # activation --------------------------------------------------------------------------
+    def activation_target(self, actor: User, campaign_id: str) -> tuple[Campaign, Version]:
+        """The campaign and the version ``actor`` would activate, or the refusal (role, approval, status):
+        asked before the engine's checks, so a person who may not activate is told that first."""
+        campaign = self.catalogue.campaign(campaign_id)
+        self.check(actor, CampaignAction.activate, campaign)
+        return campaign, campaign.current
 
-        ``validate`` (the engine's checks) runs after the role and approval checks, so a person
-        who may not activate is told that first, and before anything changes.
-        """
+    def activation_refusal(self, actor: User, campaign: Campaign) -> str | None:
+        """Why ``actor`` could not activate ``campaign`` now (role, approval, status), for the preview."""
+        try:
+            self.check(actor, CampaignAction.activate, campaign)
+        except (Forbidden, InvalidTransition) as refused:
+            return refused.detail
+        return None
 
-        def mutate(c: Campaign) -> str:
-            version = c.draft if c.draft is not None else (c.live if c.status is Status.failed else None)
-            if version is None:
-                raise InvalidTransition(f"cannot activate {c.id} ({c.name}): " + _WHY_NOT.get(
-                    c.status, f"it is {c.status.value} and has no draft to activate"))
-            policy = self.approval_policy(c, version)
-            if policy is not None:
-                if not (version.approval and version.approval.state is ApprovalState.approved):
-                    state = version.approval.state.value.replace("_", " ") if version.approval else "not requested"
-                    raise InvalidTransition(
-                        f"{c.id} needs approval under policy {policy.id!r} before activation (approval: {state}); "
-                        "request approval first")
-                require(actor, Action.activate_approved)
-            else:
-                require(actor, Action.activate)
-            if Status.activating not in TRANSITIONS[c.status]:
-                self._move(c, Status.activating, "activate")  # raises with the reason
-            if validate is not None:
-                validate(c, version)
-            resume = c.status if c.status in (Status.live, Status.scheduled) else None
+    def activate_campaign(self, actor: User, campaign_id: str, outcome: ActivationOutcome | None) -> Campaign:
+        """The activation, in one change: Draft → Activating → Scheduled or Live as ``outcome`` says.
+
+        ``outcome`` is what the engine's checks found (they raise their problems before anything changes);
+        None leaves the campaign Activating for the engine to check and complete when it next starts, as a
+        crash could before (the demo shows that status this way)."""
+
+        def start(c: Campaign) -> str:
+            version = c.current
+            c.resume_status = c.status if c.status in (Status.live, Status.scheduled) else None
             self._move(c, Status.activating, "activate")
-            c.resume_status, c.status_reason = resume, None
+            c.status_reason = None
             version.activated_by, version.activated_at = actor.name, self.clock.now()
             return f"version {version.number}"
 
-        return self._change(campaign_id, actor, "activated", mutate)
+        with self.catalogue.atomic():  # one journal entry: a crash never leaves half an activation
+            campaign = self.catalogue.campaign(campaign_id)
+            self.check(actor, CampaignAction.activate, campaign)
+            self._apply(campaign, actor, "activated", start)
+            if outcome is not None:
+                self._apply(campaign, ENGINE, "activation completed", self._settle(outcome))
+        return self.shown(actor, campaign)
 
-    def stop_campaign(self, actor: User, campaign_id: str) -> Campaign:
-        require(actor, Action.stop)
+    def complete_activation(self, campaign_id: str, outcome: ActivationOutcome) -> Campaign:
+        """A campaign left Activating (by a crash) takes the outcome of the engine's checks."""
+        verb = "activation failed" if outcome.refusal is not None else "activation completed"
+        return self._change(campaign_id, ENGINE, verb, None, self._settle(outcome))
 
-        def mutate(c: Campaign) -> str:
-            if c.status not in (Status.live, Status.scheduled):
-                raise InvalidTransition(f"cannot stop {c.id} ({c.name}): only Live or Scheduled campaigns can be stopped (it is {c.status.value})")
-            self._move(c, Status.stopped, "stop")
-            return "future runs cancelled; this is final"
-
-        return self._change(campaign_id, actor, "stopped", mutate)
-
-    def archive_campaign(self, actor: User, campaign_id: str) -> Campaign:
-        require(actor, Action.archive)
-
-        def mutate(c: Campaign) -> str:
-            if c.status is Status.draft:
-                raise InvalidTransition(f"cannot archive {c.id} ({c.name}): a Draft is deleted, not archived")
-            previous = c.status
-            self._move(c, Status.archived, "archive")
-            return f"was {previous.value}"
-
-        return self._change(campaign_id, actor, "archived", mutate)
-
-    # transitions the engine drives -------------------------------------------------------
-    def engine_activated(self, campaign_id: str, *, scheduled: bool) -> Campaign:
-        """Activating → Scheduled (start in the future) or Live; the draft replaces the live version."""
+    def _settle(self, outcome: ActivationOutcome) -> Callable[[Campaign], str]:
+        """Activating → Scheduled or Live (the draft replaces the live version), or the refusal: a failed
+        activation of a draft beside a live version leaves the live one running."""
 
         def mutate(c: Campaign) -> str:
-            self._move(c, Status.scheduled if scheduled else Status.live, "complete activation of")
+            if outcome.refusal is not None:
+                if c.resume_status is not None and c.status is Status.activating:
+                    c.status, c.resume_status = c.resume_status, None
+                else:
+                    self._move(c, Status.failed, "fail")
+                c.status_reason = outcome.refusal
+                return outcome.refusal
+            self._move(c, Status.scheduled if outcome.scheduled else Status.live, "complete activation of")
             if c.draft is not None:
                 if c.live is not None:
                     c.history.append(c.live)
                 c.live, c.draft = c.draft, None
             c.resume_status = None
-            return f"version {c.live.number} is live" + (f"; it is {c.status.value}" if scheduled else "")
+            assert c.live is not None
+            return f"version {c.live.number} is live" + (f"; it is {c.status.value}" if outcome.scheduled else "")
 
-        return self._change(campaign_id, ENGINE, "activation completed", mutate)
+        return mutate
 
-    def engine_activation_failed(self, campaign_id: str, reason: str) -> Campaign:
-        """A failed activation of a draft beside a live version leaves the live one running."""
-
+    # the rest of the lifecycle -----------------------------------------------------------
+    def stop_campaign(self, actor: User, campaign_id: str) -> Campaign:
         def mutate(c: Campaign) -> str:
-            if c.resume_status is not None and c.status is Status.activating:
-                c.status, c.resume_status = c.resume_status, None
-            else:
-                self._move(c, Status.failed, "fail")
-            c.status_reason = reason
-            return reason
+            self._move(c, Status.stopped, "stop")
+            return "future runs cancelled; this is final"
 
-        return self._change(campaign_id, ENGINE, "activation failed", mutate)
+        return self._change(campaign_id, actor, "stopped", CampaignAction.stop, mutate)
 
+    def archive_campaign(self, actor: User, campaign_id: str) -> Campaign:
+        def mutate(c: Campaign) -> str:
+            previous = c.status
+            self._move(c, Status.archived, "archive")
+            return f"was {previous.value}"
+
+        return self._change(campaign_id, actor, "archived", CampaignAction.archive, mutate)
+
+    def trigger_target(self, actor: User, campaign_id: str) -> Campaign:
+        """The API campaign ``actor`` may trigger now, or the refusal."""
+        campaign = self.catalogue.campaign(campaign_id)
+        self.check(actor, CampaignAction.trigger, campaign)
+        return campaign
+
+    # transitions the engine drives -------------------------------------------------------
     def engine_went_live(self, campaign_id: str) -> Campaign:
-        return self._change(campaign_id, ENGINE, "went live", lambda c: self._move(c, Status.live, "start") or "first run started")
+        return self._change(campaign_id, ENGINE, "went live", None,
+                            lambda c: self._move(c, Status.live, "start") or "first run started")
 
     def engine_completed(self, campaign_id: str, reason: str) -> Campaign:
-        return self._change(campaign_id, ENGINE, "completed", lambda c: self._move(c, Status.completed, "complete") or reason)
+        return self._change(campaign_id, ENGINE, "completed", None,
+                            lambda c: self._move(c, Status.completed, "complete") or reason)
 
     def engine_failed(self, campaign_id: str, reason: str) -> Campaign:
         def mutate(c: Campaign) -> str:
@@ -377,14 +376,54 @@ class Lifecycle:
             c.status_reason = reason
             return reason
 
-        return self._change(campaign_id, ENGINE, "failed", mutate)
+        return self._change(campaign_id, ENGINE, "failed", None, mutate)
 
     # reading -----------------------------------------------------------------------------
-    def campaign(self, actor: User, campaign_id: str) -> Campaign:
+    def check_may_read(self, actor: User) -> None:
+        """Every role reads everything (DESIGN 2); the check is here so that the rule has one home."""
         require(actor, Action.view)
-        return self.catalogue.campaign(campaign_id)
 
-    def audit_trail(self, actor: User, campaign_id: str):
-        require(actor, Action.view)
+    def awaiting_approval(self, actor: User) -> list[dict[str, Any]]:
+        """List rows of the drafts whose approval was requested under a policy naming ``actor`` (any, for an
+        admin), oldest request first, with the actions open to them and whether self-approval blocks them."""
+        self.check_may_read(actor)
+        policies = self.policies()
+        rows = []
+        for doc in self.catalogue.campaign_documents():
+            facts = CampaignFacts.of_document(doc)
+            if facts.approval is not ApprovalState.requested:
+                continue
+            policy = policies.deciding(facts)
+            if actor.role is not Role.admin and (policy is None or not policy.approvers.includes(actor)):
+                continue
+            approval = (doc.get("draft") or doc["live"])["approval"]
+            rows.append({**summarize(doc), "actions": [a.value for a in available_actions(facts, actor, policies)],
+                         "requested_by": approval["requested_by"], "requested_at": approval["requested_at"],
+                         "self_approval_blocked": bool(policy and policy.block_self_approval and self_approval(
+                             actor, facts.requested_by, facts.updated_by))})
+        rows.sort(key=lambda r: r["requested_at"])
+        return rows
+
+    def campaign(self, actor: User, campaign_id: str) -> Campaign:
+        self.check_may_read(actor)
+        return self.shown(actor, self.catalogue.campaign(campaign_id))
+
+    def audit_trail(self, actor: User, campaign_id: str) -> list[AuditEvent]:
+        self.check_may_read(actor)
         self.catalogue.campaign(campaign_id)
         return self.catalogue.audit_trail(campaign_id)
+
+
+def _words(actor: User, c: Campaign, facts: CampaignFacts, policies: Policies) -> dict[str, Any]:
+    """What a refusal's sentence names (see ``campaign_rules.Rule``)."""
+    version = c.draft or c.live
+    approval = version.approval if version else None
+    policy = policies.matching(facts)
+    deciding = policies.deciding(facts)
+    return {
+        "id": c.id, "name": c.name, "status": c.status.value, "type": c.type.value,
+        "version": version.number if version else "?", "policy": policy.id if policy else "",
+        "requested_by": approval.requested_by if approval else "",
+        "approval": approval.state.value.replace("_", " ") if approval else "not requested",
+        "not_decider": deciding and may_decide(actor, deciding, facts.requested_by, facts.updated_by),
+    }

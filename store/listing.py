@@ -8,7 +8,8 @@ from datetime import datetime
 
 from pydantic import Field
 
-from .models import HIDDEN_BY_DEFAULT, CampaignSummary, CampaignType, Channel, Status
+from .campaign_rules import CampaignFacts
+from .models import HIDDEN_BY_DEFAULT, CampaignAction, CampaignSummary, CampaignType, Channel, Status
 from .models.common import Model
 
 
@@ -58,23 +59,24 @@ class CampaignFilter(Model):
 
 
 class ListRow:
-    """A list row as a dict (for filtering) and as its JSON bytes (so a list response is a join)."""
+    """A list row as a dict (for filtering), as its JSON bytes (so a list response is a join), and as the
+    facts the campaign rules read (so each caller's actions are worked out per distinct key, not per row)."""
 
-    __slots__ = ("row", "json")
+    __slots__ = ("row", "json", "facts")
 
-    def __init__(self, row: dict) -> None:
-        self.row, self.json = row, json.dumps(row, ensure_ascii=False).encode()
+    def __init__(self, row: dict, facts: CampaignFacts) -> None:
+        self.row, self.json, self.facts = row, json.dumps(row, ensure_ascii=False).encode(), facts
 
     @classmethod
     def of(cls, doc: dict) -> "ListRow":
-        return cls(summarize(doc))
+        return cls(summarize(doc), CampaignFacts.of_document(doc))
 
 
 
 def summarize(doc: dict) -> dict:
     """A list row from a stored campaign document, without building the full model."""
     draft, live = doc.get("draft"), doc.get("live")
-    current = draft or live
+    current: dict = draft or live or {}  # a stored campaign always has one
     approval = (draft or {}).get("approval")
     return {
         "id": doc["id"], "name": doc["name"], "type": doc["type"], "category": doc["category"],
@@ -93,19 +95,28 @@ def filter_rows(rows: list[ListRow], f: CampaignFilter) -> list[ListRow]:
 
 
 def rows_json(rows: list[ListRow], latest_runs: dict[str, dict] | None = None,
-              next_fire: Callable[[str], datetime | None] | None = None) -> bytes:
-    """The rows as a JSON array, with each campaign's last run and next run spliced into its cached bytes."""
+              next_fire: Callable[[str], datetime | None] | None = None,
+              actions: Callable[[CampaignFacts], tuple[CampaignAction, ...]] | None = None) -> bytes:
+    """The rows as a JSON array, with each campaign's last run, next run and the caller's ``actions`` spliced
+    into its cached bytes (the actions' bytes encoded once per distinct list)."""
     latest_runs = latest_runs or {}
+    encoded: dict[tuple[CampaignAction, ...], bytes] = {}
     parts = []
     for r in rows:
         campaign_id = r.row["id"]
-        extra = {}
+        head = r.json[:-1]
+        if actions is not None:
+            allowed = actions(r.facts)
+            if allowed not in encoded:
+                encoded[allowed] = b',"actions":' + json.dumps([a.value for a in allowed]).encode()
+            head += encoded[allowed]
+        extra: dict[str, object] = {}
         if campaign_id in latest_runs:
             extra["last_run"] = latest_runs[campaign_id]
         upcoming = next_fire(campaign_id) if next_fire else None
         if upcoming is not None:
             extra["next_run"] = upcoming.isoformat()
-        parts.append(r.json[:-1] + b"," + json.dumps(extra)[1:].encode() if extra else r.json)
+        parts.append(head + (b"," + json.dumps(extra)[1:].encode() if extra else b"}"))
     return b"[" + b",".join(parts) + b"]"
 
 

@@ -260,7 +260,7 @@ async def test_a_campaign_without_draft_has_compare_disabled_and_nothing_to_comp
         screen = await open_detail(pilot, "Daily deals SMS")
         assert "✎" not in shown(screen, "#detail-status")
         assert not screen.query_one("#draft-note").display
-        assert screen.check_action("compare", ()) is None  # shown greyed in the footer
+        assert screen.check_action("compare", ()) is False  # the server does not list it: hidden
         await pilot.press("c")
         await settle(pilot)
         assert app.screen is screen
@@ -364,7 +364,7 @@ async def test_an_approver_approves_from_compare_through_the_activate_confirmati
             # the screen followed: the draft is now the live version, nothing left to compare
             assert "Nothing to compare" in shown(screen, "#compare-status")
             assert "Live · version 2" in text_of(screen.query_one("#compare-header", FieldRow))
-            assert screen.check_action("approve", ()) is None
+            assert screen.check_action("approve", ()) is False
 
 
 async def test_cancelling_the_activation_leaves_the_draft_approved(open_app):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from textual.screen import ModalScreen
 
 from console.screens.campaign_list import CampaignListScreen
 from console.screens.help import HelpScreen
 from console.widgets.campaign_table import CampaignTable
 from console.widgets.filter_bar import FilterBar
-from store.models import Status
+from store.models import CampaignAction, Status
 
 from .console_support import console, copy_workspace, frozen, open_dialog, screen_text, seed_demo, settle, wait_for
 
@@ -140,7 +141,12 @@ async def test_a_refusal_is_shown_and_the_screen_stays_as_it_was(data):
             await settle(pilot)
             await select(pilot, "Win a trip contest")  # sms: no approval policy applies
             before = row(app, "Win a trip contest")
+            assert CampaignAction.request_approval not in before.actions
+            assert app.screen.check_action("request_approval", ()) is False  # the server does not list it: hidden
             await pilot.press("r")
+            await settle(pilot)
+            assert not app._notifications
+            app.screen.action_request_approval()  # as from a row gone stale: the engine refuses
             await settle(pilot)
             notes = [n.message for n in app._notifications]
             assert any("needs no approval" in n for n in notes)
@@ -152,7 +158,12 @@ async def test_activation_blocked_by_a_policy_says_why(data):
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
             await select(pilot, "Q1 product survey")  # marketing email: approval required
-            dialog = await open_dialog(pilot, "g")
+            # "Request approval" replaces "Activate" (DESIGN 2): the server lists the one, not the other
+            assert app.screen.check_action("request_approval", ()) is True
+            assert app.screen.check_action("activate", ()) is False
+            app.screen.action_activate()  # as from a row gone stale: the preview says why not
+            await wait_for(pilot, lambda: isinstance(app.screen, ModalScreen), "the activate confirmation")
+            await pilot.pause()
             text = screen_text(app)
             assert "Cannot activate" in text and "request approval first" in text
             assert app.screen.query_one("#confirm").disabled

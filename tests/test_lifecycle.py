@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from store.errors import Forbidden, InvalidTransition, StaleRevision, ValidationFailed
-from store.lifecycle import TRANSITIONS, Lifecycle
+from store.lifecycle import TRANSITIONS, ActivationOutcome, Lifecycle
 from store.models import (
     ApprovalPolicy, ApprovalState, CampaignEdit, Status, editable_document, edit_from_document,
 )
@@ -37,8 +37,8 @@ def policy(catalogue):
 
 def live_campaign(lifecycle: Lifecycle, users) -> str:
     c = lifecycle.create_campaign(users["manager"], new_edit())
-    lifecycle.activate_campaign(users["manager"], c.id)
-    lifecycle.engine_activated(c.id, scheduled=False)
+    lifecycle.activate_campaign(users["manager"], c.id, None)
+    lifecycle.complete_activation(c.id, ActivationOutcome(scheduled=False))
     return c.id
 
 
@@ -58,17 +58,17 @@ def test_ids_are_never_reused_after_a_delete(lifecycle, users):
 
 def test_activation_without_policy_goes_through_activating_to_live(lifecycle, users, catalogue):
     c = lifecycle.create_campaign(users["manager"], new_edit())
-    c = lifecycle.activate_campaign(users["manager"], c.id)
+    c = lifecycle.activate_campaign(users["manager"], c.id, None)
     assert c.status is Status.activating and c.draft.activated_by == "max"
-    c = lifecycle.engine_activated(c.id, scheduled=False)
+    c = lifecycle.complete_activation(c.id, ActivationOutcome(scheduled=False))
     assert c.status is Status.live and c.live.number == 1 and c.draft is None
     assert [e.action for e in catalogue.audit_trail(c.id)] == ["created", "activated", "activation completed"]
 
 
 def test_activation_with_future_start_is_scheduled_then_live(lifecycle, users):
     c = lifecycle.create_campaign(users["manager"], new_edit())
-    lifecycle.activate_campaign(users["manager"], c.id)
-    assert lifecycle.engine_activated(c.id, scheduled=True).status is Status.scheduled
+    lifecycle.activate_campaign(users["manager"], c.id, None)
+    assert lifecycle.complete_activation(c.id, ActivationOutcome(scheduled=True)).status is Status.scheduled
     assert lifecycle.engine_went_live(c.id).status is Status.live
 
 
@@ -80,9 +80,9 @@ def test_modify_live_creates_a_draft_beside_it_and_activation_swaps_it_in(lifecy
     assert c.status is Status.live and c.has_draft
     assert c.live.content.email.subject.startswith("Hi") and c.draft.content.email.subject == "New subject"
     assert c.draft.number == 2 and c.draft.revision == live.live.revision + 1
-    lifecycle.activate_campaign(users["manager"], cid)
+    lifecycle.activate_campaign(users["manager"], cid, None)
     assert lifecycle.campaign(users["viewer"], cid).status is Status.activating
-    c = lifecycle.engine_activated(cid, scheduled=False)
+    c = lifecycle.complete_activation(cid, ActivationOutcome(scheduled=False))
     assert c.status is Status.live and c.live.number == 2 and c.draft is None
     assert [v.number for v in c.history] == [1]
 
@@ -91,8 +91,8 @@ def test_failed_activation_of_a_draft_beside_live_leaves_it_live(lifecycle, user
     cid = live_campaign(lifecycle, users)
     c = lifecycle.campaign(users["viewer"], cid)
     lifecycle.edit_draft(users["manager"], cid, edit_of(c, rate_control={"messages_per_second": 10}))
-    lifecycle.activate_campaign(users["manager"], cid)
-    c = lifecycle.engine_activation_failed(cid, "audience is empty")
+    lifecycle.activate_campaign(users["manager"], cid, None)
+    c = lifecycle.complete_activation(cid, ActivationOutcome(refusal="audience is empty"))
     assert c.status is Status.live and c.has_draft and c.status_reason == "audience is empty"
 
 
@@ -120,7 +120,7 @@ def test_stop_is_final(lifecycle, users):
     cid = live_campaign(lifecycle, users)
     assert lifecycle.stop_campaign(users["manager"], cid).status is Status.stopped
     with pytest.raises(InvalidTransition, match="duplicate it instead"):
-        lifecycle.activate_campaign(users["admin"], cid)
+        lifecycle.activate_campaign(users["admin"], cid, None)
     with pytest.raises(InvalidTransition):
         lifecycle.edit_draft(users["admin"], cid, new_edit(draft={"channel": "email", "revision": 1}))
     copy = lifecycle.duplicate_campaign(users["manager"], cid)
@@ -168,14 +168,14 @@ def test_engine_transitions_refuse_impossible_moves(lifecycle, users):
 def test_policy_replaces_activate_with_request_approval(lifecycle, users, policy, catalogue):
     c = lifecycle.create_campaign(users["manager"], new_edit())
     with pytest.raises(InvalidTransition, match="needs approval under policy 'marketing-email'"):
-        lifecycle.activate_campaign(users["manager"], c.id)
+        lifecycle.activate_campaign(users["manager"], c.id, None)
     c = lifecycle.request_approval(users["manager"], c.id)
     assert c.status is Status.in_review and c.draft.approval.state is ApprovalState.requested
     with pytest.raises(InvalidTransition, match="cancel the approval request first"):
         lifecycle.edit_draft(users["manager"], c.id, edit_of(c))
     c = lifecycle.approve(users["approver"], c.id)
     assert c.status is Status.draft and c.draft.approval.state is ApprovalState.approved
-    assert lifecycle.activate_campaign(users["approver"], c.id).status is Status.activating
+    assert lifecycle.activate_campaign(users["approver"], c.id, None).status is Status.activating
     assert [e.action for e in catalogue.audit_trail(c.id)] == ["created", "requested approval", "approved", "activated"]
 
 
@@ -187,7 +187,7 @@ def test_request_changes_needs_a_message_and_sends_it_back(lifecycle, users, pol
     c = lifecycle.request_changes(users["approver"], c.id, "Subject too long")
     assert c.status is Status.draft and c.draft.approval.message == "Subject too long"
     with pytest.raises(InvalidTransition):
-        lifecycle.activate_campaign(users["manager"], c.id)
+        lifecycle.activate_campaign(users["manager"], c.id, None)
 
 
 def test_self_approval_is_blocked_by_default(lifecycle, users, catalogue):
@@ -231,7 +231,7 @@ def test_an_edit_withdraws_an_approval(lifecycle, users, policy):
     c = lifecycle.edit_draft(users["manager"], c.id, edit_of(c, rate_control={"messages_per_second": 9}))
     assert c.draft.approval is None
     with pytest.raises(InvalidTransition, match="request approval first"):
-        lifecycle.activate_campaign(users["manager"], c.id)
+        lifecycle.activate_campaign(users["manager"], c.id, None)
 
 
 def test_draft_beside_live_goes_through_review_without_leaving_live(lifecycle, users, catalogue, policy):
@@ -244,8 +244,8 @@ def test_draft_beside_live_goes_through_review_without_leaving_live(lifecycle, u
     assert c.status is Status.live and c.draft.approval.state is ApprovalState.requested
     c = lifecycle.approve(users["approver"], cid)
     assert c.status is Status.live
-    lifecycle.activate_campaign(users["manager"], cid)
-    assert lifecycle.engine_activated(cid, scheduled=False).live.rate_control.messages_per_second == 50
+    lifecycle.activate_campaign(users["manager"], cid, None)
+    assert lifecycle.complete_activation(cid, ActivationOutcome(scheduled=False)).live.rate_control.messages_per_second == 50
 
 
 # references ------------------------------------------------------------------------------

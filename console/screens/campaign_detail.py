@@ -53,7 +53,8 @@ def summary_of(campaign: Campaign) -> CampaignSummary:
     return CampaignSummary(
         id=campaign.id, name=campaign.name, type=campaign.type, category=campaign.category, status=campaign.status,
         channel=campaign.channel, has_draft=campaign.has_draft, draft_approval=approval.state if approval else None,
-        tags=campaign.tags, updated_by=campaign.updated_by, updated_at=campaign.updated_at)
+        tags=campaign.tags, updated_by=campaign.updated_by, updated_at=campaign.updated_at,
+        actions=campaign.actions or [])
 
 
 def _grid() -> Table:

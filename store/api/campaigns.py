@@ -7,11 +7,10 @@ import hashlib
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from ..listing import CampaignFilter, filter_rows, rows_json, summarize
+from ..listing import CampaignFilter, filter_rows, rows_json
 from ..models import AuditEvent, Campaign, CampaignEdit, CampaignSummary, CampaignType, Channel, Status
 from ..models.approval_inbox import AwaitingApproval
 from ..models.common import Model
-from ..roles import Action, require
 from .identity import Actor, Space
 
 router = APIRouter(prefix="/v1", tags=["campaigns"])
@@ -38,10 +37,10 @@ def list_campaigns(
     if_none_match: str | None = Header(None, description="the ETag of the list the client holds"),
 ) -> Response:
     """Summaries, newest change first; pre-serialized rows (described, never re-validated) so 10,000 of them stay fast."""
-    require(actor, Action.view)
+    actions = ws.lifecycle.row_actions(actor)
     f = CampaignFilter(all=all, statuses=status, types=type, channels=channel, tags=tag, search=search)
     eng = request.app.state.engine
-    body = rows_json(filter_rows(ws.catalogue.campaign_rows(), f), eng.latest_runs(), eng.next_fire)
+    body = rows_json(filter_rows(ws.catalogue.campaign_rows(), f), eng.latest_runs(), eng.next_fire, actions)
     # A console refreshing every second gets "304 Not Modified" while nothing changed: it parses nothing.
     etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
     if if_none_match == etag:
@@ -52,26 +51,7 @@ def list_campaigns(
 @router.get("/approvals", response_model=list[AwaitingApproval])
 def awaiting_my_approval(actor: Actor, ws: Space) -> JSONResponse:
     """Drafts whose approval was requested under a policy that names me (or any, for an admin)."""
-    from ..approvals import self_approval
-
-    require(actor, Action.view)
-    rows = []
-    policies = {p.id: p for p in ws.catalogue.approval_policies.all()}
-    for doc in ws.catalogue.campaign_documents():
-        approval = (doc.get("draft") or {}).get("approval")
-        if not approval or approval["state"] != "requested":
-            continue
-        policy = policies.get(approval["policy"])
-        if actor.role.value != "admin" and (policy is None or not policy.approvers.includes(actor)):
-            continue
-        row = summarize(doc)
-        campaign = Campaign.model_validate(doc)
-        row["requested_by"] = approval["requested_by"]
-        row["requested_at"] = approval["requested_at"]
-        row["self_approval_blocked"] = bool(policy and policy.block_self_approval and self_approval(actor, campaign.draft))
-        rows.append(row)
-    rows.sort(key=lambda r: r["requested_at"])
-    return JSONResponse(rows)
+    return JSONResponse(ws.lifecycle.awaiting_approval(actor))
 
 
 @router.post("/campaigns", status_code=201)

@@ -15,7 +15,6 @@ from ..models import Campaign, Channel, ExclusionReason, Run, RunCounters, Statu
 from ..models.common import Model
 from ..models.outbox import OutboxPage
 from ..models.report import ActivationPreview, Report
-from ..roles import Action, require
 from .identity import Actor, Space
 
 router = APIRouter(prefix="/v1", tags=["engine"])
@@ -54,9 +53,8 @@ def activation_preview(campaign_id: str, actor: Actor, ws: Space, request: Reque
     from ..engine.activation import activation_problems, expected_exclusions
     from ..engine.occurrences import next_occurrences
 
-    require(actor, Action.view)
     eng = engine(request)
-    campaign = ws.catalogue.campaign(campaign_id)
+    campaign = eng.lifecycle.campaign(actor, campaign_id)
     version = campaign.draft or campaign.live
     now = eng.clock.now()
     audience = ws.catalogue.audiences.find(version.audience) if version.audience else None
@@ -64,8 +62,9 @@ def activation_preview(campaign_id: str, actor: Actor, ws: Space, request: Reque
     exclusions = expected_exclusions(ws, campaign, version, audience.rule) if audience else {}
     policy = eng.lifecycle.approval_policy(campaign, version)
     problems = activation_problems(ws, campaign, version, now)
-    if policy is not None and not (version.approval and version.approval.state.value == "approved"):
-        problems.append({"field": "approval", "message": f"needs approval under policy {policy.id!r}: request approval first"})
+    refusal = eng.lifecycle.activation_refusal(actor, campaign)
+    if refusal is not None:
+        problems.append({"field": "activation", "message": refusal})
     return ActivationPreview(
         version=version.number, audience=version.audience, audience_size=size, expected_exclusions=exclusions,
         expected_sends=max(0, size - sum(exclusions.values())), schedule=version.schedule.describe(),
@@ -94,16 +93,14 @@ def archive(campaign_id: str, actor: Actor, request: Request) -> Campaign:
 
 @router.get("/campaigns/{campaign_id}/runs")
 def runs(campaign_id: str, actor: Actor, ws: Space, request: Request) -> list[Run]:
-    require(actor, Action.view)
-    ws.catalogue.campaign(campaign_id)
+    ws.lifecycle.campaign(actor, campaign_id)
     return engine(request).runs(campaign_id)
 
 
 @router.get("/campaigns/{campaign_id}/report")
 def report(campaign_id: str, actor: Actor, ws: Space, request: Request) -> Report:
     """Totals over every run, each run's counters, and the next fire times of a live schedule."""
-    require(actor, Action.view)
-    campaign = ws.catalogue.campaign(campaign_id)
+    campaign = ws.lifecycle.campaign(actor, campaign_id)
     eng = engine(request)
     all_runs = eng.runs(campaign_id)
     totals = RunCounters()
@@ -125,7 +122,7 @@ def report(campaign_id: str, actor: Actor, ws: Space, request: Request) -> Repor
 def outbox(actor: Actor, request: Request, channel: Channel | None = None, campaign: str | None = None,
            cursor: str = Query("", description="from a previous page: continue after it"), limit: int = 1000) -> OutboxPage:
     """Messages the outbox provider wrote, oldest first; pass the returned cursor to follow new ones."""
-    require(actor, Action.view)
+    engine(request).lifecycle.check_may_read(actor)
     positions = _positions(cursor)
     messages, positions = engine(request).outbox.read(positions, channel=channel, campaign_id=campaign,
                                                       limit=min(max(limit, 1), 10_000))

@@ -21,9 +21,8 @@ from datetime import datetime
 
 from ..clock import Clock
 from ..errors import CampaignsError, InvalidTransition, NotFound, ValidationFailed
-from ..lifecycle import Lifecycle
-from ..roles import Action, require
-from ..models import Campaign, CampaignType, Channel, Run, RunStatus, RunTrigger, Status, User
+from ..lifecycle import ActivationOutcome, Lifecycle
+from ..models import Campaign, CampaignType, Channel, Run, RunFailure, RunStatus, RunTrigger, Status, User, Version
 from ..workspace import Workspace
 from .activation import check_activation
 from .ledger import ACTIVE, Ledger
@@ -81,7 +80,7 @@ class Engine:
         self._runs_changed = True  # a run was created or ended (at start: runs a crash left), so dispatch
         self._running: dict[str, Future] = {}
         self._gateways: Counter[str] = Counter()  # busy slots per gateway
-        self._waiting: dict[str, tuple[str, RunSpec | str]] = {}  # run → (campaign, resolved) waiting for a slot or a fence
+        self._waiting: dict[str, tuple[str, RunSpec | RunFailed]] = {}  # run → (campaign, resolved) waiting for a slot or a fence
         self._lost: dict[str, tuple[int, tuple]] = {}  # run → senders lost in a row, and its progress then
         self.senders = Senders(ws.data_dir) if processes else None
         self._shutdown = threading.Event()
@@ -93,28 +92,42 @@ class Engine:
 
     # what the API calls -----------------------------------------------------------------
     def activate(self, actor: User, campaign_id: str) -> Campaign:
-        """Check everything, then Activating → Scheduled or Live at once; every problem is reported together."""
-        now = self.clock.now()
-        self.lifecycle.activate_campaign(
-            actor, campaign_id, validate=lambda c, v: check_activation(self.ws, c, v, now))
-        campaign = self._complete_activation(campaign_id, checked=True)
+        """The lifecycle says whether ``actor`` may, the engine checks the version (every problem at once) and
+        its first fire, then the lifecycle takes the outcome in one change: Scheduled or Live."""
+        campaign, version = self.lifecycle.activation_target(actor, campaign_id)
+        outcome = self._activation_outcome(campaign, version)
+        if outcome.refusal is None:
+            self.signals.resume(campaign_id)  # halted when it failed or stopped: its new runs must send
+        campaign = self.lifecycle.activate_campaign(actor, campaign_id, outcome)
         self._wake.set()
         return campaign
+
+    def _activation_outcome(self, campaign: Campaign, version: Version, *, problems: bool = True) -> ActivationOutcome:
+        """Scheduled or Live, or why not. ``problems``: the full checks (a person's activation raises them
+        field by field); a campaign left Activating records them as its reason."""
+        now = self.clock.now()
+        try:
+            check_activation(self.ws, campaign, version, now)
+            # Scheduled waits for a start date (DESIGN 2); without one a campaign is Live from its
+            # activation, a recurring one too while it waits for its first occurrence.
+            first = first_fire(version.schedule, activated_at=version.activated_at or now)  # refuses one that never fires
+        except CampaignsError as error:
+            if problems:
+                raise
+            return ActivationOutcome(refusal=error.detail)
+        return ActivationOutcome(scheduled=version.schedule.start is not None and first > now)
 
     def trigger(self, actor: User, campaign_id: str, profiles: list[str] | None, context: dict) -> Run:
         """One call of an API-triggered campaign: a run for the named profiles (or its audience), with
         ``context`` for ``{{context.*}}`` in the content. The run starts at once."""
-        require(actor, Action.trigger)
-        campaign = self.ws.catalogue.campaign(campaign_id)
-        if campaign.type is not CampaignType.api:
-            raise InvalidTransition(f"{campaign.id} is an {campaign.type.value} campaign; only API campaigns are triggered")
-        if campaign.status is not Status.live:
-            raise InvalidTransition(f"{campaign.id} is {campaign.status.value}; activate it before triggering it")
+        campaign = self.lifecycle.trigger_target(actor, campaign_id)
+        assert campaign.live is not None  # the lifecycle refuses a campaign that is not Live
         if profiles is None and campaign.live.audience is None:
             raise ValidationFailed("name the profiles to send to: the campaign has no audience of its own",
                                    [{"field": "profiles", "message": "required when the campaign has no audience"}])
         run = self.ledger.create_run(campaign.id, campaign.live.number,
                                      RunTrigger.api, now=self.clock.now(), context=context, recipients=profiles)
+        assert run is not None  # only scheduled occurrences can collide
         self._dispatch_soon()
         return run
 
@@ -231,29 +244,17 @@ class Engine:
         seconds = (earliest - self.clock.now()).total_seconds()
         return TICK_SECONDS if seconds <= 0 else min(seconds, IDLE_SECONDS)  # due yet not fired: back off
 
-    def _complete_activation(self, campaign_id: str, *, checked: bool = False) -> Campaign:
-        """Activating → Scheduled or Live, once: the API thread and the scheduler thread may both try.
-
-        ``checked``: the caller has just run the activation checks (counting a million-profile audience
-        twice would double the wait); a campaign left Activating by a crash is checked again here."""
+    def _complete_activation(self, campaign_id: str) -> Campaign:
+        """A campaign left Activating (by a crash, or an older version) is checked again and completed, once:
+        the lifecycle takes the outcome, a refusal included, as its reason."""
         with self._lock:
             campaign = self.ws.catalogue.campaign(campaign_id)
             if campaign.status is not Status.activating:
                 return campaign
-            version = campaign.draft or campaign.live
-            now = self.clock.now()
-            try:
-                if not checked:
-                    check_activation(self.ws, campaign, version, now)
-                activated_at = version.activated_at or now
-                # Scheduled waits for a start date (DESIGN 2); without one a campaign is Live from its
-                # activation, a recurring one too while it waits for its first occurrence.
-                first = first_fire(version.schedule, activated_at=activated_at)  # refuses one that never fires
-                scheduled = version.schedule.start is not None and first > now
-            except CampaignsError as error:
-                return self.lifecycle.engine_activation_failed(campaign_id, error.detail)
-            self.signals.resume(campaign_id)
-            return self.lifecycle.engine_activated(campaign_id, scheduled=scheduled)
+            outcome = self._activation_outcome(campaign, campaign.current, problems=False)
+            if outcome.refusal is None:
+                self.signals.resume(campaign_id)
+            return self.lifecycle.complete_activation(campaign_id, outcome)
 
     def _timing(self, campaign: Campaign) -> _Timing:
         version = campaign.live
@@ -325,13 +326,15 @@ class Engine:
                 self._gateways[gateway] += 1
                 self._running[run.id] = self._pool.submit(self._execute, run, spec, gateway)
 
-    def _resolve(self, run: Run) -> RunSpec | str:
+    def _resolve(self, run: Run) -> RunSpec | RunFailed:
         try:
             return resolve_run(self.ws, run, self.ledger.recipients(run.id))
-        except (RunFailed, CampaignsError) as error:
-            return str(error)
+        except RunFailed as error:
+            return error
+        except CampaignsError as error:  # the campaign was deleted
+            return RunFailed(RunFailure.version_missing, error.detail)
 
-    def _execute(self, run: Run, spec: RunSpec | str, gateway: str) -> Run | None:
+    def _execute(self, run: Run, spec: RunSpec | RunFailed, gateway: str) -> Run | None:
         """Execute (or resume) the run; None when it must be resumed later (its sender was lost, or another
         live process owns it)."""
         try:
@@ -347,9 +350,9 @@ class Engine:
             self._campaign_changed(run.campaign_id)  # it may be due to complete now that its run ended
             self._dispatch_soon()  # a slot is free
 
-    def _in_sender(self, run: Run, spec: RunSpec | str) -> Run | None:
+    def _in_sender(self, run: Run, spec: RunSpec | RunFailed) -> Run | None:
         job = (run.model_dump_json(), spec.model_dump_json() if isinstance(spec, RunSpec) else None,
-               spec if isinstance(spec, str) else None)
+               spec if isinstance(spec, RunFailed) else None)
         halted = lambda: self.signals.halted(run.campaign_id)  # noqa: E731
         try:
             answer = self.senders.execute(job, halted=halted, shutting_down=self._shutdown.is_set)
@@ -360,7 +363,7 @@ class Engine:
             return None
         return None if answer is None else Run.model_validate_json(answer)
 
-    def _here(self, run: Run, spec: RunSpec | str) -> Run | None:
+    def _here(self, run: Run, spec: RunSpec | RunFailed) -> Run | None:
         """In this process: the engine's threads (tests, the demo), or closing a stopped run."""
         try:
             return execute_run(self.ws.profiles, self.ledger, self.outbox, self.fences, self.clock, run, spec,
@@ -391,16 +394,18 @@ class Engine:
         if count >= MAX_LOST:
             self._lost.pop(run.id, None)
             self.ledger.end_run(run.id, RunStatus.failed, now=self.clock.now(),
-                                error=f"its sending process died {count} times in a row without progress ({why})")
+                                error=f"its sending process died {count} times in a row without progress ({why})",
+                                failure=RunFailure.sender_lost)
             self._after_run(self.ledger.run(run.id))
 
     def _after_run(self, run: Run) -> None:
-        """A run whose every send failed, or that could not start, fails its campaign (with the reason)."""
+        """A run whose every send failed, or that could not start, fails its campaign (with the reason); a
+        recurring campaign whose audience was empty this time stays Live for the next occurrence."""
         if run.status is not RunStatus.failed:
             return
         campaign = self.ws.catalogue.campaign(run.campaign_id)
         recurring = campaign.live is not None and campaign.live.schedule.recurrence is not None
-        if campaign.status in (Status.live, Status.scheduled) and not (recurring and "is empty" in (run.error or "")):
+        if campaign.status in (Status.live, Status.scheduled) and not (recurring and run.failure is RunFailure.audience_empty):
             try:
                 self.lifecycle.engine_failed(campaign.id, f"run {run.id}: {run.error}")
             except InvalidTransition:

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import NotFound, StoreCorrupted
-from ..models import Run, RunCounters, RunStatus, RunTrigger
+from ..models import Run, RunCounters, RunFailure, RunStatus, RunTrigger
 
 FILE_NAME = "engine.sqlite3"
 SCHEMA = """
@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS runs (
     last_id TEXT,
     context TEXT,
     recipients TEXT,
+    failure TEXT,
     UNIQUE (campaign_id, occurrence)
 );
 CREATE INDEX IF NOT EXISTS runs_by_campaign ON runs (campaign_id, created_at);
@@ -96,8 +97,11 @@ class Ledger:
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.execute("PRAGMA busy_timeout = 10000")
             self._db.executescript(SCHEMA)
-            if "recipients" not in {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}:
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+            if "recipients" not in columns:
                 self._db.execute("ALTER TABLE runs ADD COLUMN recipients TEXT")  # journals from before API triggers
+            if "failure" not in columns:
+                self._db.execute("ALTER TABLE runs ADD COLUMN failure TEXT")  # journals from before typed reasons
         except sqlite3.DatabaseError as error:
             raise StoreCorrupted(f"the engine journal {self.path} cannot be read ({error}); it was left untouched: "
                                  "restore it from a backup or move it away to start with no run history") from None
@@ -200,13 +204,13 @@ class Ledger:
                        (_iso(now), targeted, last_id, run_id))
 
     def end_run(self, run_id: str, status: RunStatus, *, now: datetime, counters: RunCounters | None = None,
-                error: str | None = None) -> None:
+                error: str | None = None, failure: RunFailure | None = None) -> None:
         with self._transaction() as db:
             if counters is not None:
                 db.execute("UPDATE runs SET targeted = ?, sent = ?, failed = ?, excluded = ? WHERE id = ?",
                            (counters.targeted, counters.sent, counters.failed, _excluded_json(counters), run_id))
-            db.execute("UPDATE runs SET status = ?, ended_at = ?, error = coalesce(?, error) WHERE id = ?",
-                       (status.value, _iso(now), error, run_id))
+            db.execute("UPDATE runs SET status = ?, ended_at = ?, error = coalesce(?, error), failure = ? WHERE id = ?",
+                       (status.value, _iso(now), error, failure.value if failure else None, run_id))
 
     # batches -----------------------------------------------------------------------------
     def claimed_batches(self, run_id: str) -> list[Batch]:
@@ -289,14 +293,14 @@ class Ledger:
 
 
 _RUN_COLUMNS = ("id, campaign_id, version, trigger, occurrence, status, started_at, ended_at, targeted, sent, failed, "
-                "excluded, error")
+                "excluded, error, failure")
 
 
 def _run_of(row: tuple) -> Run:
     (run_id, campaign_id, version, trigger, occurrence, status, started, ended, targeted, sent, failed, excluded,
-     error) = row
+     error, failure) = row
     return Run(id=run_id, campaign_id=campaign_id, version=version, trigger=trigger, occurrence=occurrence,
-               status=status, started_at=started, ended_at=ended, error=error,
+               status=status, started_at=started, ended_at=ended, error=error, failure=failure,
                counters=RunCounters(targeted=targeted, sent=sent, failed=failed, excluded=json.loads(excluded)))
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..clock import Clock, SystemClock
-from ..models import Category, Channel, ChannelConfiguration, ExclusionReason, Provider, Run, RunCounters, RunStatus, Version
+from ..models import Category, Channel, ChannelConfiguration, ExclusionReason, Provider, Run, RunCounters, RunFailure, RunStatus, Version
 from ..models.audience import Audience
 from ..models.common import Model
 from ..profiles.db import ProfileStore
@@ -42,7 +42,15 @@ SUPPRESSED_PROFILE, NO_ADDRESS, NO_CONSENT, RENDERING_ERROR = (
 
 
 class RunFailed(Exception):
-    """The run cannot start or go on (configuration deleted, audience gone): the reason for people."""
+    """The run cannot start or go on (configuration deleted, audience gone): a typed reason the engine decides
+    on, and words for people. Pickles as its arguments, so the host can hand one to a sending process."""
+
+    def __init__(self, reason: RunFailure, message: str) -> None:
+        super().__init__(reason, message)
+        self.reason, self.message = reason, message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(slots=True)
@@ -175,7 +183,7 @@ def version_of(campaign, number: int) -> Version:
     for version in (campaign.live, campaign.draft, *campaign.history):
         if version is not None and version.number == number:
             return version
-    raise RunFailed(f"version {number} of {campaign.id} no longer exists")
+    raise RunFailed(RunFailure.version_missing, f"version {number} of {campaign.id} no longer exists")
 
 
 class RunSpec(Model):
@@ -202,10 +210,12 @@ def resolve_run(ws: Workspace, run: Run, recipients: list[str] | None = None) ->
         rule = named if audience is None else {"kind": "and", "rules": [audience.rule.model_dump(), named]}
         audience = Audience.model_validate({"id": "api-call", "name": f"profiles named by API call {run.id}", "rule": rule})
     if audience is None:
-        raise RunFailed(f"audience {version.audience!r} no longer exists" if version.audience else "the version has no audience")
+        raise RunFailed(RunFailure.audience_missing, f"audience {version.audience!r} no longer exists"
+                        if version.audience else "the version has no audience")
     config = ws.catalogue.channel_configurations.find(version.channel_configuration or "")
     if config is None:
-        raise RunFailed(f"channel configuration {version.channel_configuration!r} was deleted; "
+        raise RunFailed(RunFailure.channel_configuration_missing,
+                        f"channel configuration {version.channel_configuration!r} was deleted; "
                         "an admin must recreate it, then activate the campaign again")
     return RunSpec(campaign_id=campaign.id, category=campaign.category, version=version, audience=audience, config=config)
 
@@ -215,7 +225,7 @@ def plan_run(spec: RunSpec, run_id: str, context: dict) -> RunPlan:
     try:
         content = compile_content(version.content, version.channel)
     except Exception as error:  # a template that no longer compiles cannot send anything
-        raise RunFailed(f"the content does not compile: {error}") from None
+        raise RunFailed(RunFailure.content_invalid, f"the content does not compile: {error}") from None
     return RunPlan(
         run_id=run_id, campaign_id=spec.campaign_id, channel=version.channel,
         marketing=spec.category is Category.marketing, audience=spec.audience, content=content,
@@ -325,7 +335,7 @@ class RunBusy(Exception):
 
 
 def execute_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, fences: Fences, clock: Clock, run: Run,
-                spec: RunSpec | str, stopped: Callable[[], bool], shutdown: Callable[[], bool]) -> Run:
+                spec: RunSpec | RunFailed, stopped: Callable[[], bool], shutdown: Callable[[], bool]) -> Run:
     """Run (or resume) one run to its end, a stop, a 12-hour timeout or a shutdown; returns it as journaled.
 
     ``spec`` is the resolved run, or the reason it could not be resolved. The run is fenced: this process
@@ -347,19 +357,20 @@ def execute_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, fences: 
 
 
 def _send_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: Clock, run: Run,
-              spec: RunSpec | str, stopped: Callable[[], bool], shutdown: Callable[[], bool]) -> Run:
+              spec: RunSpec | RunFailed, stopped: Callable[[], bool], shutdown: Callable[[], bool]) -> Run:
     try:
-        if isinstance(spec, str):
-            raise RunFailed(spec)
+        if isinstance(spec, RunFailed):
+            raise spec
         plan = plan_run(spec, run.id, ledger.context(run.id))
     except RunFailed as error:
-        ledger.end_run(run.id, RunStatus.failed, now=clock.now(), error=str(error))
+        ledger.end_run(run.id, RunStatus.failed, now=clock.now(), error=str(error), failure=error.reason)
         return ledger.run(run.id)
     resumed = run.status is not RunStatus.pending
     if not resumed:
         targeted, last_id = profiles.audience_bounds(plan.audience.rule)
         if targeted == 0:
-            ledger.end_run(run.id, RunStatus.failed, now=clock.now(), error=f"audience {plan.audience.id!r} is empty")
+            ledger.end_run(run.id, RunStatus.failed, now=clock.now(), error=f"audience {plan.audience.id!r} is empty",
+                           failure=RunFailure.audience_empty)
             return ledger.run(run.id)
         ledger.start_run(run.id, now=clock.now(), targeted=targeted, last_id=last_id)
     run = ledger.run(run.id)
@@ -402,24 +413,25 @@ def _send_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: Clo
     else:
         counters.targeted = processed  # profiles that left the audience mid-run are not counted as targeted
     status = RunStatus.stopped if reason == "stopped" else RunStatus.completed
-    why = None
+    why, failure = None, None
     if counters.sent == 0 and counters.failed > 0:
-        status = RunStatus.failed
+        status, failure = RunStatus.failed, RunFailure.every_send_failed
         first = ledger.deliveries(run.id, outcome="failed", limit=1)
         why = "every send failed" + (f": {first[0]['detail']}" if first else "")
     elif reason == "throttle_timeout":
         unreached = counters.excluded.get(ExclusionReason.throttle_timeout, 0)
         why = f"the run reached its 12-hour limit; {unreached} profiles were not reached"
-    ledger.end_run(run.id, status, now=clock.now(), counters=counters, error=why)
+    ledger.end_run(run.id, status, now=clock.now(), counters=counters, error=why, failure=failure)
     return ledger.run(run.id)
 
 
-def execute_in_process(data: Path, run_json: str, spec_json: str | None, failure: str | None) -> str | None:
+def execute_in_process(data: Path, run_json: str, spec_json: str | None, failure: RunFailed | None) -> str | None:
     """A sending process's job: execute one run (resolved by the host, which holds the catalogue);
     the journaled run as JSON, or None when another live process owns the run."""
     profiles, ledger, outbox, signals = ProfileStore(data), Ledger(data), Outbox(data), Signals(data)
     run = Run.model_validate_json(run_json)
-    spec: RunSpec | str = RunSpec.model_validate_json(spec_json) if spec_json else str(failure)  # one is given
+    spec = RunSpec.model_validate_json(spec_json) if spec_json else failure
+    assert spec is not None  # the host gives one or the other
     try:
         return execute_run(profiles, ledger, outbox, Fences(data), SystemClock(), run, spec,
                            stopped=lambda: signals.halted(run.campaign_id),

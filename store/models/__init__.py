@@ -2,13 +2,13 @@
 
 from .audit import AuditEvent
 from .campaign import (
-    Approval, ApprovalState, Campaign, CampaignEdit, CampaignSpec, CampaignSummary, Content, EmailContent,
+    Approval, ApprovalState, Campaign, CampaignAction, CampaignEdit, CampaignSpec, CampaignSummary, Content, EmailContent,
     PushContent, RateControl, SmsContent, Version, VersionSpec, edit_from_document, editable_document, field_errors,
 )
 from .channel import ChannelConfiguration, Provider, SmtpSettings, WebhookSettings
 from .common import HIDDEN_BY_DEFAULT, CampaignType, Category, Channel, ExclusionReason, Role, Status
 from .people import ApprovalPolicy, Approvers, PolicyConditions, User
-from .run import Delivery, DeliveryOutcome, Run, RunCounters, RunStatus, RunTrigger
+from .run import Delivery, DeliveryOutcome, Run, RunCounters, RunFailure, RunStatus, RunTrigger
 from .schedule import Frequency, Recurrence, Schedule, Weekday
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -70,6 +70,23 @@ class RateControl(Model):
         return rate
 
 
+class CampaignAction(str, Enum):
+    """What a person can do to a campaign; the server lists those open to the caller (``actions``)."""
+
+    edit = "edit"
+    request_approval = "request_approval"
+    cancel_approval_request = "cancel_approval_request"
+    approve = "approve"
+    request_changes = "request_changes"
+    activate = "activate"
+    stop = "stop"
+    archive = "archive"
+    duplicate = "duplicate"
+    delete = "delete"
+    compare = "compare"
+    trigger = "trigger"
+
+
 class ApprovalState(str, Enum):
     requested = "requested"
     approved = "approved"
@@ -186,6 +203,9 @@ class Campaign(CampaignFields):
     created_at: datetime
     updated_by: str
     updated_at: datetime
+    actions: list[CampaignAction] | None = Field(
+        None, exclude_if=lambda actions: actions is None,
+        description="what the caller may do to it now (role, status, approval policy); never stored")
 
     @model_validator(mode="after")
     def _versions_fit_type(self) -> "Campaign":
@@ -240,6 +260,7 @@ class CampaignSummary(Model):
     updated_at: datetime
     next_run: datetime | None = None
     last_run: LastRun | None = None
+    actions: list[CampaignAction] = Field(default_factory=list, description="what the caller may do to it now")
 
 
 class CampaignEdit(Model):
@@ -258,7 +279,7 @@ class CampaignEdit(Model):
 
 
 _READ_ONLY_CAMPAIGN = {"id", "status", "status_reason", "resume_status", "history", "created_by", "created_at", "updated_by",
-                       "updated_at", "has_draft", "channel"}
+                       "updated_at", "has_draft", "channel", "actions"}
 _READ_ONLY_VERSION = {"number", "revision", "approval", "created_by", "created_at", "updated_by", "updated_at",
                       "activated_by", "activated_at"}
 

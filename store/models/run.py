@@ -26,6 +26,18 @@ class RunStatus(str, Enum):
     missed = "missed"
 
 
+class RunFailure(str, Enum):
+    """Why a run failed, as a value the engine decides on (the run's ``error`` says it in words)."""
+
+    audience_empty = "audience_empty"
+    audience_missing = "audience_missing"
+    channel_configuration_missing = "channel_configuration_missing"
+    version_missing = "version_missing"
+    content_invalid = "content_invalid"
+    every_send_failed = "every_send_failed"
+    sender_lost = "sender_lost"
+
+
 class RunCounters(Model):
     targeted: int = 0
     sent: int = 0
@@ -48,6 +60,7 @@ class Run(Model):
     ended_at: datetime | None = None
     counters: RunCounters = Field(default_factory=RunCounters)
     error: str | None = None
+    failure: RunFailure | None = Field(None, description="why it failed; None on runs journaled before it was kept")
 
 
 class DeliveryOutcome(str, Enum):
