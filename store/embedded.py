@@ -129,12 +129,12 @@ async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | Non
         return
     engine = Engine(ws, processes=host)  # a host sends in child processes: its own interpreter stays free
     app = create_app(ws, engine)
-    server = task = None
+    serving = None  # the socket's server and its task, when this process hosts the engine
     try:
         if host:
             engine.start()
             path = socket_path(ws.data_dir)
-            server, task = await _serve_socket(app, path)
+            serving = await _serve_socket(app, path)
             ws.lock.update({"endpoint": str(path)})
         client = _client(httpx.ASGITransport(app=app), user, engine_here=host)
         client.notices = ws.notices
@@ -143,7 +143,8 @@ async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | Non
         finally:
             await client.aclose()
     finally:
-        if server is not None:
+        if serving is not None:
+            server, task = serving
             server.should_exit = True
             await task
             ws.lock.update({"endpoint": None})
