@@ -69,6 +69,13 @@ _CHANNEL_FIELDS: dict[Channel, tuple[tuple[str, bool], ...]] = {
 """Each channel's content fields and whether the field is HTML."""
 
 
+def _run_end(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    """Where a pattern that matches the empty string (a run of ``*``) ends from ``pos``."""
+    match = pattern.match(text, pos)
+    assert match is not None  # a starred run matches everywhere
+    return match.end()
+
+
 def escape(value: str) -> str:
     """HTML-escape, skipping the five replacements for the usual value that has nothing to escape."""
     if "&" in value or "<" in value or ">" in value or '"' in value or "'" in value:
@@ -117,7 +124,7 @@ class CompiledTemplate:
             return self._parts[0]
         out = self._parts.copy()
         for index, keys, from_context, _flat, default, name in self._slots:
-            value = context if from_context else profile
+            value: Any = context if from_context else profile
             try:
                 for key in keys:
                     value = value[key]
@@ -138,14 +145,19 @@ class CompiledTemplate:
         if not self.paths <= where.keys():
             raise ValueError(f"{self.field}: bind needs every path it reads; missing {sorted(self.paths - where.keys())}")
         parts, html, text = self._parts, self.html, self._text
-        slots = tuple((index, where.get(flat), keys, from_context, default, name)
+        slots = tuple((index, 0 if from_context else where[flat], keys, from_context, default, name)
                       for index, keys, from_context, flat, default, name in self._slots)
         if not slots:
-            return lambda row, context=None: parts[0]
+            constant = parts[0]
+
+            def literal(row: Sequence, context: Mapping | None = None) -> str:
+                return constant
+            return literal
 
         def render(row: Sequence, context: Mapping | None = None) -> str:
             out = parts.copy()
             for index, position, keys, from_context, default, name in slots:
+                value: Any
                 if from_context:
                     value = context
                     try:
@@ -288,7 +300,7 @@ class _Parser:
         return CompiledTemplate(self.field, html, parts, slots)
 
     def skip_space(self) -> None:
-        self.pos = _SPACE.match(self.text, self.pos).end()
+        self.pos = _run_end(_SPACE, self.text, self.pos)
 
     def expression(self, opened: int) -> tuple[str, Any]:
         """After ``{{``: a string literal, or a path with an optional default, then ``}}``."""
@@ -296,6 +308,7 @@ class _Parser:
         self.skip_space()
         start = self.pos
         char = text[start:start + 1]
+        value: Any
         if char == '"':
             kind, value = "text", self.string()
         elif (match := _PATH.match(text, start)) is not None:
@@ -375,7 +388,7 @@ class _Parser:
         text, opened = self.text, self.pos
         out, pos = [], opened + 1
         while True:
-            end = _STRING_RUN.match(text, pos).end()
+            end = _run_end(_STRING_RUN, text, pos)
             if end >= len(text):
                 raise TemplateSyntaxError(self.field, *self.where(len(text)),
                                           "unclosed string opened at line {}, column {}".format(*self.where(opened)))
