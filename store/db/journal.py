@@ -118,7 +118,7 @@ class _Doc(dict):
 
 
 class _Table(dict):
-    """A live table: documents read from the snapshot stay undecoded JSON (bytes) until first read."""
+    """A live table: documents read from the snapshot stay undecoded (their snapshot line, bytes) until read."""
 
     __slots__ = ("_store", "_name", "_raw")
 
@@ -128,7 +128,7 @@ class _Table(dict):
 
     def _decode(self, key: str, value: bytes) -> _Doc:
         try:
-            doc = json.loads(value)
+            doc = json.loads(value[value.index(b"\t") + 1:])
         except (ValueError, RecursionError) as exc:  # the snapshot's CRC matched: damaged in memory?
             raise StoreCorrupted(f"{self._store.name} document {key} of table {self._name!r} "
                                  f"cannot be decoded ({exc})") from None

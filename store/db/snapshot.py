@@ -40,7 +40,7 @@ class Unreadable(Exception):
 
 
 def parse(raw: bytes) -> tuple[int, bool, dict[str, dict[str, bytes]]]:
-    """(seq, trusted, {table: {id: undecoded JSON}}) of a format-2 snapshot; ``Unreadable`` otherwise.
+    """(seq, trusted, {table: {id: its undecoded line}}) of a format-2 snapshot; ``Unreadable`` otherwise.
 
     ``trusted``: the CRC matches and the writer checked its documents."""
     end = raw.rfind(b"\n", 0, len(raw) - 1)  # the newline before the trailer
@@ -54,31 +54,42 @@ def parse(raw: bytes) -> tuple[int, bool, dict[str, dict[str, bytes]]]:
     if not (isinstance(header, dict) and header.get("format") == FORMAT and type(header.get("seq")) is int
             and header["seq"] >= 0 and isinstance(trailer, dict) and type(trailer.get("end")) is int):
         raise Unreadable("header or trailer does not have the expected structure")
-    lines = raw[: end + 1].split(b"\n")
-    lines.pop()  # after the last newline: nothing
+    lines = raw.split(b"\n")
+    del lines[-2:]  # the trailer, and nothing after the last newline
     if len(lines) != trailer["end"]:
         raise Unreadable(f"{len(lines)} lines where the trailer counts {trailer['end']}")
-    trusted = header.get("checked") is True and trailer.get("crc32") == zlib.crc32(raw[: end + 1])
+    intact = trailer.get("crc32") == zlib.crc32(memoryview(raw)[: end + 1])
+    heads = [number for number, line in enumerate(lines) if line[:1] == b"{"]  # the header, then tables
+    if heads[:1] != [0] or (len(lines) > 1 and heads[1:2] != [1]):
+        raise Unreadable("line 2 does not start a table")
+    heads.append(len(lines))
     tables: dict[str, dict[str, bytes]] = {}
-    docs: dict[str, bytes] | None = None
-    for number, line in enumerate(lines[1:], start=2):
-        if line.startswith(b"{"):
-            try:
-                name = json.loads(line)["table"]
-            except (ValueError, KeyError, TypeError):
-                raise Unreadable(f"line {number} is neither a table nor a document") from None
-            if not isinstance(name, str):
-                raise Unreadable(f"line {number}: a table name must be a string")
-            docs = tables.setdefault(name, {})
-            continue
-        key, tab, doc = line.partition(b"\t")
-        if docs is None or not tab or not key.startswith(b'"') or not doc.startswith(b"{"):
-            raise Unreadable(f"line {number} is neither a table nor a document")
-        docs[_key(key, number)] = doc
-    return header["seq"], trusted, tables
+    for head, following in zip(heads[1:], heads[2:]):
+        try:
+            name = json.loads(lines[head])["table"]
+        except (ValueError, KeyError, TypeError):
+            name = None
+        if not isinstance(name, str):
+            raise Unreadable(f"line {head + 1} is neither a table nor a document")
+        block = lines[head + 1: following]
+        docs = tables.setdefault(name, {})
+        if intact:  # exactly what the writer wrote: no need to look closer
+            docs.update(zip(map(_fast_key, block), block))
+        else:
+            for number, line in enumerate(block, start=head + 2):
+                docs[_key(line, number)] = line
+    return header["seq"], intact and header.get("checked") is True, tables
 
 
-def _key(raw: bytes, number: int) -> str:
+def _fast_key(line: bytes) -> str:
+    key = line[: line.index(b"\t")]
+    return key[1:-1].decode() if b"\\" not in key else json.loads(key)
+
+
+def _key(line: bytes, number: int) -> str:
+    raw, tab, doc = line.partition(b"\t")
+    if not tab or not doc.startswith(b"{") or not raw.startswith(b'"'):
+        raise Unreadable(f"line {number} is neither a table nor a document")
     if b"\\" not in raw and raw.endswith(b'"') and len(raw) > 1:  # no escapes: the text between the quotes
         return raw[1:-1].decode()
     try:
@@ -151,8 +162,10 @@ class SnapshotWriter:
                 for key, value in items:
                     if self._stop.is_set():
                         return
-                    body = value if type(value) is bytes else dumps(value)  # undecoded: as read
-                    line = dumps(key) + b"\t" + body + b"\n"
+                    if type(value) is bytes:  # undecoded: its line, as read
+                        line = value + b"\n"
+                    else:
+                        line = dumps(key) + b"\t" + dumps(value) + b"\n"
                     pending.append(line)
                     pending_bytes += len(line)
                     if pending_bytes >= SLICE_BYTES:
