@@ -21,94 +21,7 @@ from store.models import CampaignType, Channel, Role, Status, User, editable_doc
 
 from . import output, run_commands
 from .paths import default_data_dir, default_demo_dir
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="campaigns", description="Campaign operations: list, edit, approve and activate campaigns.")
-    p.add_argument("--data", type=Path, help="workspace directory (default: $CAMPAIGNS_DATA or a per-user directory)")
-    p.add_argument("--user", help="act as this workspace user (default: $CAMPAIGNS_USER or your OS user)")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
-
-    def cmd(name: str, help: str, *, json_flag: bool = False, campaign: bool = False) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help, description=help)
-        if campaign:
-            sp.add_argument("id", metavar="ID", help="campaign id, e.g. cmp-42")
-        if json_flag:
-            sp.add_argument("--json", action="store_true", help="print JSON instead of text")
-        return sp
-
-    cmd("demo", "open the console on a demo workspace (seeded in a new per-user directory the first time)")
-    cmd("console", "open the console (also what `campaigns` alone does)")
-    sd = cmd("seed-demo", "fill a new, empty directory (--data) with a realistic demo workspace")
-    sd.add_argument("--force-user", help=argparse.SUPPRESS)
-
-    ls = cmd("list", "list campaigns (Stopped, Completed and Archived are hidden unless --all or --status)", json_flag=True)
-    ls.add_argument("--all", action="store_true", help="show every status")
-    ls.add_argument("--status", action="append", default=[], type=_status, help="only this status (repeatable)")
-    ls.add_argument("--type", action="append", default=[], type=CampaignType, choices=list(CampaignType), help="action, api or orchestrated")
-    ls.add_argument("--channel", action="append", default=[], type=Channel, choices=list(Channel), help="email, sms or push")
-    ls.add_argument("--tag", action="append", default=[], help="has this tag (repeatable: any of them)")
-    ls.add_argument("--search", default="", help="text in the name or a tag")
-
-    cmd("show", "show a campaign: live and draft side by side", json_flag=True, campaign=True)
-    cr = cmd("create", "create a campaign from a JSON file in the shape `show --json` prints", json_flag=True)
-    cr.add_argument("--file", type=Path, required=True)
-    ed = cmd("edit", "edit the draft (created beside a Live or Scheduled version); opens $EDITOR without --file",
-             json_flag=True, campaign=True)
-    ed.add_argument("--file", type=Path)
-    for name, help in (("request-approval", "ask for approval of the draft"),
-                       ("cancel-request", "withdraw your approval request"),
-                       ("approve", "approve the draft (an approver; not your own)"),
-                       ("activate", "activate the draft (approved where a policy asks)"),
-                       ("stop", "stop a Live or Scheduled campaign: final"),
-                       ("archive", "archive a campaign that is not a Draft"),
-                       ("delete", "delete a Draft campaign, or discard the open draft beside a live version")):
-        cmd(name, help, json_flag=True, campaign=True)
-    rc = cmd("request-changes", "send the draft back with a message saying what to change", json_flag=True, campaign=True)
-    rc.add_argument("--message", "-m", required=True)
-    cmd("duplicate", "copy a campaign into a new Draft", json_flag=True, campaign=True)
-    cmd("audit", "the audit trail of a campaign", json_flag=True, campaign=True)
-    cmd("approvals", "campaigns awaiting my approval", json_flag=True)
-
-    us = cmd("users", "workspace users and their roles", json_flag=True)
-    usub = us.add_subparsers(dest="users_command", metavar="ACTION")
-    ua = usub.add_parser("add", help="add a user (admin)")
-    ua.add_argument("name")
-    ua.add_argument("--role", type=Role, choices=list(Role), required=True)
-    ua.add_argument("--json", action="store_true")
-    ur = usub.add_parser("set-role", help="change a user's role (admin)")
-    ur.add_argument("name")
-    ur.add_argument("role", type=Role, choices=list(Role))
-    urm = usub.add_parser("remove", help="remove a user (admin)")
-    urm.add_argument("name")
-
-    pr = cmd("profiles", "profiles: import, show, stats")
-    psub = pr.add_subparsers(dest="profiles_command", metavar="ACTION", required=True)
-    pi = psub.add_parser("import", help="import profiles from CSV (dotted column names) or JSON lines")
-    pi.add_argument("file", type=Path)
-    pi.add_argument("--json", action="store_true", help="print the summary as JSON")
-    ps = psub.add_parser("show", help="show one profile")
-    ps.add_argument("id")
-    ps.add_argument("--json", action="store_true")
-    psub.add_parser("stats", help="profile and list counts")
-
-    tr = cmd("trigger", "send a Live API campaign now to named profiles, with context for {{context.*}}",
-             json_flag=True, campaign=True)
-    tr.add_argument("--profile", "-p", action="append", dest="profiles", metavar="ID",
-                    help="a profile to send to (repeatable; default: the campaign's audience)")
-    tr.add_argument("--context", default="{}", metavar="JSON|@FILE",
-                    help='a JSON object, e.g. \'{"orderId": "A-42"}\', or @FILE to read it from a file')
-    cmd("runs", "the runs of a campaign with their counters", json_flag=True, campaign=True)
-    cmd("report", "a campaign's totals, runs, exclusions by reason and next runs", json_flag=True, campaign=True)
-    ob = cmd("outbox", "messages the outbox provider wrote (oldest first)")
-    ob.add_argument("--channel", type=Channel, choices=list(Channel))
-    ob.add_argument("--campaign", metavar="ID")
-    ob.add_argument("--follow", "-f", action="store_true", help="keep printing new messages until Ctrl-C")
-    ob.add_argument("--json", action="store_true", help="one JSON object per line")
-    cmd("engine", "run the engine headless, serving this workspace to other commands, until SIGTERM or Ctrl-C")
-    cmd("audiences", "audiences with their sizes", json_flag=True)
-    cmd("channels", "channel configurations", json_flag=True)
-    return p
+from .subcommands import Command, Group, WorkspaceCommand, arg, build_parser
 
 
 def _status(text: str) -> Status:
@@ -119,9 +32,7 @@ def _status(text: str) -> Status:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command is None:
-        args.command = "console"
+    args = build_parser(DESCRIPTION, OPTIONS, COMMANDS, default=CONSOLE).parse_args(argv)
     try:
         return asyncio.run(_run(args))
     except CampaignsError as error:
@@ -133,26 +44,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    command: Command | WorkspaceCommand = args.command
     user = args.user or os.environ.get("CAMPAIGNS_USER")
-    if args.command == "seed-demo":
-        return await _seed_demo(args.data or default_data_dir(), user, fresh=True)
-    if args.command == "demo":
-        data = args.data or default_demo_dir()
-        if not data.exists() or not any(data.iterdir()):
-            await _seed_demo(data, user, fresh=True)
-        args.command, args.data = "console", data
-    data = args.data or default_data_dir()
-    if args.command == "console":
-        from .run import run_console
-
-        return await run_console(data, user)
-    # Commands that make the engine work, or wait on it, host it here (unless another process already does).
-    if args.command == "edit" and args.file is None:
-        return await _edit_in_editor(data, user, args)
-    hosts = args.command in ("activate", "trigger", "engine") or (args.command == "outbox" and args.follow)
-    async with connect(data, user, host=hosts) as client:
+    if isinstance(command, WorkspaceCommand):
+        return await command.handler(args.data, user, args)
+    async with connect(args.data or default_data_dir(), user, host=command.hosts(args)) as client:
         _print_notices(client)
-        return await COMMANDS[args.command](client, args)
+        return await command.handler(client, args)
 
 
 def _print_notices(client: CampaignsClient) -> None:
@@ -161,7 +59,25 @@ def _print_notices(client: CampaignsClient) -> None:
         output.err.print(notice, markup=False, soft_wrap=True)
 
 
-async def _seed_demo(data: Path, user: str | None, *, fresh: bool) -> int:
+async def _console(data: Path | None, user: str | None, args: argparse.Namespace) -> int:
+    from .run import run_console
+
+    return await run_console(data or default_data_dir(), user)
+
+
+async def _demo(data: Path | None, user: str | None, args: argparse.Namespace) -> int:
+    """The console on the demo workspace, seeded the first time."""
+    data = data or default_demo_dir()
+    if not data.exists() or not any(data.iterdir()):
+        await _seed_demo(data, user)
+    return await _console(data, user, args)
+
+
+async def _seed_demo_command(data: Path | None, user: str | None, args: argparse.Namespace) -> int:
+    return await _seed_demo(data or default_data_dir(), user)
+
+
+async def _seed_demo(data: Path, user: str | None) -> int:
     async with connect(data, user, new=True) as client:
         _print_notices(client)
         seeded = await client.seed_demo()
@@ -241,8 +157,14 @@ async def _create(client: CampaignsClient, args: argparse.Namespace) -> int:
     return _print_result(args, campaign)
 
 
-async def _edit(client: CampaignsClient, args: argparse.Namespace) -> int:
-    campaign = await client.edit_draft(args.id, edit_from_file_document(_read_document(args.file)))
+async def _edit(data: Path | None, user: str | None, args: argparse.Namespace) -> int:
+    """From --file, or in $EDITOR without it."""
+    data = data or default_data_dir()
+    if args.file is None:
+        return await _edit_in_editor(data, user, args)
+    async with connect(data, user) as client:
+        _print_notices(client)
+        campaign = await client.edit_draft(args.id, edit_from_file_document(_read_document(args.file)))
     return _print_saved(args, campaign)
 
 
@@ -356,19 +278,24 @@ async def _approvals(client: CampaignsClient, args: argparse.Namespace) -> int:
 
 
 async def _users(client: CampaignsClient, args: argparse.Namespace) -> int:
-    action = getattr(args, "users_command", None)
-    if action == "add":
-        user = await client.add_user(User(name=args.name, role=args.role))
-        return _print_json_or(args, user.model_dump(mode="json"), user.name)
-    if action == "set-role":
-        user = await client.set_role(args.name, args.role)
-        output.err.print(f"{user.name} is now {user.role.value}")
-        return 0
-    if action == "remove":
-        await client.remove_user(args.name)
-        output.err.print(f"{args.name} removed")
-        return 0
     return _print_items(args, await client.users(), lambda u: f"{u.name:<16} {u.role.value:<9} {u.display_name or ''}")
+
+
+async def _add_user(client: CampaignsClient, args: argparse.Namespace) -> int:
+    user = await client.add_user(User(name=args.name, role=args.role))
+    return _print_json_or(args, user.model_dump(mode="json"), user.name)
+
+
+async def _set_role(client: CampaignsClient, args: argparse.Namespace) -> int:
+    user = await client.set_role(args.name, args.role)
+    output.err.print(f"{user.name} is now {user.role.value}")
+    return 0
+
+
+async def _remove_user(client: CampaignsClient, args: argparse.Namespace) -> int:
+    await client.remove_user(args.name)
+    output.err.print(f"{args.name} removed")
+    return 0
 
 
 def _print_items(args: argparse.Namespace, items: list, line) -> int:
@@ -389,18 +316,22 @@ def _print_json_or(args: argparse.Namespace, value: object, text: str) -> int:
     return 0
 
 
-async def _profiles(client: CampaignsClient, args: argparse.Namespace) -> int:
+async def _import_profiles(client: CampaignsClient, args: argparse.Namespace) -> int:
     from .profile_import import import_profiles
 
-    if args.profiles_command == "import":
-        return await import_profiles(client, args.file, as_json=args.json)
-    if args.profiles_command == "show":
-        profile = await client.profile(args.id)
-        if args.json:
-            output.print_json(profile.model_dump(mode="json"))
-        else:
-            output.out.print_json(profile.model_dump_json(exclude_defaults=True))
-        return 0
+    return await import_profiles(client, args.file, as_json=args.json)
+
+
+async def _show_profile(client: CampaignsClient, args: argparse.Namespace) -> int:
+    profile = await client.profile(args.id)
+    if args.json:
+        output.print_json(profile.model_dump(mode="json"))
+    else:
+        output.out.print_json(profile.model_dump_json(exclude_defaults=True))
+    return 0
+
+
+async def _profile_stats(client: CampaignsClient, args: argparse.Namespace) -> int:
     stats = await client.profile_stats()
     output.out.print(f"{stats.profiles} profiles", markup=False)
     for name, count in stats.lists.items():
@@ -419,19 +350,94 @@ async def _channels(client: CampaignsClient, args: argparse.Namespace) -> int:
         f"{c.id:<24} {c.channel.value:<6} {c.category.value:<14} {c.provider.value:<8} {c.sender}"))
 
 
-COMMANDS = {
-    "list": _list, "show": _show, "create": _create, "edit": _edit,
-    "request-approval": _action("request_approval", "sent for approval"),
-    "cancel-request": _action("cancel_approval_request", "approval request withdrawn"),
-    "approve": _action("approve", "approved"),
-    "activate": run_commands.activate, "trigger": _trigger, "runs": run_commands.runs, "report": run_commands.report,
-    "outbox": run_commands.outbox, "engine": run_commands.engine,
-    "stop": _action("stop", "stopped for good; future runs cancelled"),
-    "archive": _action("archive", "archived"),
-    "request-changes": _request_changes, "duplicate": _duplicate, "delete": _delete,
-    "audit": _audit, "approvals": _approvals, "users": _users, "profiles": _profiles,
-    "audiences": _audiences, "channels": _channels,
-}
+# The command line, declared once: each subcommand with its help, arguments and handler ----------------------
+DESCRIPTION = "Campaign operations: list, edit, approve and activate campaigns."
+OPTIONS = (
+    arg("--data", type=Path, help="workspace directory (default: $CAMPAIGNS_DATA or a per-user directory)"),
+    arg("--user", help="act as this workspace user (default: $CAMPAIGNS_USER or your OS user)"),
+)
+CAMPAIGN_ID = arg("id", metavar="ID", help="campaign id, e.g. cmp-42")
+JSON = arg("--json", action="store_true", help="print JSON instead of text")
+ON_CAMPAIGN = (CAMPAIGN_ID, JSON)
+
+
+def _always(args: argparse.Namespace) -> bool:
+    return True
+
+
+CONSOLE = WorkspaceCommand("console", "open the console (also what `campaigns` alone does)", _console)
+
+COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
+    WorkspaceCommand("demo", "open the console on a demo workspace (seeded in a new per-user directory the first time)",
+                     _demo),
+    CONSOLE,
+    WorkspaceCommand("seed-demo", "fill a new, empty directory (--data) with a realistic demo workspace",
+                     _seed_demo_command, args=(arg("--force-user", help=argparse.SUPPRESS),)),
+    Command("list", "list campaigns (Stopped, Completed and Archived are hidden unless --all or --status)", _list, args=(
+        JSON,
+        arg("--all", action="store_true", help="show every status"),
+        arg("--status", action="append", default=[], type=_status, help="only this status (repeatable)"),
+        arg("--type", action="append", default=[], type=CampaignType, choices=list(CampaignType),
+            help="action, api or orchestrated"),
+        arg("--channel", action="append", default=[], type=Channel, choices=list(Channel), help="email, sms or push"),
+        arg("--tag", action="append", default=[], help="has this tag (repeatable: any of them)"),
+        arg("--search", default="", help="text in the name or a tag"))),
+    Command("show", "show a campaign: live and draft side by side", _show, args=ON_CAMPAIGN),
+    Command("create", "create a campaign from a JSON file in the shape `show --json` prints", _create,
+            args=(JSON, arg("--file", type=Path, required=True))),
+    WorkspaceCommand("edit", "edit the draft (created beside a Live or Scheduled version); opens $EDITOR without --file",
+                     _edit, args=(*ON_CAMPAIGN, arg("--file", type=Path))),
+    Command("request-approval", "ask for approval of the draft", _action("request_approval", "sent for approval"),
+            args=ON_CAMPAIGN),
+    Command("cancel-request", "withdraw your approval request",
+            _action("cancel_approval_request", "approval request withdrawn"), args=ON_CAMPAIGN),
+    Command("approve", "approve the draft (an approver; not your own)", _action("approve", "approved"),
+            args=ON_CAMPAIGN),
+    Command("activate", "activate the draft (approved where a policy asks)", run_commands.activate, args=ON_CAMPAIGN,
+            hosts=_always),
+    Command("stop", "stop a Live or Scheduled campaign: final",
+            _action("stop", "stopped for good; future runs cancelled"), args=ON_CAMPAIGN),
+    Command("archive", "archive a campaign that is not a Draft", _action("archive", "archived"), args=ON_CAMPAIGN),
+    Command("delete", "delete a Draft campaign, or discard the open draft beside a live version", _delete,
+            args=ON_CAMPAIGN),
+    Command("request-changes", "send the draft back with a message saying what to change", _request_changes,
+            args=(*ON_CAMPAIGN, arg("--message", "-m", required=True))),
+    Command("duplicate", "copy a campaign into a new Draft", _duplicate, args=ON_CAMPAIGN),
+    Command("audit", "the audit trail of a campaign", _audit, args=ON_CAMPAIGN),
+    Command("approvals", "campaigns awaiting my approval", _approvals, args=(JSON,)),
+    Command("users", "workspace users and their roles", _users, args=(JSON,), actions=(
+        Command("add", "add a user (admin)", _add_user, args=(
+            arg("name"), arg("--role", type=Role, choices=list(Role), required=True), arg("--json", action="store_true"))),
+        Command("set-role", "change a user's role (admin)", _set_role,
+                args=(arg("name"), arg("role", type=Role, choices=list(Role)))),
+        Command("remove", "remove a user (admin)", _remove_user, args=(arg("name"),)))),
+    Group("profiles", "profiles: import, show, stats", actions=(
+        Command("import", "import profiles from CSV (dotted column names) or JSON lines", _import_profiles,
+                args=(arg("file", type=Path), arg("--json", action="store_true", help="print the summary as JSON"))),
+        Command("show", "show one profile", _show_profile, args=(arg("id"), arg("--json", action="store_true"))),
+        Command("stats", "profile and list counts", _profile_stats))),
+    Command("trigger", "send a Live API campaign now to named profiles, with context for {{context.*}}", _trigger,
+            hosts=_always, args=(
+                *ON_CAMPAIGN,
+                arg("--profile", "-p", action="append", dest="profiles", metavar="ID",
+                    help="a profile to send to (repeatable; default: the campaign's audience)"),
+                arg("--context", default="{}", metavar="JSON|@FILE",
+                    help='a JSON object, e.g. \'{"orderId": "A-42"}\', or @FILE to read it from a file'))),
+    Command("runs", "the runs of a campaign with their counters", run_commands.runs, args=ON_CAMPAIGN),
+    Command("report", "a campaign's totals, runs, exclusions by reason and next runs", run_commands.report,
+            args=ON_CAMPAIGN),
+    Command("outbox", "messages the outbox provider wrote (oldest first)", run_commands.outbox,
+            hosts=lambda args: args.follow, args=(
+                arg("--channel", type=Channel, choices=list(Channel)),
+                arg("--campaign", metavar="ID"),
+                arg("--follow", "-f", action="store_true", help="keep printing new messages until Ctrl-C"),
+                arg("--json", action="store_true", help="one JSON object per line"))),
+    Command("engine", "run the engine headless, serving this workspace to other commands, until SIGTERM or Ctrl-C",
+            run_commands.engine, hosts=_always),
+    Command("audiences", "audiences with their sizes", _audiences, args=(JSON,)),
+    Command("channels", "channel configurations", _channels, args=(JSON,)),
+)
+
 
 if __name__ == "__main__":
     sys.exit(main())
