@@ -258,6 +258,7 @@ class Engine:
 
     def _timing(self, campaign: Campaign) -> _Timing:
         version = campaign.live
+        assert version is not None  # Scheduled and Live campaigns have a live version
         activated_at = version.activated_at or campaign.updated_at
         next_fire = completes = None
         if campaign.type in SCHEDULED_TYPES:
@@ -276,8 +277,9 @@ class Engine:
         campaign = self.ws.catalogue.campaign(campaign_id)
         if timing is None or campaign.status not in (Status.scheduled, Status.live):
             return  # changed under us: its change reschedules it
+        version = campaign.live
+        assert version is not None  # Scheduled and Live campaigns have a live version
         if timing.next_fire is not None and timing.next_fire <= now:
-            version = campaign.live
             activated_at = version.activated_at or campaign.updated_at
             last = self.ledger.last_occurrence(campaign.id)
             plan = due(version.schedule, activated_at=activated_at, last_fired=last, now=now)
@@ -295,7 +297,7 @@ class Engine:
         if (campaign.status is Status.live and timing.completes_at is not None and now >= timing.completes_at
                 and not self._has_active_runs(campaign.id)
                 and (timing.next_fire is None or timing.next_fire > timing.completes_at)):
-            reason = ("one-shot campaign completed 3 days after it was sent" if campaign.live.schedule.recurrence is None
+            reason = ("one-shot campaign completed 3 days after it was sent" if version.schedule.recurrence is None
                       else "recurring campaign reached its end date")
             self.lifecycle.engine_completed(campaign.id, reason)
             self._timings.pop(campaign.id, None)
