@@ -59,16 +59,17 @@ class Facts(NamedTuple):
 
 
 class CampaignFacts(NamedTuple):
-    """The caller-independent part of ``Facts``, kept beside each list row."""
+    """The caller-independent part of ``Facts``, kept beside each list row: plain stored values (enums are
+    built per distinct key, not per row), and ``key``, one string naming them all (its hash is cached)."""
 
-    status: Status
-    type: CampaignType
+    status: str
+    type: str
     category: str
     channel: str
     tags: tuple[str, ...]
     draft: bool
     live: bool
-    approval: ApprovalState | None
+    approval: str | None  # ApprovalState's value
     policy: str | None  # the policy the approval was requested under
     requested_by: str | None
     updated_by: str  # who last edited the current version (self-approval)
@@ -77,9 +78,9 @@ class CampaignFacts(NamedTuple):
     def of(cls, campaign: Campaign) -> "CampaignFacts":
         current = campaign.current
         approval = current.approval
-        return cls(campaign.status, campaign.type, campaign.category.value, current.channel.value,
+        return cls(campaign.status.value, campaign.type.value, campaign.category.value, current.channel.value,
                    tuple(campaign.tags), campaign.draft is not None, campaign.live is not None,
-                   approval.state if approval else None, approval.policy if approval else None,
+                   approval.state.value if approval else None, approval.policy if approval else None,
                    approval.requested_by if approval else None, current.updated_by)
 
     @classmethod
@@ -88,10 +89,13 @@ class CampaignFacts(NamedTuple):
         draft, live = doc.get("draft"), doc.get("live")
         current: dict = draft or live or {}  # a stored campaign always has one
         approval = current.get("approval")
-        return cls(Status(doc["status"]), CampaignType(doc["type"]), doc["category"], current["channel"],
-                   tuple(doc.get("tags", ())), draft is not None, live is not None,
-                   ApprovalState(approval["state"]) if approval else None, approval["policy"] if approval else None,
-                   approval["requested_by"] if approval else None, current["updated_by"])
+        return cls(doc["status"], doc["type"], doc["category"], current["channel"], tuple(doc.get("tags", ())),
+                   draft is not None, live is not None, approval["state"] if approval else None,
+                   approval["policy"] if approval else None, approval["requested_by"] if approval else None,
+                   current["updated_by"])
+
+    def key(self) -> str:
+        return "\x1f".join(map(str, self))
 
 
 class Policies:
@@ -105,7 +109,7 @@ class Policies:
     def matching(self, f: CampaignFacts) -> ApprovalPolicy | None:
         key = (f.type, f.category, f.channel, f.tags)
         if key not in self._matching:
-            self._matching[key] = policy_for(self._all, f.type, f.category, f.channel, f.tags)
+            self._matching[key] = policy_for(self._all, CampaignType(f.type), f.category, f.channel, f.tags)
         return self._matching[key]
 
     def deciding(self, f: CampaignFacts) -> ApprovalPolicy | None:
@@ -113,11 +117,12 @@ class Policies:
         return self.by_id.get(f.policy or "") or self.matching(f)
 
     def facts(self, user: User, f: CampaignFacts) -> Facts:
-        requested = f.approval is ApprovalState.requested
+        requested = f.approval == ApprovalState.requested.value
         deciding = self.deciding(f) if requested else None
         decides = requested and (deciding is None or may_decide(user, deciding, f.requested_by, f.updated_by) is None)
-        return Facts(user.role, f.status, f.type is CampaignType.api, f.draft, f.live, f.approval,
-                     self.matching(f) is not None, user.name == f.requested_by, decides)
+        return Facts(user.role, Status(f.status), f.type == CampaignType.api.value, f.draft, f.live,
+                     ApprovalState(f.approval) if f.approval else None, self.matching(f) is not None,
+                     user.name == f.requested_by, decides)
 
 
 Refusal = tuple[type[CampaignsError], str] | None
@@ -276,7 +281,7 @@ def actions_for(facts: Facts) -> tuple[CampaignAction, ...]:
 
 
 def actions_of_rows(user: User, policies: Policies) -> Callable[[CampaignFacts], tuple[CampaignAction, ...]]:
-    """``user``'s actions for list rows: each row's key is built from its kept facts, the actions memoized."""
+    """``user``'s actions for list rows (the list memoizes them per row key)."""
     return lambda facts: actions_for(policies.facts(user, facts))
 
 

@@ -391,7 +391,7 @@ class Lifecycle:
         rows = []
         for doc in self.catalogue.campaign_documents():
             facts = CampaignFacts.of_document(doc)
-            if facts.approval is not ApprovalState.requested:
+            if facts.approval != ApprovalState.requested.value:
                 continue
             policy = policies.deciding(facts)
             if actor.role is not Role.admin and (policy is None or not policy.approvers.includes(actor)):
