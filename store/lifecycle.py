@@ -1,8 +1,9 @@
 """The campaign state machine (DESIGN.md section 2): every status change and every edit goes here.
 
-Each public method checks the actor's role, the campaign's status and the approval policy,
-then saves the campaign and its audit event as one journal entry. The engine drives
-Activating → Scheduled/Live, Live → Completed and failures through the ``engine_*`` methods.
+Each public method refuses by the rules of ``campaign_rules`` (the actor's role, the campaign's status, the
+approval policy), then saves the campaign and its audit event as one journal entry. The engine tells it what
+its checks found (``activate_campaign``, ``complete_activation``) and drives Live → Completed and failures
+through the ``engine_*`` methods.
 """
 
 from __future__ import annotations
