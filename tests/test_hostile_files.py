@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from store.db.table import JournalDB
+
 from .processes import campaigns as run_campaigns
 STORED = ("catalogue.json", "catalogue.journal", "profiles.sqlite3")
 
@@ -112,9 +114,15 @@ def test_import_reports_swallowed_lines_nul_bytes_and_deep_json_lines_by_line(da
      ["document 3 of table 'campaigns'", "holds campaign 'cmp-1' under the id of cmp-3"]),
 ], ids=["not-a-campaign", "numeric-user-name", "campaign-under-another-id"])
 def test_a_document_that_breaks_the_schema_is_named_and_nothing_is_touched(data, table, documents, words):
-    snapshot = json.loads((data / "catalogue.json").read_bytes())
-    snapshot["tables"][table].update(documents(snapshot["tables"]))
-    (data / "catalogue.json").write_text(json.dumps(snapshot))
+    db = JournalDB(data)  # compacted, then hand-edited: the snapshot's CRC no longer matches
+    db.storage.compact()
+    tables = {name: {key: dict(doc) for key, doc in docs.items()} for name, docs in db.storage.read().items()}
+    db.close()
+    lines = (data / "catalogue.json").read_bytes().split(b"\n")
+    at = lines.index(json.dumps({"table": table}, separators=(",", ":")).encode()) + 1
+    lines[at:at] = [json.dumps(key).encode() + b"\t" + json.dumps(doc).encode()
+                    for key, doc in documents(tables).items()]
+    (data / "catalogue.json").write_bytes(b"\n".join(lines))
     with open(data / "catalogue.journal", "ab") as journal:
         journal.write(b'{"seq": 99, "set"')  # a torn tail, which a successful open would cut off
     before = {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()}
@@ -124,10 +132,12 @@ def test_a_document_that_breaks_the_schema_is_named_and_nothing_is_touched(data,
 
 
 def test_a_complete_journal_line_that_is_not_json_is_corruption(data):
+    line = len((data / "catalogue.journal").read_bytes().splitlines()) + 1  # after the fixture's changes
     with open(data / "catalogue.journal", "ab") as journal:
         journal.write(b'{"seq": 1, "set": {"users": \n')
     before = {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()}
-    refused(campaigns(data, "list"), "catalogue.journal is corrupted at line 1", "not a torn write", "left untouched")
+    refused(campaigns(data, "list"), f"catalogue.journal is corrupted at line {line}", "not a torn write",
+            "left untouched")
     assert {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()} == before
 
 
