@@ -1,6 +1,7 @@
-"""Workspace administration: users, channel configurations, audiences and approval policies.
+"""Workspace administration: users, channel configurations, audiences, approval policies and profiles.
 
-All admin-only (DESIGN.md section 2), each change audited under the ``workspace`` target.
+Changes are admin-only (DESIGN.md section 2), each audited under the ``workspace`` target; reads are open to
+every role. Like the lifecycle for campaigns, this is where those rules are checked: the API only calls here.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from pydantic import BaseModel
 
 from .clock import Clock
 from .db.catalogue import Catalogue, Collection
-from .errors import Conflict, InvalidTransition
+from .errors import Conflict, InvalidTransition, ValidationFailed
 from .models import ApprovalPolicy, AuditEvent, ChannelConfiguration, Role, User
 from .models.audience import Audience
 from .roles import Action, require
@@ -36,6 +37,35 @@ class Administration:
         with self.catalogue.atomic():
             collection.remove(key)
             self._audit(actor, f"{noun} removed", key)
+
+    # reading -----------------------------------------------------------------------------
+    def users(self, actor: User) -> list[User]:
+        require(actor, Action.view)
+        return self.catalogue.users.all()
+
+    def channel_configurations(self, actor: User) -> list[ChannelConfiguration]:
+        """Webhook header values are secrets: every answer shows them masked."""
+        require(actor, Action.view)
+        return [c.masked() for c in self.catalogue.channel_configurations.all()]
+
+    def audiences(self, actor: User) -> list[Audience]:
+        require(actor, Action.view)
+        return self.catalogue.audiences.all()
+
+    def audience(self, actor: User, audience_id: str) -> Audience:
+        require(actor, Action.view)
+        return self.catalogue.audiences.get(audience_id)
+
+    def approval_policies(self, actor: User) -> list[ApprovalPolicy]:
+        require(actor, Action.view)
+        return self.catalogue.approval_policies.all()
+
+    def check_may_import_profiles(self, actor: User) -> None:
+        require(actor, Action.import_profiles)
+
+    def check_may_seed_demo(self, actor: User) -> None:
+        """Seeding makes users and configurations: an admin's work."""
+        require(actor, Action.manage_users)
 
     # users -------------------------------------------------------------------------------
     def add_user(self, actor: User, user: User) -> User:
@@ -72,6 +102,13 @@ class Administration:
 
     # configuration -----------------------------------------------------------------------
     def put_channel_configuration(self, actor: User, config: ChannelConfiguration) -> ChannelConfiguration:
+        """A header value sent back as the mask keeps the stored secret, so a listed document can be put back;
+        the role is checked before anything stored is looked at."""
+        require(actor, Action.manage_channel_configurations)
+        try:
+            config = config.unmasked(self.catalogue.channel_configurations.find(config.id))
+        except ValueError as error:
+            raise ValidationFailed(str(error), [{"field": "webhook.headers", "message": str(error)}]) from None
         self._put(actor, Action.manage_channel_configurations, self.catalogue.channel_configurations, config,
                   "channel configuration", config.id)
         return config

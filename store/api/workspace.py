@@ -9,7 +9,6 @@ from ..models import ApprovalPolicy, ChannelConfiguration, Role, User
 from ..models.audience import Audience
 from ..models.common import Model
 from ..models.workspace_info import DemoSeeded, WorkspaceInfo
-from ..roles import Action, require
 from .identity import Actor, Space
 
 router = APIRouter(prefix="/v1", tags=["workspace"])
@@ -34,8 +33,7 @@ def me(actor: Actor, ws: Space) -> WorkspaceInfo:
 
 @router.get("/users")
 def users(actor: Actor, ws: Space) -> list[User]:
-    require(actor, Action.view)
-    return ws.catalogue.users.all()
+    return ws.administration.users(actor)
 
 
 @router.post("/users", status_code=201)
@@ -57,19 +55,13 @@ def remove_user(name: str, actor: Actor, ws: Space) -> Response:
 @router.get("/channel-configurations")
 def channel_configurations(actor: Actor, ws: Space) -> list[ChannelConfiguration]:
     """Webhook header values are secrets: every answer shows them masked."""
-    require(actor, Action.view)
-    return [c.masked() for c in ws.catalogue.channel_configurations.all()]
+    return ws.administration.channel_configurations(actor)
 
 
 @router.put("/channel-configurations/{config_id}")
 def put_channel_configuration(config_id: str, config: ChannelConfiguration, actor: Actor, ws: Space) -> ChannelConfiguration:
     """A header value sent back as the mask keeps the stored secret, so a listed document can be edited and put."""
     _same_id(config_id, config.id)
-    require(actor, Action.manage_channel_configurations)  # before anything stored is looked at
-    try:
-        config = config.unmasked(ws.catalogue.channel_configurations.find(config.id))
-    except ValueError as error:
-        raise ValidationFailed(str(error), [{"field": "webhook.headers", "message": str(error)}]) from None
     return ws.administration.put_channel_configuration(actor, config).masked()
 
 
@@ -81,8 +73,7 @@ def remove_channel_configuration(config_id: str, actor: Actor, ws: Space) -> Res
 
 @router.get("/audiences")
 def audiences(actor: Actor, ws: Space) -> list[Audience]:
-    require(actor, Action.view)
-    return ws.catalogue.audiences.all()
+    return ws.administration.audiences(actor)
 
 
 @router.put("/audiences/{audience_id}")
@@ -100,15 +91,13 @@ def remove_audience(audience_id: str, actor: Actor, ws: Space) -> Response:
 @router.get("/audiences/{audience_id}/size")
 def audience_size(audience_id: str, actor: Actor, ws: Space) -> AudienceSize:
     """Counted in SQLite; profiles are never loaded into memory."""
-    require(actor, Action.view)
-    audience = ws.catalogue.audiences.get(audience_id)
+    audience = ws.administration.audience(actor, audience_id)
     return AudienceSize(audience=audience.id, size=ws.profiles.count_audience(audience.rule))
 
 
 @router.get("/approval-policies")
 def approval_policies(actor: Actor, ws: Space) -> list[ApprovalPolicy]:
-    require(actor, Action.view)
-    return ws.catalogue.approval_policies.all()
+    return ws.administration.approval_policies(actor)
 
 
 @router.put("/approval-policies/{policy_id}")
@@ -128,7 +117,7 @@ def seed_demo(actor: Actor, ws: Space) -> DemoSeeded:
     """Fill a new, empty workspace with a realistic demo; refused once anything is in it."""
     from ..demo import seed_demo_workspace
 
-    require(actor, Action.manage_users)
+    ws.administration.check_may_seed_demo(actor)
     if not ws.is_empty():
         raise Conflict(f"workspace {ws.data_dir} already holds data; the demo only seeds a new, empty workspace")
     return seed_demo_workspace(ws, actor)
