@@ -83,7 +83,7 @@ def test_a_new_workspace_is_owner_only_through_a_real_run(tmp_path):
     finally:
         stop(engine)
     after = assert_private(data)
-    assert {"catalogue.json", "lock", "profiles.sqlite3", "engine.sqlite3", "outbox/sms.jsonl", "outbox/email.jsonl",
+    assert {"catalogue.journal", "lock", "profiles.sqlite3", "engine.sqlite3", "outbox/sms.jsonl", "outbox/email.jsonl",
             "signals"} <= after.keys()
     assert {"engine.sock", "profiles.sqlite3-wal", "engine.sqlite3-wal", "engine.sqlite3-shm"} <= hosting.keys()
     assert any(p.startswith("signals/") for p in hosting | after)
@@ -124,7 +124,7 @@ def test_a_directory_shared_with_a_group_keeps_0710_and_its_files_become_private
         assert_private(data, top=0o710)
         assert ws.tightened and data not in [t.path for t in ws.tightened]
         [notice] = ws.notices
-        assert "the directory" not in notice and "catalogue.json 0644→0600" in notice
+        assert "the directory" not in notice and "catalogue.journal 0644→0600" in notice
     finally:
         ws.close()
 
