@@ -37,9 +37,9 @@ def wait_until(condition, what: str, timeout: float = 120.0, every: float = 0.02
         time.sleep(every)
 
 
-def start_engine(data: Path, *, env: dict[str, str] | None = None, **popen) -> subprocess.Popen:
-    """`campaigns engine` hosting the workspace as root, returned once it serves its socket (wherever that is)."""
-    process = subprocess.Popen([sys.executable, "-m", "console.cli", "--data", str(data), "--user", "root", "engine"],
+def start_engine(data: Path, *, user: str = "root", env: dict[str, str] | None = None, **popen) -> subprocess.Popen:
+    """`campaigns engine` hosting the workspace as ``user``, returned once it serves its socket (wherever that is)."""
+    process = subprocess.Popen([sys.executable, "-m", "console.cli", "--data", str(data), "--user", user, "engine"],
                                cwd=ROOT, env=environment(env), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True, **popen)
 
