@@ -46,16 +46,14 @@ def test_a_run_owned_by_a_live_process_is_not_resumed_until_that_process_is_gone
     ws = Workspace(data)
     engine = Engine(ws)
     try:
-        engine.tick()  # creates the due run, then dispatches it: wait for it to end
-        engine.wait_for_runs(campaign_id)
+        engine.run_until_idle()  # creates the due run, dispatches it and waits for it to end
         first = engine.runs(campaign_id)[0]
         assert first.status is RunStatus.completed
         # a second run, owned by a process that outlived its host (here: this test holds its fence)
         run = engine.ledger.create_run(campaign_id, 1, first.trigger, now=engine.clock.now())
         orphan = Fences(data).hold(run.id)
         lines = len(Outbox(data).read({}, limit=10**6)[0])
-        engine.tick()
-        engine.wait_for_runs(campaign_id)
+        engine.run_until_idle()  # returns with the run left alone: nothing may dispatch it
         assert engine.ledger.run(run.id).status is RunStatus.pending  # not dispatched: two senders send twice
         assert Fences(data).owner(run.id) == os.getpid()
         orphan.release(finished=False)  # the orphan dies: the kernel would release its lock

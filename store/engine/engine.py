@@ -425,12 +425,6 @@ class Engine:
             for future in futures:
                 future.result()
 
-    def wait_for_runs(self, campaign_id: str) -> None:
-        with self._lock:
-            futures = [f for run_id, f in self._running.items() if run_id.startswith(f"{campaign_id}-r")]
-        for future in futures:
-            future.result()
-
     # background operation ----------------------------------------------------------------
     def start(self) -> None:
         """Tick in a background thread until ``shutdown``; resumes runs left by a crash on the first tick.
