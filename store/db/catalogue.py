@@ -9,7 +9,7 @@ dictionary look-up. Audit events go to one table per target (``audit/cmp-42``,
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -61,7 +61,7 @@ def document_problem(table: str, key: str, document: dict) -> str | None:
         errors = [f"{e['field']}: {e['message']}" for e in field_errors(error)]
         more = len(errors) - SHOWN_FIELD_ERRORS
         return "; ".join(errors[:SHOWN_FIELD_ERRORS]) + (f" (and {more} more)" if more > 0 else "")
-    if table == "campaigns" and item.id != f"{CAMPAIGN_PREFIX}{key}":
+    if isinstance(item, Campaign) and item.id != f"{CAMPAIGN_PREFIX}{key}":
         return f"it holds campaign {item.id!r} under the id of {CAMPAIGN_PREFIX}{key}"
     return None
 
@@ -209,7 +209,7 @@ class Catalogue:
             changed = self._note_change(campaign_id)
         self._notify(changed)
 
-    def campaign_documents(self) -> list[dict]:
+    def campaign_documents(self) -> Sequence[dict]:
         """Raw documents: building 10,000 full models would be needlessly slow."""
         with self.lock:
             return self._campaigns.all()

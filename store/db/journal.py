@@ -49,7 +49,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from tinydb.storages import Storage
 
@@ -92,7 +92,9 @@ class _Doc(dict):
         self._touch()
         dict.update(self, *args, **kwargs)
 
-    def __ior__(self, other):
+    # PEP 584: ``|=`` takes whatever ``update`` takes, ``|`` only dicts; mypy wants the two alike even
+    # though its own stub of dict differs the same way (python/mypy#11941, python/typeshed#6927).
+    def __ior__(self, other: Any) -> Self:  # type: ignore[misc]
         self._touch()
         dict.update(self, other)
         return self
@@ -173,6 +175,8 @@ class JournalStorage(Storage):
     the first read of that document. Documents of an intact snapshot that was written by a checking
     storage are not checked again.
     """
+
+    _journal_size: int  # bytes of the journal file, set by ``_load``; each line is appended after them
 
     def __init__(
         self,
@@ -407,6 +411,12 @@ class JournalStorage(Storage):
         if self._dir_fd is None:
             raise RuntimeError(f"{self.name} store in {self.directory} is closed")
 
+    def _fds(self) -> tuple[int, int]:
+        """The journal's and the directory's descriptors, refusing a closed store."""
+        if self._journal_fd is None or self._dir_fd is None:
+            raise RuntimeError(f"{self.name} store in {self.directory} is closed")
+        return self._journal_fd, self._dir_fd
+
     def _set_table(self, table: str, docs: Any) -> Any:
         self._undo.append((_TABLE, table, self._tables.get(table, _MISSING)))
         if docs is _MISSING:
@@ -451,13 +461,14 @@ class JournalStorage(Storage):
         if self._failed:
             self.undo_to(0)
             raise OSError(self._failed)
+        journal_fd, _ = self._fds()
         try:
-            _write_all(self._journal_fd, line)
-            os.fsync(self._journal_fd)
+            _write_all(journal_fd, line)
+            os.fsync(journal_fd)
         except BaseException as exc:
             self.undo_to(0)
             try:  # cut the partial line so later lines are not glued to it
-                os.ftruncate(self._journal_fd, self._journal_size)
+                os.ftruncate(journal_fd, self._journal_size)
             except OSError:
                 pass
             # After a failed fsync the page cache can no longer be trusted (fsyncgate).
@@ -491,6 +502,7 @@ class JournalStorage(Storage):
         writer, self._writer = self._writer, None
         if writer is None:
             return
+        journal_fd, dir_fd = self._fds()
         try:
             if writer.error is not None:
                 raise writer.error
@@ -498,10 +510,10 @@ class JournalStorage(Storage):
                 writer.tmp_path.unlink(missing_ok=True)
                 return
             os.replace(writer.tmp_path, self.snapshot_path)
-            os.fsync(self._dir_fd)  # the directory entry, too
+            os.fsync(dir_fd)  # the directory entry, too
             self._snapshot_size = writer.size
             # A crash from here on leaves journal lines with seq <= snapshot seq: skipped on load.
-            tail = os.pread(self._journal_fd, self._journal_size - self._journal_mark, self._journal_mark)
+            tail = os.pread(journal_fd, self._journal_size - self._journal_mark, self._journal_mark)
             fd = os.open(self._journal_tmp_path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
                          0o600)
             try:
@@ -511,8 +523,8 @@ class JournalStorage(Storage):
                 os.close(fd)
                 raise
             os.replace(self._journal_tmp_path, self.journal_path)
-            os.fsync(self._dir_fd)
-            os.close(self._journal_fd)
+            os.fsync(dir_fd)
+            os.close(journal_fd)
             self._journal_fd = fd
             self._journal_size = len(tail)
         except (OSError, ValueError) as exc:
@@ -550,7 +562,7 @@ class JournalStorage(Storage):
             seq = current
         self._tables = tables
         if self._check is not None:
-            self._check_documents(untrusted, lines[stale:])  # the stale lines come first (seqs follow on)
+            self._check_documents(self._check, untrusted, lines[stale:])  # the stale lines come first (seqs follow on)
         self._seq = seq
         # Valid: from here on the files may be repaired.
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
@@ -562,7 +574,7 @@ class JournalStorage(Storage):
             os.ftruncate(self._journal_fd, good_len)  # drop the torn tail (and stale lines)
             os.fsync(self._journal_fd)
         if created:
-            os.fsync(self._dir_fd)  # the directory entry, too
+            os.fsync(self._fds()[1])  # the directory entry, too
         for leftover in (self._tmp_path, self._journal_tmp_path):
             leftover.unlink(missing_ok=True)
         self._journal_size = good_len
@@ -585,7 +597,8 @@ class JournalStorage(Storage):
                 live._raw -= type(dict.get(live, key)) is bytes
                 dict.__setitem__(live, key, _Doc(doc, self, table, key))
 
-    def _check_documents(self, untrusted: set[str], applied: list[tuple[int, dict]]) -> None:
+    def _check_documents(self, check: Callable[[str, str, dict], str | None], untrusted: set[str],
+                         applied: list[tuple[int, dict]]) -> None:
         """Refuse to open a store holding a document its owner cannot read, naming where it is: the
         last applied journal line that set it, else the snapshot. Checked: the documents the journal
         set, and every document of the ``untrusted`` tables of the snapshot."""
@@ -597,12 +610,13 @@ class JournalStorage(Storage):
             if docs is None or key not in docs:
                 continue
             value = dict.__getitem__(docs, key)
+            reason: str | None
             try:
                 doc = docs[key]
             except StoreCorrupted:
                 reason = f"not valid JSON ({value[:60]!r}...)"
             else:
-                reason = self._check(table, key, doc)
+                reason = check(table, key, doc)
             if reason is None:
                 continue
             line = next((number for number, entry in reversed(applied)

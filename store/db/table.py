@@ -13,10 +13,11 @@ tests/test_journal_table_store.py fails loudly if they change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 from tinydb import TinyDB
+from tinydb.storages import Storage
 from tinydb.table import Table
 
 from .journal import JournalStorage
@@ -25,21 +26,24 @@ from .journal import JournalStorage
 class JournalTable(Table):
     """A TinyDB table over ``JournalStorage`` whose writes cost the documents they touch."""
 
-    def __init__(self, storage: JournalStorage, name: str, **kwargs: Any) -> None:
+    def __init__(self, storage: Storage, name: str, *args: Any, **kwargs: Any) -> None:
         if not isinstance(storage, JournalStorage):
             raise TypeError(f"JournalTable needs a JournalStorage, not {type(storage).__name__}")
-        super().__init__(storage, name, **kwargs)
+        super().__init__(storage, name, *args, **kwargs)
+        self._journal = storage  # TinyDB's ``_storage``, typed as what it is
         storage.watch_cache(self)
 
-    def _read_table(self) -> MutableMapping:
+    def _read_table(self) -> dict[str, Mapping]:
         """The live table itself: no copy of the database's table index per read."""
-        return self._storage.table(self.name) or {}
+        return self._journal.table(self.name) or {}
 
-    def _update_table(self, updater: Callable[[MutableMapping], None]) -> None:
-        storage: JournalStorage = self._storage
+    def _update_table(self, updater: Callable[[dict[int, Mapping]], None]) -> None:
+        storage = self._journal
         mark = storage.savepoint()
         try:
-            updater(_TableView(storage, self.name, self.document_id_class))
+            # TinyDB annotates its updaters as taking a dict; they use only the mapping interface,
+            # which the view implements (tests/test_journal_table_store.py runs every one of them).
+            updater(_TableView(storage, self.name, self.document_id_class))  # type: ignore[arg-type]
         except BaseException:
             storage.undo_to(mark)
             raise
@@ -85,4 +89,13 @@ class JournalDB(TinyDB):
     """``TinyDB`` over ``JournalStorage`` with ``JournalTable`` tables: ``JournalDB(directory, **storage_options)``."""
 
     table_class = JournalTable
-    default_storage_class = JournalStorage
+    # TinyDB's attribute is inferred from its default, JSONStorage, though any Storage class will do.
+    default_storage_class = JournalStorage  # type: ignore[assignment]
+
+    @property
+    def storage(self) -> JournalStorage:
+        """TinyDB's storage, typed as what it is."""
+        storage = self._storage
+        if not isinstance(storage, JournalStorage):
+            raise TypeError(f"JournalDB needs a JournalStorage, not {type(storage).__name__}")
+        return storage
