@@ -8,6 +8,9 @@ meanwhile) is shown as a notification and the screen stays as it was.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, TypeVar
+
 from textual import work
 
 from store.models import CampaignAction, CampaignSummary, Status
@@ -15,6 +18,16 @@ from store.models import CampaignAction, CampaignSummary, Status
 from .dialogs.activate import activate_dialog
 from .dialogs.confirm import ConfirmDialog
 from .dialogs.message import MessageDialog
+from .host import host
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    _Screen = Screen  # what the mixin is mixed into, so mypy knows ``app`` and ``notify``
+else:
+    _Screen = object
+
+T = TypeVar("T")
 
 # The console's action (its ``action_*`` method) → the server's word for it in ``actions``.
 SERVER_ACTIONS = {
@@ -26,7 +39,7 @@ SERVER_ACTIONS = {
 }
 
 
-class CampaignActions:
+class CampaignActions(_Screen):
     """Mixin for screens showing one campaign; ``current_campaign`` says which."""
 
     def current_campaign(self) -> CampaignSummary | None:
@@ -39,7 +52,7 @@ class CampaignActions:
         """Shown when the server lists the action for the selected campaign, dimmed when none is selected,
         hidden otherwise."""
         if action == "new_campaign":
-            return self.app.allowed("create")  # no campaign to ask about: the role's permission says
+            return host(self).allowed("create")  # no campaign to ask about: the role's permission says
         server_action = SERVER_ACTIONS.get(action)
         if server_action is None:
             return True
@@ -48,8 +61,8 @@ class CampaignActions:
             return None
         return server_action in row.actions
 
-    async def _call(self, coro, done: str | None = None):
-        result = await self.app.call_api(coro)
+    async def _call(self, coro: Awaitable[T], done: str | None = None) -> T | None:
+        result = await host(self).call_api(coro)
         if result is not None and done:
             self.notify(done, title="Done")
         return result
@@ -58,13 +71,19 @@ class CampaignActions:
     @work(group="campaign-action")
     async def action_request_approval(self) -> None:
         row = self.current_campaign()
-        if row and await self._call(self.app.client.request_approval(row.id), f"{row.name}: sent for approval"):
+        if row is None:
+            return
+        if await self._call(host(self).client.request_approval(row.id), f"{row.name}: sent for approval") is not None:
             self.campaign_changed(row.id)
 
     @work(group="campaign-action")
     async def action_cancel_request(self) -> None:
         row = self.current_campaign()
-        if row and await self._call(self.app.client.cancel_approval_request(row.id), f"{row.name}: request withdrawn"):
+        if row is None:
+            return
+        withdrawn = await self._call(
+            host(self).client.cancel_approval_request(row.id), f"{row.name}: request withdrawn")
+        if withdrawn is not None:
             self.campaign_changed(row.id)
 
     @work(group="campaign-action")
@@ -72,7 +91,7 @@ class CampaignActions:
         row = self.current_campaign()
         if row is None:
             return
-        approved = await self._call(self.app.client.approve(row.id), f"{row.name}: approved")
+        approved = await self._call(host(self).client.approve(row.id), f"{row.name}: approved")
         if approved is None:
             return
         self.campaign_changed(row.id)
@@ -86,7 +105,9 @@ class CampaignActions:
             return
         message = await self.app.push_screen_wait(MessageDialog(
             f"Request changes to {row.name}", "The draft goes back to its author with your message.", "Send back"))
-        if message and await self._call(self.app.client.request_changes(row.id, message), f"{row.name}: sent back"):
+        if not message:
+            return
+        if await self._call(host(self).client.request_changes(row.id, message), f"{row.name}: sent back") is not None:
             self.campaign_changed(row.id)
 
     @work(group="campaign-action")
@@ -96,10 +117,10 @@ class CampaignActions:
             await self._activate(row.id, row.name)
 
     async def _activate(self, campaign_id: str, name: str) -> None:
-        preview = await self._call(self.app.client.activation_preview(campaign_id))
+        preview = await self._call(host(self).client.activation_preview(campaign_id))
         if preview is None or not await self.app.push_screen_wait(activate_dialog(name, preview)):
             return
-        campaign = await self._call(self.app.client.activate(campaign_id))
+        campaign = await self._call(host(self).client.activate(campaign_id))
         if campaign is not None:
             self.notify(f"{name} is {campaign.status.value}", title="Activated")
             self.campaign_changed(campaign_id)
@@ -112,7 +133,7 @@ class CampaignActions:
         body = (f"{row.name} is {row.status.value}. Stopping cancels every future run and halts a run in flight. "
                 "This is final: a stopped campaign can never be activated again (duplicate it instead).")
         if await self.app.push_screen_wait(ConfirmDialog(f"Stop {row.name}?", body, "Stop for good", danger=True)):
-            if await self._call(self.app.client.stop(row.id), f"{row.name}: stopped"):
+            if await self._call(host(self).client.stop(row.id), f"{row.name}: stopped"):
                 self.campaign_changed(row.id)
 
     @work(group="campaign-action")
@@ -122,13 +143,13 @@ class CampaignActions:
             return
         body = f"{row.name} ({row.status.value}) becomes read-only and is hidden from the default list."
         if await self.app.push_screen_wait(ConfirmDialog(f"Archive {row.name}?", body, "Archive")):
-            if await self._call(self.app.client.archive(row.id), f"{row.name}: archived"):
+            if await self._call(host(self).client.archive(row.id), f"{row.name}: archived"):
                 self.campaign_changed(row.id)
 
     @work(group="campaign-action")
     async def action_duplicate(self) -> None:
         row = self.current_campaign()
-        copy = await self._call(self.app.client.duplicate(row.id)) if row else None
+        copy = await self._call(host(self).client.duplicate(row.id)) if row else None
         if copy is not None:
             self.notify(f"{copy.name} ({copy.id}) is a new Draft", title="Duplicated")
             self.campaign_changed(copy.id)
@@ -143,7 +164,7 @@ class CampaignActions:
         body = ("The draft campaign is deleted. This cannot be undone." if whole else
                 f"The draft beside the live version is discarded; the {row.status.value} version keeps running.")
         if await self.app.push_screen_wait(ConfirmDialog(title, body, "Delete" if whole else "Discard draft", danger=True)):
-            if await self.app.call_api(self.app.client.delete_campaign(row.id), none_is_success=True) is not False:
+            if await host(self).call_api(host(self).client.delete_campaign(row.id), none_is_success=True) is not False:
                 self.notify(f"{row.name}: {'deleted' if whole else 'draft discarded'}", title="Done")
                 self.campaign_changed(None if whole else row.id)
 
@@ -166,4 +187,4 @@ class CampaignActions:
     def action_compare(self) -> None:
         row = self.current_campaign()
         if row is not None:
-            self.app.open_compare(row.id)
+            host(self).open_compare(row.id)
