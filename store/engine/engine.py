@@ -340,7 +340,7 @@ class Engine:
         """Execute (or resume) the run; None when it must be resumed later (its sender was lost, or another
         live process owns it)."""
         try:
-            finished = self._in_sender(run, spec) if self.senders is not None else self._here(run, spec)
+            finished = self._in_sender(self.senders, run, spec) if self.senders is not None else self._here(run, spec)
             if finished is not None:
                 self._lost.pop(run.id, None)
                 self._after_run(finished)
@@ -352,12 +352,12 @@ class Engine:
             self._campaign_changed(run.campaign_id)  # it may be due to complete now that its run ended
             self._dispatch_soon()  # a slot is free
 
-    def _in_sender(self, run: Run, spec: RunSpec | RunFailed) -> Run | None:
+    def _in_sender(self, senders: Senders, run: Run, spec: RunSpec | RunFailed) -> Run | None:
         job = (run.model_dump_json(), spec.model_dump_json() if isinstance(spec, RunSpec) else None,
                spec if isinstance(spec, RunFailed) else None)
         halted = lambda: self.signals.halted(run.campaign_id)  # noqa: E731
         try:
-            answer = self.senders.execute(job, halted=halted, shutting_down=self._shutdown.is_set)
+            answer = senders.execute(job, halted=halted, shutting_down=self._shutdown.is_set)
         except SenderLost as lost:
             if halted():
                 return self._here(run, spec)  # killed hung in a send after a stop: the run is closed here, at once

@@ -58,8 +58,9 @@ class Senders:
         for _ in range(SPARE):
             self._spawner.submit(self._add_spare)
 
-    def execute(self, job: tuple, *, halted: Callable[[], bool], shutting_down: Callable[[], bool]) -> object:
-        """Send ``job`` to a sending process and return its answer. Raises SenderLost when the process died
+    def execute(self, job: tuple, *, halted: Callable[[], bool], shutting_down: Callable[[], bool]) -> str | None:
+        """Send ``job`` to a sending process and return its answer (``execute_in_process``'s: the run as JSON,
+        or None). Raises SenderLost when the process died
         or was killed because it outlived a stop or a shutdown by its grace."""
         sender = self._take()
         try:
