@@ -234,7 +234,9 @@ async def _request_changes(client: CampaignsClient, args: argparse.Namespace) ->
     if args.json:
         output.print_json(campaign.model_dump(mode="json"))
     else:
-        output.err.print(f"{campaign.id} ({campaign.name}) sent back to {campaign.draft.approval.requested_by}: {args.message}")
+        approval = campaign.current.approval
+        assert approval is not None, "the server returns the draft with the request it sent back"
+        output.err.print(f"{campaign.id} ({campaign.name}) sent back to {approval.requested_by}: {args.message}")
     return 0
 
 
@@ -247,7 +249,7 @@ async def _delete(client: CampaignsClient, args: argparse.Namespace) -> int:
     if remaining is None:
         output.err.print(f"{args.id} deleted")
     else:
-        output.err.print(f"{args.id}: open draft discarded; live version v{remaining.live.number} unchanged")
+        output.err.print(f"{args.id}: open draft discarded; live version v{remaining.current.number} unchanged")
     if args.json:
         output.print_json(None if remaining is None else remaining.model_dump(mode="json"))
     return 0

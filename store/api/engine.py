@@ -55,7 +55,7 @@ def activation_preview(campaign_id: str, actor: Actor, ws: Space, request: Reque
 
     eng = engine(request)
     campaign = eng.lifecycle.campaign(actor, campaign_id)
-    version = campaign.draft or campaign.live
+    version = campaign.current
     now = eng.clock.now()
     audience = ws.catalogue.audiences.find(version.audience) if version.audience else None
     size = ws.profiles.count_audience(audience.rule) if audience else 0
@@ -126,7 +126,8 @@ def outbox(actor: Actor, request: Request, channel: Channel | None = None, campa
     positions = _positions(cursor)
     messages, positions = engine(request).outbox.read(positions, channel=channel, campaign_id=campaign,
                                                       limit=min(max(limit, 1), 10_000))
-    return OutboxPage(messages=messages, cursor=",".join(f"{c.value}:{n}" for c, n in positions.items()))
+    return OutboxPage.model_validate(
+        {"messages": messages, "cursor": ",".join(f"{c.value}:{n}" for c, n in positions.items())})
 
 
 def _positions(cursor: str) -> dict[Channel, int]:
