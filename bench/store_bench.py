@@ -187,7 +187,7 @@ def workspace_catalogue(sizes: tuple[int, ...] = (1_000, 10_000, 100_000)) -> No
 
 def _fill_workspace(data: Path, size: int) -> None:
     """``size`` campaigns made through the lifecycle, in one journal batch so filling is quick."""
-    from store.lifecycle import ENGINE
+    from store.lifecycle import ENGINE, ActivationOutcome
     from store.models import ChannelConfiguration, edit_from_document
     from store.workspace import Workspace
 
@@ -212,8 +212,7 @@ def _fill_workspace(data: Path, size: int) -> None:
                     "draft": {"channel": channel, "channel_configuration": f"{channel}-marketing", "content": content,
                               "schedule": {"start": "2030-01-07T09:00"}}}))
                 if n % 3 == 0:
-                    ws.lifecycle.activate_campaign(ENGINE, c.id)
-                    ws.lifecycle.engine_activated(c.id, scheduled=True)
+                    ws.lifecycle.activate_campaign(ENGINE, c.id, ActivationOutcome(scheduled=True))
                     if n % 9 == 0:
                         ws.lifecycle.engine_went_live(c.id)
                         ws.lifecycle.engine_completed(c.id, "bench")
