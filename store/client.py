@@ -8,12 +8,14 @@ same ``CampaignsError`` subclass the server raised.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from .errors import ERRORS_BY_PROBLEM, CampaignsError, ValidationFailed
+from .list_rows import CampaignRow, decode_rows
 from .listing import CampaignFilter
 from .models import (
     ApprovalPolicy, AuditEvent, Campaign, CampaignEdit, CampaignSummary, ChannelConfiguration, Role, Run, User,
@@ -28,6 +30,7 @@ from .models.report import ActivationPreview, Report
 from .models.workspace_info import DemoSeeded, WorkspaceInfo
 
 _SUMMARIES = TypeAdapter(list[CampaignSummary])
+_Row = TypeVar("_Row")
 _AWAITING = TypeAdapter(list[AwaitingApproval])
 
 
@@ -48,7 +51,7 @@ class CampaignsClient:
         self.remote = remote  # where the hosting process is, when it is not this one
         self.engine_here = engine_here  # this process runs the engine's scheduler
         self.notices: list[str] = []  # what opening the workspace here did, for the user to hear once
-        self._lists: dict[tuple, tuple[str, list[CampaignSummary]]] = {}  # ETag and rows per filter
+        self._lists: dict[tuple, tuple[str, list[Any]]] = {}  # ETag and rows per decoding and filter
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -67,20 +70,28 @@ class CampaignsClient:
 
     # campaigns ---------------------------------------------------------------------------
     async def list_campaigns(self, f: CampaignFilter | None = None) -> list[CampaignSummary]:
+        # Parsed and validated in one pass by pydantic-core: twice as fast as json.loads + validate at 10,000 rows.
+        return await self._list(f, _SUMMARIES.validate_json)
+
+    async def campaign_rows(self, f: CampaignFilter | None = None) -> list[CampaignRow]:
+        """The list as compact rows (``store.list_rows``): what the console keeps of 100,000 campaigns."""
+        return await self._list(f, decode_rows)
+
+    async def _list(self, f: CampaignFilter | None, decode: Callable[[bytes], list[_Row]]) -> list[_Row]:
+        """The list under ``f``, decoded by ``decode``; "304 Not Modified" returns the rows decoded before."""
         f = f or CampaignFilter()
         params: list[tuple[str, str]] = [("all", "true")] if f.all else []
         params += [("status", s.value) for s in f.statuses] + [("type", t.value) for t in f.types]
         params += [("channel", c.value) for c in f.channels] + [("tag", t) for t in f.tags]
         if f.search:
             params.append(("search", f.search))
-        key = tuple(params)
+        key = (decode, *params)
         cached = self._lists.get(key)
         headers = {"If-None-Match": cached[0]} if cached else {}
         response = await self._send("GET", "/v1/campaigns", params=params, headers=headers)
         if response.status_code == 304 and cached:
             return cached[1]
-        # Parsed and validated in one pass by pydantic-core: twice as fast as json.loads + validate at 10,000 rows.
-        rows = _SUMMARIES.validate_json(response.content)
+        rows = decode(response.content)
         if "etag" in response.headers:
             self._lists[key] = (response.headers["etag"], rows)
         return rows

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from pydantic import Field
@@ -11,6 +11,11 @@ from pydantic import Field
 from .campaign_rules import CampaignFacts
 from .models import HIDDEN_BY_DEFAULT, CampaignAction, CampaignSummary, CampaignType, Channel, Status
 from .models.common import Model
+
+
+def searched_text(name: str, tags: Iterable[str]) -> str:
+    """What a search looks in: the name and the tags, casefolded, one a line (a search is one line)."""
+    return "\n".join((name, *tags)).casefold()
 
 
 class CampaignFilter(Model):
@@ -44,7 +49,7 @@ class CampaignFilter(Model):
         statuses = ({s.value for s in self.statuses} if self.statuses else
                     None if self.all else {s.value for s in Status} - {s.value for s in HIDDEN_BY_DEFAULT})
         types, channels = {t.value for t in self.types}, {c.value for c in self.channels}
-        tags, needle = set(self.tags), self.search.casefold().strip()
+        tags, needle = set(self.tags), self.needle()
 
         def accepts(status: str, type: str, channel: str, row_tags: list[str], name: str) -> bool:
             if statuses is not None and status not in statuses:
@@ -53,9 +58,18 @@ class CampaignFilter(Model):
                 return False
             if tags and not tags.intersection(row_tags):
                 return False
-            return not needle or needle in name.casefold() or any(needle in t.casefold() for t in row_tags)
+            return not needle or needle in searched_text(name, row_tags)
 
         return accepts
+
+    def needle(self) -> str:
+        return self.search.casefold().strip()
+
+    def found(self, texts: list[str]) -> list[bool]:
+        """For each ``searched_text``, whether the search finds it: one substring test a row, so the
+        console's as-you-type search at 100,000 campaigns costs milliseconds."""
+        needle = self.needle()
+        return [needle in text for text in texts] if needle else [True] * len(texts)
 
 
 class ListRow:

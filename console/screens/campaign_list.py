@@ -1,7 +1,12 @@
 """The campaign list: the console's home. Filters and search apply instantly on the loaded rows;
-the rows refresh from the engine every second without moving the cursor off its campaign."""
+the rows refresh from the engine every second without moving the cursor off its campaign.
+
+The rows are kept compact (``store.list_rows``: 100,000 of them in about 50 MB); the selected one
+becomes a ``CampaignSummary`` only when an action asks for it."""
 
 from __future__ import annotations
+
+from operator import and_
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -9,7 +14,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from store.listing import CampaignFilter
+from store.list_rows import CampaignRow, summary
+from store.listing import CampaignFilter, searched_text
 from store.models import CampaignSummary, CampaignType, Channel, Status
 
 from ..actions import CAMPAIGN_ACTIONS, LIST_ACTIONS, bindings
@@ -28,8 +34,11 @@ class CampaignListScreen(CampaignActions, Screen):
     def __init__(self) -> None:
         super().__init__()
         self.filter = CampaignFilter()
-        self.all_rows: list[CampaignSummary] = []
+        self.all_rows: list[CampaignRow] = []
         self._keys: list[tuple] = []
+        self._texts: list[str] = []
+        self._narrowed: tuple[CampaignFilter | None, list[bool]] = (None, [])  # the last filter but its search
+        self._summary: tuple[CampaignRow | None, CampaignSummary | None] = (None, None)
 
     def compose(self) -> ComposeResult:
         yield WorkspaceHeader(id="header")
@@ -53,28 +62,42 @@ class CampaignListScreen(CampaignActions, Screen):
     async def load_rows(self, select: str | None = None) -> None:
         """Fetch every campaign (filters apply here, instantly) and put the cursor on ``select`` if given."""
         await self.app.ready.wait()
-        rows = await self.app.call_api(self.app.client.list_campaigns(CampaignFilter(all=True)), quiet=True)
+        rows = await self.app.call_api(self.app.client.campaign_rows(CampaignFilter(all=True)), quiet=True)
         if rows is not None and rows is not self.all_rows:  # the same object: not modified since
             self._set_all_rows(rows)
             self.apply_filter()
         if select:
             self.query_one(CampaignTable).select_id(select)
 
-    def _set_all_rows(self, rows: list[CampaignSummary]) -> None:
+    def _set_all_rows(self, rows: list[CampaignRow]) -> None:
         """Keep, beside each row, the plain values the filter reads: search runs on every keystroke."""
         self.all_rows = rows
-        self._keys = [(r.status.value, r.type.value, r.channel.value, r.tags, r.name.casefold()) for r in rows]
+        self._keys = [(r.status.value, r.type.value, r.channel.value, r.tags, r.name) for r in rows]
+        self._texts = [searched_text(r.name, r.tags) for r in rows]
+        self._narrowed = (None, [])
 
     def apply_filter(self) -> None:
-        accepts = self.filter.predicate()
-        rows = [r for r, key in zip(self.all_rows, self._keys) if accepts(*key)]
-        self.query_one(CampaignTable).set_rows(rows)
-        self.query_one(FilterBar).show(self.filter, len(rows), len(self.all_rows))
+        """Statuses, types, channels and tags are tested once per change of them; a keystroke in search
+        is one substring test a row (``CampaignFilter.found``) on the rows they keep."""
+        unsearched = self.filter.model_copy(update={"search": ""})
+        if self._narrowed[0] != unsearched:
+            accepts = unsearched.predicate()
+            self._narrowed = (unsearched, [accepts(*key) for key in self._keys])
+        keep = self._narrowed[1]
+        if self.filter.needle():
+            keep = list(map(and_, keep, self.filter.found(self._texts)))
+        table = self.query_one(CampaignTable)
+        table.set_rows(self.all_rows, keep)
+        self.query_one(FilterBar).show(self.filter, len(table.rows), len(self.all_rows))
         self.refresh_bindings()
 
     # the selected campaign --------------------------------------------------------------
     def current_campaign(self) -> CampaignSummary | None:
-        return self.query_one(CampaignTable).selected
+        """The selected row as a model, validated once per row (bindings ask on every refresh)."""
+        row = self.query_one(CampaignTable).selected
+        if row is not self._summary[0]:
+            self._summary = (row, None if row is None else summary(row))
+        return self._summary[1]
 
     def campaign_changed(self, campaign_id: str | None) -> None:
         self.load_rows(campaign_id)

@@ -4,6 +4,9 @@ Textual's DataTable takes seconds to first paint 10,000 rows (STYLE.md 6); this 
 on demand from a list of rows, keeps the cursor on the same campaign id across refreshes, sorts
 by any column and drops columns that do not fit, down to 80 columns. Segments are never markup;
 names are drawn ``printable`` so a control character stored by an older version shows as ``\x1b``.
+
+At 100,000 campaigns a keystroke in search must not sort: the loaded rows are sorted once per sort
+column (``set_rows`` with the same rows reuses that order) and a filter only picks rows out of it.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import compress
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -22,7 +26,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from store.models import CampaignSummary, Status
+from store.list_rows import CampaignRow
+from store.models import Status
 from store.text import printable
 
 from ..display import STATUS_TONES, status_label
@@ -31,7 +36,7 @@ _TONE_CLASSES = {"live": "table--live", "attention": "table--attention", "failed
                  "muted": "table--muted"}
 
 
-def status_text(row: CampaignSummary) -> str:
+def status_text(row: CampaignRow) -> str:
     return status_label(row.status, row.has_draft, row.draft_approval, compact=True)
 
 
@@ -42,7 +47,7 @@ def _when(value: datetime | None, now: datetime) -> str:
     return local.strftime("%H:%M") if local.date() == now.astimezone().date() else local.strftime("%d %b %H:%M")
 
 
-def _last_run(row: CampaignSummary) -> str:
+def _last_run(row: CampaignRow) -> str:
     run = row.last_run
     if run is None:
         return "—"
@@ -54,15 +59,16 @@ class Column:
     key: str
     title: str
     width: int  # 0: takes the remaining width
-    text: Callable[[CampaignSummary, datetime], str]
-    sort: Callable[[CampaignSummary], object]
+    text: Callable[[CampaignRow, datetime], str]
+    sort: Callable[[CampaignRow], object]
     priority: int  # columns with the highest number are dropped first when space runs out
 
 
 TYPES = {"action": "action", "api": "api", "orchestrated": "orch."}
+_STATUS_RANK = {status: rank for rank, status in enumerate(Status)}
 COLUMNS = (
     Column("name", "Name", 0, lambda r, now: printable(r.name), lambda r: r.name.casefold(), 0),
-    Column("status", "Status", 26, lambda r, now: status_text(r), lambda r: (list(Status).index(r.status), r.has_draft), 0),
+    Column("status", "Status", 26, lambda r, now: status_text(r), lambda r: (_STATUS_RANK[r.status], r.has_draft), 0),
     Column("channel", "Chan", 5, lambda r, now: r.channel.value, lambda r: r.channel.value, 1),
     Column("type", "Type", 6, lambda r, now: TYPES[r.type.value], lambda r: r.type.value, 4),
     Column("category", "Cat.", 5, lambda r, now: "mkt" if r.category.value == "marketing" else "trans",
@@ -113,37 +119,50 @@ class CampaignTable(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.rows: list[CampaignSummary] = []
+        self.rows: list[CampaignRow] = []  # the rows shown, in their order
         self.sort_key, self.sort_reverse = "updated", True
         self._now = datetime.now(timezone.utc)
+        self._loaded: list[CampaignRow] = []
+        self._keep: list[bool] = []
+        self._order: list[int] = []  # indices of the loaded rows in the sort order
+        self._ordered: list[CampaignRow] = []  # the loaded rows in that order
 
     # data --------------------------------------------------------------------------------
-    def set_rows(self, rows: list[CampaignSummary]) -> None:
-        """Replace the rows (already filtered); the cursor follows its campaign, or stays at its line."""
+    def set_rows(self, rows: list[CampaignRow], keep: list[bool] | None = None) -> None:
+        """Show the ``rows`` whose ``keep`` is true (all by default), sorted; the cursor follows its
+        campaign, or stays at its line. Given the same list again, the rows are not sorted again."""
         selected = self.selected_id
-        self.rows = self._sorted(rows)
+        if rows is not self._loaded:
+            self._loaded = rows
+            self._sort()
+        self._keep = keep if keep is not None else [True] * len(rows)
+        self.rows = list(compress(self._ordered, map(self._keep.__getitem__, self._order)))
         self._now = self.app.now()
         index = next((i for i, r in enumerate(self.rows) if r.id == selected), None) if selected else None
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         self.cursor = index if index is not None else min(self.cursor, max(0, len(self.rows) - 1))
         self.refresh()
 
-    def _sorted(self, rows: list[CampaignSummary]) -> list[CampaignSummary]:
+    def _sort(self) -> None:
         column = next(c for c in COLUMNS if c.key == self.sort_key)
-        return sorted(rows, key=column.sort, reverse=self.sort_reverse)
+        rows = self._loaded
+        keys = [column.sort(r) for r in rows]
+        self._order = sorted(range(len(rows)), key=keys.__getitem__, reverse=self.sort_reverse)
+        self._ordered = [rows[i] for i in self._order]
 
     def sort_by(self, key: str, reverse: bool | None = None) -> None:
         self.sort_key = key
         if reverse is not None:
             self.sort_reverse = reverse
-        self.set_rows(self.rows)
+        self._sort()
+        self.set_rows(self._loaded, self._keep)
 
     @property
     def selected_id(self) -> str | None:
         return self.rows[self.cursor].id if 0 <= self.cursor < len(self.rows) else None
 
     @property
-    def selected(self) -> CampaignSummary | None:
+    def selected(self) -> CampaignRow | None:
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
     def select_id(self, campaign_id: str) -> None:
@@ -206,7 +225,7 @@ class CampaignTable(ScrollView, can_focus=True):
             segments.append(Segment(set_cell_size(text, w) + " ", style))
         return Strip(segments).adjust_cell_length(width, base)
 
-    def _status_style(self, row: CampaignSummary) -> Style:
+    def _status_style(self, row: CampaignRow) -> Style:
         """Only the colour: the row's background (and the cursor's) stays as it is."""
         tone = STATUS_TONES[row.status]
         name = "table--attention" if tone == "live" and row.has_draft else _TONE_CLASSES.get(tone)
