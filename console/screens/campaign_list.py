@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from store.list_rows import CampaignRow, summary
+from store.list_rows import CampaignRow, collector_paused, summary
 from store.listing import CampaignFilter, searched_text
 from store.models import CampaignSummary, CampaignType, Channel, Status
 
@@ -72,8 +72,10 @@ class CampaignListScreen(CampaignActions, Screen):
     def _set_all_rows(self, rows: list[CampaignRow]) -> None:
         """Keep, beside each row, the plain values the filter reads: search runs on every keystroke."""
         self.all_rows = rows
-        self._keys = [(r.status.value, r.type.value, r.channel.value, r.tags, r.name) for r in rows]
-        self._texts = [searched_text(r.name, r.tags) for r in rows]
+        with collector_paused():
+            # ``_value_``, not ``.value``: the property costs 0.1 s over 300,000 reads
+            self._keys = [(r.status._value_, r.type._value_, r.channel._value_, r.tags, r.name) for r in rows]
+            self._texts = [searched_text(r.name, r.tags) for r in rows]
         self._narrowed = (None, [])
 
     def apply_filter(self) -> None:
