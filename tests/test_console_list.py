@@ -247,3 +247,123 @@ async def test_someone_who_is_not_a_user_is_told_why_and_the_console_exits(data)
         async with app.run_test(size=(120, 36)) as pilot:
             await pilot.pause()
         assert app.return_code == 1
+
+
+# thousands of campaigns --------------------------------------------------------------------
+MANY = 3_000
+
+
+@pytest.fixture(scope="session")
+def many(tmp_path_factory):
+    """3,000 campaigns as the benchmark makes them: two thirds Draft, the rest Scheduled or Completed."""
+    from bench.store_bench import _fill_workspace
+
+    path = tmp_path_factory.mktemp("console-many") / "ws"
+    _fill_workspace(path, MANY)
+    return path
+
+
+@pytest.fixture
+def many_data(many, tmp_path):
+    return copy_workspace(many, tmp_path / "ws")
+
+
+async def loaded(pilot) -> None:
+    await wait_for(pilot, lambda: f"of {MANY:,} campaigns" in str(pilot.app.screen.query_one(FilterBar).render()),
+                   "the whole list")
+    await settle(pilot)
+
+
+def shown_by_default(app) -> list:
+    hidden = {Status.stopped, Status.completed, Status.archived}
+    return [r for r in app.screen.all_rows if r.status not in hidden]
+
+
+async def test_search_among_thousands_keeps_the_sort_order_and_matches_names_and_tags(many_data):
+    with console(many_data, "bench") as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await loaded(pilot)
+            visible = shown_by_default(app)
+            assert len(table(app).rows) == len(visible) < MANY
+            await pilot.press("slash", *"SALE 12")
+            expected = [r for r in visible if "sale 12" in r.name.casefold()]
+            assert [r.id for r in table(app).rows] == [r.id for r in sorted(expected, key=lambda r: r.updated_at,
+                                                                              reverse=True)]
+            assert f"{len(expected):,} of {MANY:,}" in str(app.screen.query_one(FilterBar).render())
+            for _ in "SALE 12":
+                await pilot.press("backspace")
+            await pilot.press(*"t17")  # a tag: no name holds it
+            assert {r.id for r in table(app).rows} == {r.id for r in visible if "t17" in r.tags}
+            await pilot.press("escape")
+            assert len(table(app).rows) == len(visible)
+
+
+async def test_sorting_thousands_by_each_key_and_back(many_data):
+    with console(many_data, "bench") as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await loaded(pilot)
+            assert table(app).sort_key == "updated" and table(app).sort_reverse
+            await pilot.press("o")  # the next column: id, newest first
+            numbers = [int(r.id.rsplit("-", 1)[1]) for r in table(app).rows]
+            assert table(app).sort_key == "id" and numbers == sorted(numbers, reverse=True)
+            await pilot.press("O")
+            assert [int(r.id.rsplit("-", 1)[1]) for r in table(app).rows] == sorted(numbers)
+            await pilot.press("o")  # round to the first column: name
+            names = [r.name.casefold() for r in table(app).rows]
+            assert table(app).sort_key == "name" and names == sorted(names)
+            await pilot.press("slash", *"sale", "space", "1", "enter")  # a search keeps the order
+            names = [r.name.casefold() for r in table(app).rows]
+            assert names and names == sorted(names) and all("sale 1" in n for n in names)
+
+
+async def test_cursor_keys_move_through_thousands_and_the_view_follows(many_data):
+    with console(many_data, "bench") as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await loaded(pilot)
+            t = table(app)
+            await pilot.press("down", "down", "down")
+            assert t.cursor == 3 and t.selected is t.rows[3]
+            await pilot.press("end")
+            assert t.cursor == len(t.rows) - 1
+            await pilot.pause()
+            assert t.rows[-1].name in screen_text(app)
+            await pilot.press("pageup")
+            assert t.cursor == len(t.rows) - 1 - (t.scrollable_content_region.height - 2)
+            await pilot.press("home", "up")
+            assert t.cursor == 0 and t.rows[0].name in screen_text(app)
+
+
+async def test_the_selected_campaign_stays_selected_when_a_refresh_moves_it(many_data):
+    with console(many_data, "bench") as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await loaded(pilot)
+            t = table(app)
+            await pilot.press(*["down"] * 10)
+            chosen = t.selected_id
+            await app.client.duplicate(t.rows[20].id)  # a new Draft: first in the list, newest change
+            app.screen.load_rows()
+            await wait_for(pilot, lambda: len(app.screen.all_rows) == MANY + 1, "the refreshed list")
+            await settle(pilot)
+            assert t.selected_id == chosen and t.cursor == 11
+            assert app.screen.current_campaign().id == chosen
+
+
+async def test_only_the_visible_rows_are_drawn(many_data):
+    with console(many_data, "bench") as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await loaded(pilot)
+            t = table(app)
+            drawn: list[int] = []
+            render_line = t.render_line
+
+            def counted(y):
+                drawn.append(y)
+                return render_line(y)
+
+            t.render_line = counted
+            await pilot.press("end")  # scrolls to the last of thousands: a whole new screenful
+            await pilot.pause()
+            height = t.scrollable_content_region.height
+            assert len(t.rows) > 10 * height
+            assert 0 < len(drawn) <= 2 * height and max(drawn) < height
+            assert t.rows[-1].name in screen_text(app)
