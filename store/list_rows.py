@@ -56,7 +56,7 @@ def _plain(annotation: Any) -> Any:
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         return typing.Union[plain]
     if typing.get_origin(annotation) is list:
-        return tuple[plain[0], ...]
+        return types.GenericAlias(tuple, (plain[0], ...))
     return typing.get_origin(annotation)[plain]
 
 

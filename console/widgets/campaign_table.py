@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import compress
+from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -60,7 +61,7 @@ class Column:
     title: str
     width: int  # 0: takes the remaining width
     text: Callable[[CampaignRow, datetime], str]
-    sort: Callable[[CampaignRow], object]
+    sort: Callable[[CampaignRow], Any]
     priority: int  # columns with the highest number are dropped first when space runs out
 
 
@@ -147,7 +148,7 @@ class CampaignTable(ScrollView, can_focus=True):
         column = next(c for c in COLUMNS if c.key == self.sort_key)
         rows = self._loaded
         keys = [column.sort(r) for r in rows]
-        self._order = sorted(range(len(rows)), key=keys.__getitem__, reverse=self.sort_reverse)
+        self._order = sorted(range(len(rows)), key=lambda i: keys[i], reverse=self.sort_reverse)
         self._ordered = [rows[i] for i in self._order]
 
     def sort_by(self, key: str, reverse: bool | None = None) -> None:
