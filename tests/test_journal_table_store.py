@@ -223,3 +223,22 @@ def test_a_kill_during_a_background_compaction_loses_no_durable_change(tmp_path)
         assert revs in (compaction_writer.expected_revs(last), compaction_writer.expected_revs(last + 1)), kill
         assert not (copy / "catalogue.json.tmp").exists()  # the unfinished snapshot was removed
     assert os.path.exists(path / SNAPSHOT)
+
+
+def test_a_snapshot_from_before_format_2_is_checked_whole_once_then_written_back_checked(tmp_path):
+    checked: list[tuple[str, str]] = []
+
+    def check(table: str, key: str, document: dict) -> str | None:
+        checked.append((table, key))
+        return None
+
+    (tmp_path / SNAPSHOT).write_bytes(json.dumps(
+        {"format": 1, "seq": 1, "tables": {"t": {str(n): {"n": n} for n in range(1, 21)}}}).encode())
+    db = JournalDB(tmp_path, check=check)
+    assert len(checked) == 20  # an old snapshot: every document checked
+    db.close()  # waits for the rewrite
+    assert not (tmp_path / SNAPSHOT).read_bytes().startswith(b'{"format": 1')
+    checked.clear()
+    db = JournalDB(tmp_path, check=check)
+    assert checked == [] and contents(db) == {"t": {n: {"n": n} for n in range(1, 21)}}
+    db.close()

@@ -203,6 +203,7 @@ class JournalStorage(Storage):
         self._journal_fd: int | None = None
         self._batch_depth = 0
         self._writer: SnapshotWriter | None = None
+        self._upgrading = False  # rewriting a snapshot that had to be checked whole (see _load)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._dir_fd: int | None = os.open(self.directory, os.O_RDONLY)
         try:
@@ -288,7 +289,7 @@ class JournalStorage(Storage):
         try:
             writer = self._writer
             if writer is not None and self._failed is None:
-                if not writer.done and self._journal_size > 2 * self._compact_after:
+                if not writer.done and (self._upgrading or self._journal_size > 2 * self._compact_after):
                     writer.wait()
                 if writer.done:
                     self._install()
@@ -499,7 +500,7 @@ class JournalStorage(Storage):
 
         A failure (or a spoiled snapshot) is logged, not raised: the change that triggered it is
         durable already, and the journal still holds everything."""
-        writer, self._writer = self._writer, None
+        writer, self._writer, self._upgrading = self._writer, None, False
         if writer is None:
             return
         journal_fd, dir_fd = self._fds()
@@ -579,6 +580,12 @@ class JournalStorage(Storage):
             leftover.unlink(missing_ok=True)
         self._journal_size = good_len
         self._compact_after = self._limit()
+        if untrusted and self._check is not None:
+            # A snapshot from before format 2 (or edited by hand) had every document checked: write it back
+            # as a checked one, once, so that later opens check only the journal's tail (3.5 s → 0.5 s at
+            # 100,000 campaigns). The first close waits for it.
+            self._upgrading = True
+            self._start_writer().start()
 
     def _apply(self, tables: dict[str, _Table], entry: dict) -> None:
         """Replay one journal line."""
