@@ -3,7 +3,8 @@
 (a) start to first painted list in a real terminal (tmux: from launching `campaigns` until the list
     shows), connected to a running `campaigns engine` and opening the workspace itself; and headless,
     in this process, connected to the engine;
-(b) a keystroke in search, and (c) a sort key, each to the first repaint that shows it (median, worst);
+(b) a keystroke in search, and (c) a sort key, each to the first repaint that shows it (median, worst),
+    search also while the list changes (a campaign duplicated and the list reloaded every second);
 (d) the memory (RSS) of the console in tmux connected to the engine, with its list on screen;
 (e) the search keystrokes while the engine, in the console's process, sends a 300,000-profile run.
 
@@ -88,7 +89,17 @@ SEARCH_KEYS = [*("space" if c == " " else c for c in QUERY), *["backspace"] * le
 SORT_KEYS = ["o"] * 9 + ["O", "O"]  # every column in turn, then reversed and back
 
 
-async def headless(data: Path, total: int) -> tuple[float, list[float], list[float]]:
+async def _changing(app, done: asyncio.Event) -> None:
+    """Another user's changes: a campaign duplicated, and the list reloaded, every second (as the console does)."""
+    screen = app.screen
+    source = screen.all_rows[0].id
+    while not done.is_set():
+        await app.client.duplicate(source)
+        screen.load_rows()
+        await asyncio.sleep(1.0)
+
+
+async def headless(data: Path, total: int) -> tuple[float, list[float], list[float], list[float]]:
     start = time.perf_counter()
     async with connect(data, "bench") as client:
         app = CampaignsApp(client, refresh_seconds=3600)
@@ -97,7 +108,15 @@ async def headless(data: Path, total: int) -> tuple[float, list[float], list[flo
             first_paint = time.perf_counter() - start
             sorts = await _to_repaint(pilot, SORT_KEYS)
             await pilot.press("slash")
-            return first_paint, await _to_repaint(pilot, SEARCH_KEYS), sorts
+            keys = await _to_repaint(pilot, SEARCH_KEYS)
+            done = asyncio.Event()
+            changes = asyncio.create_task(_changing(app, done))
+            try:
+                changing = await _to_repaint(pilot, SEARCH_KEYS * 2)
+            finally:
+                done.set()
+                await changes
+            return first_paint, keys, changing, sorts
 
 
 async def while_sending(data: Path) -> tuple[list[float], int]:
@@ -138,11 +157,13 @@ def terminal_first_paint(data: Path, total: int, repeat: int = 3) -> tuple[list[
         name = f"campaigns-bench-{i}"
         _tmux("kill-session", "-t", name)
         start = time.perf_counter()
+        deadline = start + 300
         subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
                         f"exec {sys.executable} -m console.cli --data {data} --user bench"], check=True, cwd=ROOT)
         while _listed(total) not in _tmux("capture-pane", "-p", "-t", name).stdout:
-            if _tmux("has-session", "-t", name).returncode:
-                raise SystemExit(f"the console in tmux ended before showing the list ({name})")
+            if _tmux("has-session", "-t", name).returncode or time.perf_counter() > deadline:
+                _tmux("kill-session", "-t", name)
+                raise SystemExit(f"the console in tmux did not show the list of {total:,} campaigns ({name})")
             time.sleep(0.005)
         times.append(time.perf_counter() - start)
         time.sleep(1.0)  # settled: what the console holds while it shows the list
@@ -176,19 +197,20 @@ def main() -> None:
     total = args.campaigns
     with tempfile.TemporaryDirectory() as tmp:
         data = _workspace(Path(tmp), total, args.cache)
+        alone, _ = terminal_first_paint(data, total)
         engine = start_engine(data, user="bench")
         try:
             real, rss = terminal_first_paint(data, total)
-            first, keys, sorts = asyncio.run(headless(data, total))
+            first, keys, changing, sorts = asyncio.run(headless(data, total))  # last: it adds campaigns
         finally:
             stop_engine(engine)
-        alone, _ = terminal_first_paint(data, total)
         print(f"{total:,} campaigns")
         if real:
             print(f"(a) first painted list in tmux, connected to a running engine: {_ms(real)} over {len(real)} starts")
             print(f"    in tmux, the console opening the workspace itself: {_ms(alone)} over {len(alone)} starts")
         print(f"    headless in this process, connected to the engine: {first * 1000:.0f} ms")
         print(f"(b) search keystroke to repaint: {_ms(keys)} over {len(keys)} keys")
+        print(f"    while the list changes: {_ms(changing)} over {len(changing)} keys")
         print(f"(c) sort key to repaint: {_ms(sorts)} over {len(sorts)} keys")
         if rss:
             print(f"(d) console RSS in tmux, connected to the engine, list shown: {max(rss):.0f} MB")

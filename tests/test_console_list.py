@@ -367,3 +367,13 @@ async def test_only_the_visible_rows_are_drawn(many_data):
             assert len(t.rows) > 10 * height
             assert 0 < len(drawn) <= 2 * height and max(drawn) < height
             assert t.rows[-1].name in screen_text(app)
+
+
+async def test_what_lives_after_the_first_load_is_frozen_out_of_collections_until_the_list_goes(data):
+    import gc
+
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await wait_for(pilot, lambda: gc.get_freeze_count() > 0, "the heap frozen after the first list")
+    assert gc.get_freeze_count() == 0

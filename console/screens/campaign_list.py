@@ -6,6 +6,8 @@ becomes a ``CampaignSummary`` only when an action asks for it."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from operator import and_
 
 from textual import on, work
@@ -21,7 +23,7 @@ from store.models import CampaignSummary, CampaignType, Channel, Status
 from ..actions import CAMPAIGN_ACTIONS, LIST_ACTIONS, bindings
 from ..campaign_actions import CampaignActions
 from ..dialogs.choice import ChoiceDialog
-from ..widgets.campaign_table import COLUMNS, CampaignTable
+from ..widgets.campaign_table import COLUMNS, CampaignTable, Order, sort_order
 from ..widgets.filter_bar import FilterBar
 from ..widgets.header import ConnectionBanner, WorkspaceHeader
 
@@ -54,6 +56,9 @@ class CampaignListScreen(CampaignActions, Screen):
         self.load_rows()
         self.set_interval(self.app.refresh_seconds, self._tick)
 
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # what was frozen on the first load is the collector's again (several apps in one process)
+
     def _tick(self) -> None:
         if self.app.screen is self:  # no refresh under a dialog or another screen
             self.load_rows()
@@ -64,21 +69,20 @@ class CampaignListScreen(CampaignActions, Screen):
         await self.app.ready.wait()
         rows = await self.app.call_api(self.app.client.campaign_rows(CampaignFilter(all=True)), quiet=True)
         if rows is not None and rows is not self.all_rows:  # the same object: not modified since
-            self._set_all_rows(rows)
-            self.apply_filter()
+            table = self.query_one(CampaignTable)
+            first = not self.all_rows
+            if first:  # nothing to answer meanwhile: a thread would only slow it down
+                keys, texts, order = _prepare(rows, table.sort_key, table.sort_reverse)
+            else:  # 0.2 s of work at 100,000 rows, in a thread: keys typed meanwhile are answered
+                keys, texts, order = await asyncio.to_thread(_prepare, rows, table.sort_key, table.sort_reverse)
+            self.all_rows, self._keys, self._texts, self._narrowed = rows, keys, texts, (None, [])
+            self.apply_filter(order)
+            if first:
+                self.call_after_refresh(_spare_the_collector)
         if select:
             self.query_one(CampaignTable).select_id(select)
 
-    def _set_all_rows(self, rows: list[CampaignRow]) -> None:
-        """Keep, beside each row, the plain values the filter reads: search runs on every keystroke."""
-        self.all_rows = rows
-        with collector_paused():
-            # ``_value_``, not ``.value``: the property costs 0.1 s over 300,000 reads
-            self._keys = [(r.status._value_, r.type._value_, r.channel._value_, r.tags, r.name) for r in rows]
-            self._texts = [searched_text(r.name, r.tags) for r in rows]
-        self._narrowed = (None, [])
-
-    def apply_filter(self) -> None:
+    def apply_filter(self, order: Order | None = None) -> None:
         """Statuses, types, channels and tags are tested once per change of them; a keystroke in search
         is one substring test a row (``CampaignFilter.found``) on the rows they keep."""
         unsearched = self.filter.model_copy(update={"search": ""})
@@ -89,7 +93,7 @@ class CampaignListScreen(CampaignActions, Screen):
         if self.filter.needle():
             keep = list(map(and_, keep, self.filter.found(self._texts)))
         table = self.query_one(CampaignTable)
-        table.set_rows(self.all_rows, keep)
+        table.set_rows(self.all_rows, keep, order)
         self.query_one(FilterBar).show(self.filter, len(table.rows), len(self.all_rows))
         self.refresh_bindings()
 
@@ -191,3 +195,20 @@ class CampaignListScreen(CampaignActions, Screen):
     def action_sort_reverse(self) -> None:
         table = self.query_one(CampaignTable)
         table.sort_by(table.sort_key, not table.sort_reverse)
+
+
+def _prepare(rows: list[CampaignRow], sort_key: str, reverse: bool) -> tuple[list[tuple], list[str], Order]:
+    """Beside each row, the plain values the filter reads (search runs on every keystroke), and the rows'
+    order in the table's sort."""
+    with collector_paused():
+        # ``_value_``, not ``.value``: the property costs 0.1 s over 300,000 reads
+        keys = [(r.status._value_, r.type._value_, r.channel._value_, r.tags, r.name) for r in rows]
+        texts = [searched_text(r.name, r.tags) for r in rows]
+        return keys, texts, sort_order(rows, sort_key, reverse)
+
+
+def _spare_the_collector() -> None:
+    """Once the first list is on screen: collect, then freeze what lives (the app, its caches, the rows).
+    A full collection otherwise scans those 200,000 objects, 0.1 s that lands on whichever key is typed."""
+    gc.collect()
+    gc.freeze()

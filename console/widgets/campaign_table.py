@@ -82,6 +82,14 @@ COLUMNS = (
     Column("id", "ID", 8, lambda r, now: r.id, lambda r: int(r.id.rsplit("-", 1)[-1]), 7),
 )
 NAME_MIN = 24
+Order = tuple[str, bool, list[int]]  # a sort column, whether reversed, and the rows' indices in that order
+
+
+def sort_order(rows: list[CampaignRow], key: str, reverse: bool) -> Order:
+    """The rows' order by column ``key``: a pure function, so a fresh list can be sorted in a worker thread."""
+    column = next(c for c in COLUMNS if c.key == key)
+    keys = [column.sort(r) for r in rows]
+    return key, reverse, sorted(range(len(rows)), key=lambda i: keys[i], reverse=reverse)
 
 
 class CampaignTable(ScrollView, can_focus=True):
@@ -129,13 +137,14 @@ class CampaignTable(ScrollView, can_focus=True):
         self._ordered: list[CampaignRow] = []  # the loaded rows in that order
 
     # data --------------------------------------------------------------------------------
-    def set_rows(self, rows: list[CampaignRow], keep: list[bool] | None = None) -> None:
-        """Show the ``rows`` whose ``keep`` is true (all by default), sorted; the cursor follows its
-        campaign, or stays at its line. Given the same list again, the rows are not sorted again."""
+    def set_rows(self, rows: list[CampaignRow], keep: list[bool] | None = None, order: Order | None = None) -> None:
+        """Show the ``rows`` whose ``keep`` is true (all by default), sorted (by ``order`` if it is still the
+        table's); the cursor follows its campaign, or stays at its line. Given the same list again, the
+        rows are not sorted again."""
         selected = self.selected_id
         if rows is not self._loaded:
             self._loaded = rows
-            self._sort()
+            self._sort(order)
         self._keep = keep if keep is not None else [True] * len(rows)
         self.rows = list(compress(self._ordered, map(self._keep.__getitem__, self._order)))
         self._now = self.app.now()
@@ -144,12 +153,11 @@ class CampaignTable(ScrollView, can_focus=True):
         self.cursor = index if index is not None else min(self.cursor, max(0, len(self.rows) - 1))
         self.refresh()
 
-    def _sort(self) -> None:
-        column = next(c for c in COLUMNS if c.key == self.sort_key)
-        rows = self._loaded
-        keys = [column.sort(r) for r in rows]
-        self._order = sorted(range(len(rows)), key=lambda i: keys[i], reverse=self.sort_reverse)
-        self._ordered = [rows[i] for i in self._order]
+    def _sort(self, order: Order | None = None) -> None:
+        if order is None or order[:2] != (self.sort_key, self.sort_reverse):
+            order = sort_order(self._loaded, self.sort_key, self.sort_reverse)
+        self._order = order[2]
+        self._ordered = [self._loaded[i] for i in self._order]
 
     def sort_by(self, key: str, reverse: bool | None = None) -> None:
         self.sort_key = key
