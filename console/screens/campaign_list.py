@@ -41,6 +41,7 @@ class CampaignListScreen(CampaignActions, Screen):
         self._texts: list[str] = []
         self._narrowed: tuple[CampaignFilter | None, list[bool]] = (None, [])  # the last filter but its search
         self._summary: tuple[CampaignRow | None, CampaignSummary | None] = (None, None)
+        self._loaded_once = False
 
     def compose(self) -> ComposeResult:
         yield WorkspaceHeader(id="header")
@@ -70,7 +71,7 @@ class CampaignListScreen(CampaignActions, Screen):
         rows = await self.app.call_api(self.app.client.campaign_rows(CampaignFilter(all=True)), quiet=True)
         if rows is not None and rows is not self.all_rows:  # the same object: not modified since
             table = self.query_one(CampaignTable)
-            first = not self.all_rows
+            first, self._loaded_once = not self._loaded_once, True
             if first:  # nothing to answer meanwhile: a thread would only slow it down
                 keys, texts, order = _prepare(rows, table.sort_key, table.sort_reverse)
             else:  # 0.2 s of work at 100,000 rows, in a thread: keys typed meanwhile are answered
