@@ -81,4 +81,5 @@ def test_campaigns_demo_in_a_real_terminal(tmp_path):
         assert not term.alive(), "q did not quit the console"
     finally:
         term.kill()
-    assert (tmp_path / "data" / "campaigns" / "demo" / "catalogue.json").exists()
+    demo = tmp_path / "data" / "campaigns" / "demo"
+    assert any(p.exists() and p.stat().st_size for p in (demo / "catalogue.json", demo / "catalogue.journal"))  # saved

@@ -23,6 +23,7 @@ from store.models import CampaignSummary, CampaignType, Channel, Status
 from ..actions import CAMPAIGN_ACTIONS, LIST_ACTIONS, bindings
 from ..campaign_actions import CampaignActions
 from ..dialogs.choice import ChoiceDialog
+from ..host import host
 from ..widgets.campaign_table import COLUMNS, CampaignTable, Order, sort_order
 from ..widgets.filter_bar import FilterBar
 from ..widgets.header import ConnectionBanner, WorkspaceHeader
@@ -55,7 +56,7 @@ class CampaignListScreen(CampaignActions, Screen):
         self.query_one("#search").display = False
         self.query_one(CampaignTable).focus()
         self.load_rows()
-        self.set_interval(self.app.refresh_seconds, self._tick)
+        self.set_interval(host(self).refresh_seconds, self._tick)
 
     def on_unmount(self) -> None:
         gc.unfreeze()  # what was frozen on the first load is the collector's again (several apps in one process)
@@ -67,8 +68,9 @@ class CampaignListScreen(CampaignActions, Screen):
     @work(exclusive=True, group="list-refresh")
     async def load_rows(self, select: str | None = None) -> None:
         """Fetch every campaign (filters apply here, instantly) and put the cursor on ``select`` if given."""
-        await self.app.ready.wait()
-        rows = await self.app.call_api(self.app.client.campaign_rows(CampaignFilter(all=True)), quiet=True)
+        console = host(self)
+        await console.ready.wait()
+        rows = await console.call_api(console.client.campaign_rows(CampaignFilter(all=True)), quiet=True)
         if rows is not None and rows is not self.all_rows:  # the same object: not modified since
             table = self.query_one(CampaignTable)
             first, self._loaded_once = not self._loaded_once, True

@@ -32,6 +32,7 @@ from store.models import Status
 from store.text import printable
 
 from ..display import STATUS_TONES, status_label
+from ..host import host
 
 _TONE_CLASSES = {"live": "table--live", "attention": "table--attention", "failed": "table--attention",
                  "muted": "table--muted"}
@@ -147,7 +148,7 @@ class CampaignTable(ScrollView, can_focus=True):
             self._sort(order)
         self._keep = keep if keep is not None else [True] * len(rows)
         self.rows = list(compress(self._ordered, map(self._keep.__getitem__, self._order)))
-        self._now = self.app.now()
+        self._now = host(self).now()
         index = next((i for i, r in enumerate(self.rows) if r.id == selected), None) if selected else None
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         self.cursor = index if index is not None else min(self.cursor, max(0, len(self.rows) - 1))
