@@ -16,7 +16,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from store.list_rows import CampaignRow, collector_paused, summary
+from store.collector import collector_paused
+from store.list_rows import CampaignRow, summary
 from store.listing import CampaignFilter, searched_text
 from store.models import CampaignSummary, CampaignType, Channel, Status
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from tinydb import Query, TinyDB
 from tinydb.table import Document
 
+from ..collector import collector_paused
 from ..errors import NotFound
 from ..listing import ListRow
 from ..models import ApprovalPolicy, AuditEvent, Campaign, ChannelConfiguration, User, field_errors
@@ -215,10 +216,13 @@ class Catalogue:
             return self._campaigns.all()
 
     def campaign_rows(self) -> list[ListRow]:
-        """The list's rows, kept up to date on every save so listing 10,000 campaigns re-reads nothing."""
+        """The list's rows, kept up to date on every save so listing 10,000 campaigns re-reads nothing. The
+        first call decodes every campaign: with the collector running, its full collections over the growing
+        heap took 70% of that (6.8 s → 2.0 s at 100,000 campaigns)."""
         with self.lock:
             if self._rows is None:
-                self._rows = {doc.doc_id: ListRow.of(doc) for doc in self._campaigns.all()}
+                with collector_paused():
+                    self._rows = {doc.doc_id: ListRow.of(doc) for doc in self._campaigns.all()}
             return list(self._rows.values())
 
     # audit -------------------------------------------------------------------------------
