@@ -222,8 +222,19 @@ class Catalogue:
         with self.lock:
             if self._rows is None:
                 with collector_paused():
-                    self._rows = {doc.doc_id: ListRow.of(doc) for doc in self._campaigns.all()}
+                    self._rows = {int(key): self._row(key, held) for key, held in self._db.storage.held("campaigns")}
             return list(self._rows.values())
+
+    def _row(self, key: str, held: dict | bytes) -> ListRow:
+        """A row from a document as the storage holds it: still its JSON text when nothing has read it yet."""
+        if isinstance(held, bytes):
+            try:
+                return ListRow.of_json(held)
+            except ValueError:  # read it whole: a damaged one says what is wrong
+                document = self._campaigns.get(doc_id=int(key))
+                assert isinstance(document, dict)  # held a moment ago, under the lock
+                held = document
+        return ListRow.of(held)
 
     # audit -------------------------------------------------------------------------------
     def add_audit(self, event: AuditEvent) -> None:

@@ -309,6 +309,13 @@ class JournalStorage(Storage):
         """The live table, or None; read it, never edit it directly."""
         return self._tables.get(name)
 
+    def held(self, name: str) -> Iterator[tuple[str, dict | bytes]]:
+        """Each document of a table as it is held: decoded, or still the JSON text it was read as (bytes), so
+        a reader that needs a few fields of every document need not build the whole of each."""
+        table = self._tables.get(name)
+        for key, value in dict.items(table or {}):
+            yield key, value[value.index(b"\t") + 1:] if type(value) is bytes else value
+
     def watch_cache(self, table: Any) -> None:
         """``table.clear_cache()`` is called whenever memory is rolled back."""
         self._caches.add(table)
