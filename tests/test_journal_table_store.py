@@ -242,3 +242,15 @@ def test_a_snapshot_from_before_format_2_is_checked_whole_once_then_written_back
     db = JournalDB(tmp_path, check=check)
     assert checked == [] and contents(db) == {"t": {n: {"n": n} for n in range(1, 21)}}
     db.close()
+
+
+def test_table_names_that_need_escaping_survive_a_snapshot(tmp_path):
+    db = JournalDB(tmp_path)
+    for name in ('quote"d', "back\\slash", "naïve · ünïcode", "audit/cmp-1"):
+        db.table(name).insert_multiple({"n": n, "name": name} for n in range(3))
+    before = contents(db)
+    db.storage.compact()
+    db.close()
+    db = JournalDB(tmp_path)
+    assert contents(db) == before
+    db.close()

@@ -62,22 +62,39 @@ def parse(raw: bytes) -> tuple[int, bool, dict[str, dict[str, bytes]]]:
     if heads[:1] != [0] or (len(lines) > 1 and heads[1:2] != [1]):
         raise Unreadable("line 2 does not start a table")
     heads.append(len(lines))
+    # Intact, exactly what the writer wrote: each id is the text between the quotes before the tab, worked
+    # out for every line at once (a table's lines at a time cost 0.3 s over 100,000 audit tables); an
+    # escaped id anywhere, or a table line's slice, is never used as such.
+    keys = [line[1:line.find(b"\t") - 1] for line in lines] if intact else []
+    plain = intact and not any(b"\\" in key for key in keys)
+    ids = [key.decode() for key in keys] if plain else []
     tables: dict[str, dict[str, bytes]] = {}
     for head, following in zip(heads[1:], heads[2:]):
-        try:
-            name = json.loads(lines[head])["table"]
-        except (ValueError, KeyError, TypeError):
-            name = None
-        if not isinstance(name, str):
-            raise Unreadable(f"line {head + 1} is neither a table nor a document")
+        name = _table_name(lines[head], head + 1)
         block = lines[head + 1: following]
         docs = tables.setdefault(name, {})
-        if intact:  # exactly what the writer wrote: no need to look closer
+        if plain:
+            docs.update(zip(ids[head + 1: following], block))
+        elif intact:
             docs.update(zip(map(_fast_key, block), block))
         else:
             for number, line in enumerate(block, start=head + 2):
                 docs[_key(line, number)] = line
     return header["seq"], intact and header.get("checked") is True, tables
+
+
+def _table_name(line: bytes, number: int) -> str:
+    """The name on a table line: read between the quotes when it has no escapes (100,000 audit tables at
+    100,000 campaigns: a JSON decode each cost 0.4 s of every open)."""
+    if line.startswith(b'{"table":"') and line.endswith(b'"}') and b"\\" not in line and line.count(b'"') == 4:
+        return line[10:-2].decode()
+    try:
+        name = json.loads(line)["table"]
+    except (ValueError, KeyError, TypeError):
+        name = None
+    if not isinstance(name, str):
+        raise Unreadable(f"line {number} is neither a table nor a document")
+    return name
 
 
 def _fast_key(line: bytes) -> str:
