@@ -304,6 +304,7 @@ class JournalStorage(Storage):
                 self._journal_fd = None
             os.close(self._dir_fd)  # releases the flock
             self._dir_fd = None
+            self._tables = {}  # each document points back here: dropping them now frees them without a collection
 
     # -- edits (JournalTable's write path) ------------------------------------------------
 
