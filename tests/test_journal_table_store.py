@@ -254,3 +254,12 @@ def test_table_names_that_need_escaping_survive_a_snapshot(tmp_path):
     db = JournalDB(tmp_path)
     assert contents(db) == before
     db.close()
+
+
+def test_a_closed_store_refuses_reads_instead_of_answering_empty(tmp_path):
+    db = JournalDB(tmp_path)
+    table = db.table("t")
+    table.insert({"n": 1})
+    db.close()
+    with pytest.raises(RuntimeError, match="is closed"):
+        table.all()

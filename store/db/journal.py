@@ -310,12 +310,13 @@ class JournalStorage(Storage):
 
     def table(self, name: str) -> _Table | None:
         """The live table, or None; read it, never edit it directly."""
+        self._check_open()  # a closed store holds nothing: say so rather than answer empty
         return self._tables.get(name)
 
     def held(self, name: str) -> Iterator[tuple[str, dict | bytes]]:
         """Each document of a table as it is held: decoded, or still the JSON text it was read as (bytes), so
         a reader that needs a few fields of every document need not build the whole of each."""
-        table = self._tables.get(name)
+        table = self.table(name)
         for key, value in dict.items(table or {}):
             yield key, value[value.index(b"\t") + 1:] if type(value) is bytes else value
 
