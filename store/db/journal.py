@@ -178,6 +178,7 @@ class JournalStorage(Storage):
     """
 
     _journal_size: int  # bytes of the journal file, set by ``_load``; each line is appended after them
+    _tables: dict[str, _Table]  # the live tables, set by ``_load``; dropped on close
 
     def __init__(
         self,
