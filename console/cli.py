@@ -284,8 +284,30 @@ async def _users(client: CampaignsClient, args: argparse.Namespace) -> int:
 
 
 async def _add_user(client: CampaignsClient, args: argparse.Namespace) -> int:
+    """The new user's first token is printed once, alone on the last line: only its hash is kept."""
     user = await client.add_user(User(name=args.name, role=args.role))
-    return _print_json_or(args, user.model_dump(mode="json"), user.name)
+    token = await client.issue_token(user.name)
+    if args.json:
+        output.print_json({**user.model_dump(mode="json"), "token": token})
+        return 0
+    output.out.print(user.name, markup=False)
+    return _print_token(token)
+
+
+async def _issue_token(client: CampaignsClient, args: argparse.Namespace) -> int:
+    return _print_token(await client.issue_token(args.name))
+
+
+def _print_token(token: str) -> int:
+    output.err.print("a bearer token for `campaigns serve`; it is shown only now, keep it secret:")
+    output.out.print(token, markup=False, soft_wrap=True)
+    return 0
+
+
+async def _revoke_tokens(client: CampaignsClient, args: argparse.Namespace) -> int:
+    revoked = await client.revoke_tokens(args.name)
+    output.err.print(f"{revoked} token{'s' if revoked != 1 else ''} of {args.name} revoked", markup=False)
+    return 0
 
 
 async def _set_role(client: CampaignsClient, args: argparse.Namespace) -> int:
@@ -412,7 +434,10 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
             arg("name"), arg("--role", type=Role, choices=list(Role), required=True), arg("--json", action="store_true"))),
         Command("set-role", "change a user's role (admin)", _set_role,
                 args=(arg("name"), arg("role", type=Role, choices=list(Role)))),
-        Command("remove", "remove a user (admin)", _remove_user, args=(arg("name"),)))),
+        Command("remove", "remove a user (admin)", _remove_user, args=(arg("name"),)),
+        Command("token", "issue another bearer token for a user, printed once (admin)", _issue_token,
+                args=(arg("name"),)),
+        Command("revoke", "revoke every bearer token of a user (admin)", _revoke_tokens, args=(arg("name"),)))),
     Group("profiles", "profiles: import, show, stats", actions=(
         Command("import", "import profiles from CSV (dotted column names) or JSON lines", _import_profiles,
                 args=(arg("file", type=Path), arg("--json", action="store_true", help="print the summary as JSON"))),

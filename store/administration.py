@@ -14,6 +14,7 @@ from .errors import Conflict, InvalidTransition, ValidationFailed
 from .models import ApprovalPolicy, AuditEvent, ChannelConfiguration, Role, User
 from .models.audience import Audience
 from .roles import Action, require
+from .tokens import new_token
 
 
 class Administration:
@@ -94,7 +95,34 @@ class Administration:
             if self.catalogue.users.get(name).role is Role.admin:
                 self._keep_an_admin(name)
             self.catalogue.users.remove(name)
+            self._revoke_tokens(name)  # a user added again later under this name must not inherit them
             self._audit(actor, "user removed", name)
+
+    # tokens ------------------------------------------------------------------------------
+    def issue_token(self, actor: User, name: str) -> str:
+        """A new bearer token for ``name``: returned this once, stored only as its hash."""
+        require(actor, Action.manage_users)
+        with self.catalogue.atomic():
+            user = self.catalogue.users.get(name)
+            token, record = new_token(user.name, self.clock.now())
+            self.catalogue.tokens.put(record)
+            self._audit(actor, "token issued", f"{user.name} ({record.id})")
+        return token
+
+    def revoke_tokens(self, actor: User, name: str) -> int:
+        """Revoke every live token of ``name``; how many there were."""
+        require(actor, Action.manage_users)
+        with self.catalogue.atomic():
+            self.catalogue.users.get(name)
+            revoked = self._revoke_tokens(name)
+            self._audit(actor, "tokens revoked", f"{name}: {revoked}")
+        return revoked
+
+    def _revoke_tokens(self, name: str) -> int:
+        live = [t for t in self.catalogue.tokens.all() if t.user == name and not t.revoked]
+        for record in live:
+            self.catalogue.tokens.put(record.model_copy(update={"revoked": True}))
+        return len(live)
 
     def _keep_an_admin(self, leaving: str) -> None:
         if not [u for u in self.catalogue.users.all() if u.role is Role.admin and u.name != leaving]:

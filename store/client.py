@@ -27,6 +27,7 @@ from .models.authoring import ContentCheck, Rendered
 from .models.outbox import OutboxPage
 from .models.profile import ImportSummary, Profile, ProfileStats
 from .models.report import ActivationPreview, Report
+from .models.token import IssuedToken, RevokedTokens
 from .models.workspace_info import DemoSeeded, WorkspaceInfo
 
 _SUMMARIES = TypeAdapter(list[CampaignSummary])
@@ -190,6 +191,12 @@ class CampaignsClient:
 
     async def remove_user(self, name: str) -> None:
         await self._call("DELETE", f"/v1/users/{name}")
+
+    async def issue_token(self, name: str) -> str:
+        return IssuedToken.model_validate(await self._call("POST", f"/v1/users/{name}/tokens")).token
+
+    async def revoke_tokens(self, name: str) -> int:
+        return RevokedTokens.model_validate(await self._call("DELETE", f"/v1/users/{name}/tokens")).revoked
 
     async def channel_configurations(self) -> list[ChannelConfiguration]:
         return [ChannelConfiguration.model_validate(c) for c in await self._call("GET", "/v1/channel-configurations")]

@@ -207,7 +207,7 @@ def test_lifecycle_commands(demo, capsys):
 
 def test_users_add_and_list(demo, capsys):
     code, out, _ = run(capsys, "users", "add", "zoe", "--role", "approver")
-    assert code == 0 and out.strip() == "zoe"
+    assert code == 0 and out.splitlines()[0] == "zoe"  # then the new user's token (tests/test_serve_tokens.py)
     assert {"name": "zoe", "role": "approver"}.items() <= {u["name"]: u for u in run_json(capsys, "users")}["zoe"].items()
     code, _, err = run(capsys, "--user", "alice", "users", "add", "yann", "--role", "admin")
     assert code == 1 and "may not manage users" in err

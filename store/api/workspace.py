@@ -8,6 +8,7 @@ from ..errors import Conflict, ValidationFailed
 from ..models import ApprovalPolicy, ChannelConfiguration, Role, User
 from ..models.audience import Audience
 from ..models.common import Model
+from ..models.token import IssuedToken, RevokedTokens
 from ..models.workspace_info import DemoSeeded, WorkspaceInfo
 from .identity import Actor, Space
 
@@ -50,6 +51,17 @@ def set_role(name: str, change: RoleChange, actor: Actor, ws: Space) -> User:
 def remove_user(name: str, actor: Actor, ws: Space) -> Response:
     ws.administration.remove_user(actor, name)
     return Response(status_code=204)
+
+
+@router.post("/users/{name}/tokens", status_code=201)
+def issue_token(name: str, actor: Actor, ws: Space) -> IssuedToken:
+    """A new bearer token for `campaigns serve`, in clear this once only."""
+    return IssuedToken(user=name, token=ws.administration.issue_token(actor, name))
+
+
+@router.delete("/users/{name}/tokens")
+def revoke_tokens(name: str, actor: Actor, ws: Space) -> RevokedTokens:
+    return RevokedTokens(user=name, revoked=ws.administration.revoke_tokens(actor, name))
 
 
 @router.get("/channel-configurations")

@@ -23,6 +23,7 @@ from ..errors import NotFound
 from ..listing import ListRow
 from ..models import ApprovalPolicy, AuditEvent, Campaign, ChannelConfiguration, User, field_errors
 from ..models.audience import Audience
+from ..models.token import TokenRecord
 from .table import JournalDB
 
 CAMPAIGN_PREFIX = "cmp-"
@@ -34,6 +35,7 @@ COLLECTIONS: dict[str, tuple[type[BaseModel], str, str]] = {
     "channel_configurations": (ChannelConfiguration, "id", "channel configuration"),
     "audiences": (Audience, "id", "audience"),
     "approval_policies": (ApprovalPolicy, "id", "approval policy"),
+    "tokens": (TokenRecord, "id", "token"),
 }
 """Table name: (model, key field, noun) of each small collection."""
 SHOWN_FIELD_ERRORS = 3
@@ -125,6 +127,7 @@ class Catalogue:
         self.channel_configurations: Collection[ChannelConfiguration] = self._collection("channel_configurations")
         self.audiences: Collection[Audience] = self._collection("audiences")
         self.approval_policies: Collection[ApprovalPolicy] = self._collection("approval_policies")
+        self.tokens: Collection[TokenRecord] = self._collection("tokens")  # bearer tokens, hashed (store.tokens)
 
     def _collection(self, table: str) -> Collection:
         model, key, noun = COLLECTIONS[table]
