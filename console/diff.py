@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Literal
 
-from store.models import Campaign, Channel, Version
+from store.models import ApprovalState, Campaign, Channel, Version
 
 from .display import approval_step
 
@@ -145,7 +145,9 @@ def describe_approval(version: Version) -> str:
     approval = version.approval
     if approval is None:
         return "not requested"
-    text = f"{approval_step(approval.state)} (policy {approval.policy})"
+    text = f"{approval_step(approval.state)} (policy {', '.join(approval.policies or [approval.policy])})"
+    if approval.state is ApprovalState.requested and approval.approved_by:
+        text += f", approved under {', '.join(approval.approved_by)}, waiting for {', '.join(approval.waiting)}"
     if approval.decided_by:
         text += f", by {approval.decided_by}"
     else:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from .approvals import may_decide, policy_for
+from .approvals import policies_for, why_not_decider
 from .errors import CampaignsError, Forbidden, InvalidTransition
 from .models import ApprovalPolicy, ApprovalState, Campaign, CampaignAction, CampaignType, Role, Status, User
+from .models.campaign import waiting_policies
 from .roles import PERMISSIONS, Action
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
@@ -55,7 +56,7 @@ class Facts(NamedTuple):
     approval: ApprovalState | None  # of the current version (the draft, else the live one)
     needs_approval: bool  # an approval policy applies to the version that would be activated
     requested_by_me: bool
-    may_decide: bool  # named by the draft's approval policy and not blocked as self-approval
+    may_decide: bool  # named by a policy still waiting on the draft, and not blocked as self-approval
 
 
 class CampaignFacts(NamedTuple):
@@ -70,7 +71,7 @@ class CampaignFacts(NamedTuple):
     draft: bool
     live: bool
     approval: str | None  # ApprovalState's value
-    policy: str | None  # the policy the approval was requested under
+    waiting: tuple[str, ...]  # the policies the requested approval still waits on
     requested_by: str | None
     updated_by: str  # who last edited the current version (self-approval)
 
@@ -80,7 +81,7 @@ class CampaignFacts(NamedTuple):
         approval = current.approval
         return cls(campaign.status.value, campaign.type.value, campaign.category.value, current.channel.value,
                    tuple(campaign.tags), campaign.draft is not None, campaign.live is not None,
-                   approval.state.value if approval else None, approval.policy if approval else None,
+                   approval.state.value if approval else None, tuple(approval.waiting) if approval else (),
                    approval.requested_by if approval else None, current.updated_by)
 
     @classmethod
@@ -91,7 +92,8 @@ class CampaignFacts(NamedTuple):
         approval = current.get("approval")
         return cls(doc["status"], doc["type"], doc["category"], current["channel"], tuple(doc.get("tags", ())),
                    draft is not None, live is not None, approval["state"] if approval else None,
-                   approval["policy"] if approval else None, approval["requested_by"] if approval else None,
+                   tuple(waiting_policies(approval.get("policies") or [], approval["policy"],
+                                           approval.get("approved_by") or {})) if approval else (), approval["requested_by"] if approval else None,
                    current["updated_by"])
 
     def key(self) -> str:
@@ -104,24 +106,24 @@ class Policies:
     def __init__(self, policies: list[ApprovalPolicy]) -> None:
         self.by_id = {p.id: p for p in policies}
         self._all = policies
-        self._matching: dict[tuple, ApprovalPolicy | None] = {}
+        self._matching: dict[tuple, list[ApprovalPolicy]] = {}
 
-    def matching(self, f: CampaignFacts) -> ApprovalPolicy | None:
+    def matching(self, f: CampaignFacts) -> list[ApprovalPolicy]:
         key = (f.type, f.category, f.channel, f.tags)
         if key not in self._matching:
-            self._matching[key] = policy_for(self._all, CampaignType(f.type), f.category, f.channel, f.tags)
+            self._matching[key] = policies_for(self._all, CampaignType(f.type), f.category, f.channel, f.tags)
         return self._matching[key]
 
-    def deciding(self, f: CampaignFacts) -> ApprovalPolicy | None:
-        """The policy an approver decides under: the one it was requested under, or the one matching now."""
-        return self.by_id.get(f.policy or "") or self.matching(f)
+    def deciding(self, f: CampaignFacts) -> list[ApprovalPolicy]:
+        """The policies an approver decides under: those the request still waits on (the ones matching now,
+        if all of those have since been removed)."""
+        return [self.by_id[p] for p in f.waiting if p in self.by_id] or self.matching(f)
 
     def facts(self, user: User, f: CampaignFacts) -> Facts:
         requested = f.approval == ApprovalState.requested.value
-        deciding = self.deciding(f) if requested else None
-        decides = requested and (deciding is None or may_decide(user, deciding, f.requested_by, f.updated_by) is None)
+        decides = requested and why_not_decider(user, self.deciding(f), f.requested_by, f.updated_by) is None
         return Facts(user.role, Status(f.status), f.type == CampaignType.api.value, f.draft, f.live,
-                     ApprovalState(f.approval) if f.approval else None, self.matching(f) is not None,
+                     ApprovalState(f.approval) if f.approval else None, bool(self.matching(f)),
                      user.name == f.requested_by, decides)
 
 

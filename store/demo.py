@@ -18,7 +18,7 @@ from .clock import FrozenClock
 from .engine.engine import Engine
 from .import_chunks import iter_import_chunks
 from .models import (
-    ApprovalPolicy, ChannelConfiguration, Role, Status, User, editable_document, edit_from_document,
+    ApprovalPolicy, CampaignAction, ChannelConfiguration, Role, Status, User, editable_document, edit_from_document,
 )
 from .models.audience import Audience
 from .models.workspace_info import DemoSeeded
@@ -228,13 +228,15 @@ def _build(engine: Engine, ws: Workspace, people: dict[str, User], plan: Plan, a
         "description": f"{plan.category.capitalize()} {plan.channel} campaign.", "draft": draft}))
     if plan.status is S.draft:
         return
-    needs_approval = c.draft is not None and life.approval_policy(c, c.draft) is not None
+    needs_approval = c.draft is not None and bool(life.approval_policies(c, c.draft))
     if needs_approval:
         life.request_approval(author, c.id)
         if plan.status is S.in_review:
             return
-        story.step(45)
-        life.approve(people["dmitri" if "vip" in plan.tags else "chloe"], c.id)
+        for approver in (people["chloe"], people["dmitri"]):  # each approves under the policies naming them
+            if CampaignAction.approve in (life.campaign(approver, c.id).actions or ()):
+                story.step(45)
+                life.approve(approver, c.id)
     elif plan.status is S.in_review:
         return  # In review only exists under a policy
     story.step(20)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .approvals import may_decide, policy_for, self_approval
+from .approvals import decidable, policies_for, self_approval, why_not_decider
 from .campaign_rules import (
     RULES, TRANSITIONS, WHY_NOT, CampaignFacts, Policies, actions_of_rows, available_actions,
 )
@@ -82,9 +82,9 @@ class Lifecycle:
     def policies(self) -> Policies:
         return Policies(self.catalogue.approval_policies.all())
 
-    def approval_policy(self, campaign: Campaign, version: Version) -> ApprovalPolicy | None:
-        """The policy this version falls under, or None when it needs no approval."""
-        return policy_for(self.catalogue.approval_policies.all(), campaign.type, campaign.category, version.channel,
+    def approval_policies(self, campaign: Campaign, version: Version) -> list[ApprovalPolicy]:
+        """Every policy this version falls under (each needs an approval); none when it needs no approval."""
+        return policies_for(self.catalogue.approval_policies.all(), campaign.type, campaign.category, version.channel,
                           campaign.tags)
 
     def check(self, actor: User, action: CampaignAction, campaign: Campaign, policies: Policies | None = None) -> None:
@@ -229,13 +229,13 @@ class Lifecycle:
     def request_approval(self, actor: User, campaign_id: str) -> Campaign:
         def mutate(c: Campaign) -> str:
             draft = c.current
-            policy = self.approval_policy(c, draft)
-            assert policy is not None  # the rule refused a version no policy applies to
-            draft.approval = Approval(state=ApprovalState.requested, policy=policy.id, requested_by=actor.name,
-                                      requested_at=self.clock.now())
+            ids = [p.id for p in self.approval_policies(c, draft)]
+            assert ids  # the rule refused a version no policy applies to
+            draft.approval = Approval(state=ApprovalState.requested, policy=ids[0], policies=ids,
+                                      requested_by=actor.name, requested_at=self.clock.now())
             if c.status is Status.draft:
                 self._move(c, Status.in_review, "request approval for")
-            return f"version {draft.number} under policy {policy.id}"
+            return f"version {draft.number} under {_policy_words(ids)}"
 
         return self._change(campaign_id, actor, "requested approval", CampaignAction.request_approval, mutate)
 
@@ -251,10 +251,22 @@ class Lifecycle:
 
     def _decide(self, actor: User, campaign_id: str, action: CampaignAction, state: ApprovalState,
                 message: str | None) -> Campaign:
+        """Approve under every waiting policy ``actor`` may decide (the draft is approved once none waits),
+        or send the draft back."""
         def mutate(c: Campaign) -> str:
             draft = c.current
-            assert draft.approval is not None  # the rule refused a draft with no request
-            draft.approval = draft.approval.model_copy(update={
+            approval = draft.approval
+            assert approval is not None  # the rule refused a draft with no request
+            if state is ApprovalState.approved:
+                deciding = self.policies().deciding(CampaignFacts.of(c))
+                signed = [p.id for p in decidable(actor, deciding, approval.requested_by, draft.updated_by)]
+                approval = approval.model_copy(update={"approved_by": {
+                    **approval.approved_by, **{p: actor.name for p in signed}}})
+                if approval.waiting:
+                    draft.approval = approval
+                    return (f"version {draft.number} under {_policy_words(signed)}; "
+                            f"still waiting for {_policy_words(approval.waiting)}")
+            draft.approval = approval.model_copy(update={
                 "state": state, "decided_by": actor.name, "decided_at": self.clock.now(), "message": message})
             if c.status is Status.in_review:
                 self._move(c, Status.draft, action.value.replace("_", " "))
@@ -264,6 +276,7 @@ class Lifecycle:
         return self._change(campaign_id, actor, verb, action, mutate)
 
     def approve(self, actor: User, campaign_id: str) -> Campaign:
+        """Approve under the waiting policies naming ``actor``; the draft stays In review while others wait."""
         return self._decide(actor, campaign_id, CampaignAction.approve, ApprovalState.approved, None)
 
     def request_changes(self, actor: User, campaign_id: str, message: str) -> Campaign:
@@ -394,14 +407,15 @@ class Lifecycle:
             facts = CampaignFacts.of_document(doc)
             if facts.approval != ApprovalState.requested.value:
                 continue
-            policy = policies.deciding(facts)
-            if actor.role is not Role.admin and (policy is None or not policy.approvers.includes(actor)):
+            deciding = policies.deciding(facts)
+            if actor.role is not Role.admin and not any(p.approvers.includes(actor) for p in deciding):
                 continue
             approval = (doc.get("draft") or doc["live"])["approval"]
             rows.append({**summarize(doc), "actions": [a.value for a in available_actions(facts, actor, policies)],
                          "requested_by": approval["requested_by"], "requested_at": approval["requested_at"],
-                         "self_approval_blocked": bool(policy and policy.block_self_approval and self_approval(
-                             actor, facts.requested_by, facts.updated_by))})
+                         "self_approval_blocked": any(
+                             p.block_self_approval and (actor.role is Role.admin or p.approvers.includes(actor))
+                             for p in deciding) and self_approval(actor, facts.requested_by, facts.updated_by)})
         rows.sort(key=lambda r: r["requested_at"])
         return rows
 
@@ -419,12 +433,17 @@ def _words(actor: User, c: Campaign, facts: CampaignFacts, policies: Policies) -
     """What a refusal's sentence names (see ``campaign_rules.Rule``)."""
     version = c.draft or c.live
     approval = version.approval if version else None
-    policy = policies.matching(facts)
     deciding = policies.deciding(facts)
+    waiting = facts.waiting if facts.approval == ApprovalState.requested.value else ()
     return {
         "id": c.id, "name": c.name, "status": c.status.value, "type": c.type.value,
-        "version": version.number if version else "?", "policy": policy.id if policy else "",
+        "version": version.number if version else "?",
+        "policy": ", ".join(waiting or [p.id for p in policies.matching(facts)]),
         "requested_by": approval.requested_by if approval else "",
         "approval": approval.state.value.replace("_", " ") if approval else "not requested",
-        "not_decider": deciding and may_decide(actor, deciding, facts.requested_by, facts.updated_by),
+        "not_decider": why_not_decider(actor, deciding, facts.requested_by, facts.updated_by),
     }
+
+
+def _policy_words(ids: list[str]) -> str:
+    return ("policy " if len(ids) == 1 else "policies ") + ", ".join(ids)

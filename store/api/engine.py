@@ -60,7 +60,7 @@ def activation_preview(campaign_id: str, actor: Actor, ws: Space, request: Reque
     audience = ws.catalogue.audiences.find(version.audience) if version.audience else None
     size = ws.profiles.count_audience(audience.rule) if audience else 0
     exclusions = expected_exclusions(ws, campaign, version, audience.rule) if audience else {}
-    policy = eng.lifecycle.approval_policy(campaign, version)
+    policies = [p.id for p in eng.lifecycle.approval_policies(campaign, version)]
     problems = activation_problems(ws, campaign, version, now)
     refusal = eng.lifecycle.activation_refusal(actor, campaign)
     if refusal is not None:
@@ -69,7 +69,7 @@ def activation_preview(campaign_id: str, actor: Actor, ws: Space, request: Reque
         version=version.number, audience=version.audience, audience_size=size, expected_exclusions=exclusions,
         expected_sends=max(0, size - sum(exclusions.values())), schedule=version.schedule.describe(),
         next_runs=next_occurrences(version.schedule, activated_at=now, after=now - timedelta(seconds=1), count=3),
-        needs_approval=policy.id if policy else None,
+        needs_approval=", ".join(policies) or None,
         approval_state=version.approval.state.value if version.approval else None,
         problems=problems)
 

@@ -93,14 +93,31 @@ class ApprovalState(str, Enum):
     changes_requested = "changes_requested"
 
 
+def waiting_policies(policies: list[str], policy: str, approved_by: dict[str, str]) -> list[str]:
+    """Of the policies an approval was requested under, those no one has approved under yet (the list reads
+    stored approvals through this too, without building the model)."""
+    return [p for p in policies or [policy] if p not in approved_by]
+
+
 class Approval(Model):
+    """A request for approval of one version and its decisions: every policy matching the campaign applies, and
+    the version is approved only once each has been approved by one of its approvers."""
+
     state: ApprovalState
-    policy: str
+    policy: str  # the first policy (by id) it was requested under
+    policies: list[str] = Field(default_factory=list, description="every policy it was requested under "
+                                "(empty on requests stored before several policies applied: then ``policy`` alone)")
+    approved_by: dict[str, str] = Field(default_factory=dict, description="policy id: who approved under it")
     requested_by: str
     requested_at: datetime
     decided_by: str | None = None
     decided_at: datetime | None = None
     message: str | None = None
+
+    @property
+    def waiting(self) -> list[str]:
+        """The policies still waiting for an approval."""
+        return waiting_policies(self.policies, self.policy, self.approved_by)
 
 
 class VersionFields(Model):

@@ -31,6 +31,6 @@ class ActivationPreview(Model):
     expected_sends: int
     schedule: str
     next_runs: list[datetime]
-    needs_approval: str | None = None
+    needs_approval: str | None = Field(None, description="the policies (comma-separated) whose approval it needs")
     approval_state: str | None = None
     problems: list[dict[str, str]] = Field(description="field and message of each problem activation would refuse")

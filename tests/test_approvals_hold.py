@@ -1,0 +1,80 @@
+"""Approvals that hold (issue 10 item 4): every matching policy needs its approval, an approver approves the
+revision they saw, and a draft goes to review only when activation's checks would pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from store.demo import seed_demo_workspace
+from store.errors import Forbidden, InvalidTransition
+from store.models import ApprovalPolicy, ApprovalState, CampaignAction, Role, Status, User, edit_from_document
+from store.workspace import Workspace
+
+
+def vip_edit():
+    return edit_from_document({
+        "name": "VIP sale", "type": "action", "category": "marketing", "tags": ["vip"],
+        "draft": {"channel": "email", "channel_configuration": "email-marketing",
+                  "content": {"email": {"subject": "Hi", "body": "Sale!"}}}})
+
+
+@pytest.fixture
+def two_policies(catalogue):
+    catalogue.approval_policies.put(ApprovalPolicy(
+        id="marketing-email", name="Marketing email", conditions={"categories": ["marketing"], "channels": ["email"]},
+        approvers={"roles": ["approver"]}))
+    catalogue.approval_policies.put(ApprovalPolicy(
+        id="vip-offers", name="VIP offers need Ari", conditions={"tags": ["vip"]}, approvers={"users": ["ari"]}))
+
+
+def test_two_matching_policies_need_two_approvals(lifecycle, users, two_policies):
+    c = lifecycle.create_campaign(users["manager"], vip_edit())
+    c = lifecycle.request_approval(users["manager"], c.id)
+    assert c.draft.approval.waiting == ["marketing-email", "vip-offers"]
+    c = lifecycle.approve(users["approver"], c.id)  # apo approves under marketing-email only
+    assert c.status is Status.in_review and c.draft.approval.state is ApprovalState.requested
+    assert c.draft.approval.waiting == ["vip-offers"] and c.draft.approval.approved_by == {"marketing-email": "apo"}
+    assert CampaignAction.activate not in c.actions and CampaignAction.approve not in c.actions
+    with pytest.raises(Forbidden, match="not an approver under policy 'vip-offers'"):
+        lifecycle.approve(users["approver"], c.id)
+    with pytest.raises(InvalidTransition, match="needs approval under policy 'vip-offers'"):
+        lifecycle.activate_campaign(users["approver"], c.id, None)
+    assert [r["name"] for r in lifecycle.awaiting_approval(users["approver"])] == []
+    assert [r["name"] for r in lifecycle.awaiting_approval(users["approver2"])] == ["VIP sale"]
+    c = lifecycle.approve(users["approver2"], c.id)
+    assert c.status is Status.draft and c.draft.approval.state is ApprovalState.approved
+    assert c.draft.approval.approved_by == {"marketing-email": "apo", "vip-offers": "ari"}
+    assert lifecycle.activate_campaign(users["manager"], c.id, None).status is Status.activating
+
+
+def test_one_person_named_by_both_policies_satisfies_both(lifecycle, users, two_policies, catalogue):
+    carla = User(name="ari", role=Role.approver)  # an approver (marketing-email) named by vip-offers too
+    c = lifecycle.create_campaign(users["manager"], vip_edit())
+    lifecycle.request_approval(users["manager"], c.id)
+    c = lifecycle.approve(carla, c.id)
+    assert c.status is Status.draft and c.draft.approval.state is ApprovalState.approved
+    assert c.draft.approval.approved_by == {"marketing-email": "ari", "vip-offers": "ari"}
+
+
+def test_any_waiting_approver_may_send_it_back(lifecycle, users, two_policies):
+    c = lifecycle.create_campaign(users["manager"], vip_edit())
+    lifecycle.request_approval(users["manager"], c.id)
+    lifecycle.approve(users["approver"], c.id)
+    c = lifecycle.request_changes(users["approver2"], c.id, "No VIP discount this month")
+    assert c.status is Status.draft and c.draft.approval.state is ApprovalState.changes_requested
+
+
+def test_demo_vip_campaigns_were_approved_by_dmitri(tmp_path):
+    ws = Workspace(tmp_path / "ws", founder="root")
+    try:
+        seed_demo_workspace(ws, ws.catalogue.users.get("root"))
+        approved = 0
+        for doc in ws.catalogue.campaign_documents():
+            for version in (doc.get("live"), doc.get("draft"), *doc.get("history", ())):
+                approval = version and version.get("approval")
+                if approval and "vip" in doc.get("tags", ()) and approval["state"] == "approved":
+                    assert approval["approved_by"].get("vip-offers") == "dmitri", doc["name"]
+                    approved += 1
+        assert approved  # the demo has VIP campaigns that went through review
+    finally:
+        ws.close()
