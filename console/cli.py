@@ -21,6 +21,7 @@ from store.models import CampaignType, Channel, Role, Status, User, editable_doc
 
 from . import output, run_commands
 from .paths import default_data_dir, default_demo_dir
+from .serve import serve
 from .subcommands import Command, Group, WorkspaceCommand, arg, build_parser
 
 
@@ -461,6 +462,13 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
                 arg("--json", action="store_true", help="one JSON object per line"))),
     Command("engine", "run the engine headless, serving this workspace to other commands, until SIGTERM or Ctrl-C",
             run_commands.engine, hosts=_always),
+    WorkspaceCommand("serve", "run the engine with the API on a TCP port for bearer tokens, until SIGTERM or Ctrl-C",
+                     serve, args=(
+                         arg("--host", default="127.0.0.1", help="address to bind (not loopback: needs TLS)"),
+                         arg("--port", type=int, default=8765, help="TCP port (0: any free one)"),
+                         arg("--tls-cert", type=Path, metavar="FILE", help="TLS certificate (PEM)"),
+                         arg("--tls-key", type=Path, metavar="FILE", help="its private key (PEM)"),
+                         arg("--insecure", action="store_true", help="allow a non-loopback bind without TLS"))),
     Command("audiences", "audiences with their sizes", _audiences, args=(JSON,)),
     Command("channels", "channel configurations", _channels, args=(JSON,)),
 )

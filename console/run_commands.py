@@ -153,16 +153,23 @@ def _write(text: str) -> None:
     sys.stdout.flush()
 
 
-async def engine(client: CampaignsClient, args: argparse.Namespace) -> int:
+def stop_on_signals() -> asyncio.Event:
+    """An event SIGTERM and Ctrl-C set instead of killing the process; installed before a host starts listening,
+    so a signal that comes as soon as it serves still ends it cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def engine(client: CampaignsClient, args: argparse.Namespace, stop: asyncio.Event | None = None) -> int:
     """Serve until SIGTERM or Ctrl-C; leaving the block journals the batch in flight and exits 0."""
     if client.remote:
         output.err.print(f"the workspace is already hosted by {client.remote}", markup=False)
         return 1
     me = await client.me()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop or stop_on_signals()
     output.err.print(f"engine running for {me.data_dir} (Ctrl-C or SIGTERM to stop)", markup=False)
     await stop.wait()
     output.err.print("engine stopping: runs in flight are journaled and resume at the next start", markup=False)

@@ -21,12 +21,13 @@ import httpx
 import uvicorn
 
 from .api import create_app
-from .api.identity import USER_HEADER
+from .api.identity import USER_HEADER, TokenIdentity
 from .clock import Clock
 from .client import CampaignsClient
 from .db.lock import read_holder
 from .engine.engine import Engine
 from .errors import Conflict, WorkspaceLocked
+from .network import Listen
 from .privacy import one_off_prefix, private_runtime_dir
 from .workspace import Workspace, default_user
 
@@ -78,7 +79,21 @@ async def _serve_socket(app, path: Path) -> tuple[_SocketServer, asyncio.Task]:
         sock.bind(str(path))
     finally:
         os.umask(previous)
-    server = _SocketServer(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+    return await _start(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False), sock)
+
+
+async def _serve_tcp(app, listen: Listen) -> tuple[_SocketServer, asyncio.Task]:
+    """`campaigns serve`'s port (port 0 binds a free one, written back into ``listen``), TLS when given."""
+    sock = socket.create_server((listen.host, listen.port), family=socket.AF_INET6 if ":" in listen.host
+                                else socket.AF_INET)
+    listen.port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
+                            ssl_certfile=listen.tls_cert, ssl_keyfile=listen.tls_key)
+    return await _start(config, sock)
+
+
+async def _start(config: uvicorn.Config, sock: socket.socket) -> tuple[_SocketServer, asyncio.Task]:
+    server = _SocketServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not task.done():
         await asyncio.sleep(0.01)
@@ -102,13 +117,14 @@ async def _hosting(data_dir: Path, patience: float = 3.0) -> dict | None:
 
 @asynccontextmanager
 async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | None = None,
-                  host: bool = False, new: bool = False) -> AsyncIterator[CampaignsClient]:
+                  host: bool = False, new: bool = False, listen: Listen | None = None) -> AsyncIterator[CampaignsClient]:
     """A client of the workspace in ``data_dir`` acting as ``user``.
 
     If the workspace is free it is opened here (embedded); with ``host`` this process also runs
     the engine's scheduler and serves the socket until the block ends. If another process hosts
     it, the client goes over that process's socket (``client.remote`` says where). With ``new`` the
-    directory must be new or empty (a demo is seeded there, and must never mix with real data).
+    directory must be new or empty (a demo is seeded there, and must never mix with real data). With
+    ``listen`` a host also serves the API over TCP, where bearer tokens say who is calling.
     """
     data_dir = Path(data_dir).expanduser()
     if new and data_dir.exists() and any(data_dir.iterdir()):
@@ -129,13 +145,16 @@ async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | Non
         return
     engine = Engine(ws, processes=host)  # a host sends in child processes: its own interpreter stays free
     app = create_app(ws, engine)
-    serving = None  # the socket's server and its task, when this process hosts the engine
+    serving = []  # the socket's server (and the TCP one) with their tasks, when this process hosts the engine
     try:
         if host:
             engine.start()
             path = socket_path(ws.data_dir)
-            serving = await _serve_socket(app, path)
+            serving.append(await _serve_socket(app, path))
             ws.lock.update({"endpoint": str(path)})
+            if listen is not None:
+                serving.append(await _serve_tcp(create_app(ws, engine, TokenIdentity()), listen))
+                ws.lock.update({"url": listen.url})
         client = _client(httpx.ASGITransport(app=app), user, engine_here=host)
         client.notices = ws.notices
         try:
@@ -143,11 +162,12 @@ async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | Non
         finally:
             await client.aclose()
     finally:
-        if serving is not None:
-            server, task = serving
-            server.should_exit = True
+        for server, _ in serving:
+            server.should_exit = True  # all stop accepting at once
+        for _, task in serving:
             await task
-            ws.lock.update({"endpoint": None})
+        if serving:
+            ws.lock.update({"endpoint": None, "url": None})
             remove_socket(path)
         engine.shutdown()
         ws.close()

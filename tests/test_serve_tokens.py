@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
+import httpx
+import pytest
+
+from store.db.lock import read_holder
+
+from .processes import ROOT, campaigns, environment, stop_engine, wait_until
 from .test_cli import demo, demo_template, run  # noqa: F401  (fixtures)
 
 
@@ -33,3 +43,81 @@ def test_add_user_as_json_carries_the_token(demo, capsys):
     code, out, err = run(capsys, "users", "add", "zed", "--role", "viewer", "--json")
     added = json.loads(out)
     assert code == 0 and added["name"] == "zed" and len(added["token"]) >= 43
+
+
+def _token(data: Path, name: str) -> str:
+    done = campaigns("--data", str(data), "--user", "root", "users", "token", name)
+    assert done.returncode == 0, done.stderr
+    return _issued(done.stdout)
+
+
+@pytest.fixture
+def served(demo):
+    """A real `campaigns serve` on a free loopback port: (process, base URL, data directory)."""
+    process = subprocess.Popen([sys.executable, "-m", "console.cli", "--data", str(demo), "--user", "root", "serve",
+                                "--port", "0"], cwd=ROOT, env=environment(), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def url() -> str | None:
+        assert process.poll() is None, f"serve ended: {process.stderr.read() if process.stderr else ''}"
+        return (read_holder(demo) or {}).get("url")
+
+    base = wait_until(url, "campaigns serve to listen", timeout=60, every=0.05)
+    yield process, base, demo
+    stop_engine(process)
+
+
+def _bearer(token: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **headers}
+
+
+def test_serve_needs_a_token_and_the_token_says_who_you_are(served):
+    process, base, data = served
+    admin, viewer = _token(data, "root"), _token(data, "eve")
+    with httpx.Client(base_url=base, timeout=60) as http:
+        assert http.get("/healthz").json() == {"status": "ok"}
+        for headers in ({}, _bearer("not-a-token"), {"Authorization": "Basic cm9vdDpyb290"}):
+            refused = http.get("/v1/me", headers=headers)
+            assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+            assert refused.headers["content-type"] == "application/problem+json"
+        assert http.get("/v1/me", headers=_bearer(admin)).json()["user"]["name"] == "root"
+        assert http.get("/v1/me", headers=_bearer(viewer)).json()["user"]["name"] == "eve"
+        draft = next(c["id"] for c in http.get("/v1/campaigns", headers=_bearer(viewer)).json()
+                     if c["status"] == "Draft")
+        denied = http.post(f"/v1/campaigns/{draft}/activate", headers=_bearer(viewer))
+        assert denied.status_code == 403 and denied.json()["status"] == 403
+        claimed = http.post(f"/v1/campaigns/{draft}/activate", headers=_bearer(viewer, **{"X-Campaigns-User": "root"}))
+        assert claimed.status_code == 403 and "the token says who you are" in claimed.json()["detail"]
+        assert http.post("/v1/users", headers=_bearer(viewer, **{"X-Campaigns-User": "root"}),
+                         json={"name": "mallory", "role": "admin"}).status_code == 403
+        assert "mallory" not in {u["name"] for u in http.get("/v1/users", headers=_bearer(admin)).json()}
+        assert http.get(f"/v1/campaigns/{draft}", headers=_bearer(admin)).json()["status"] == "Draft"
+
+        revoked = campaigns("--data", str(data), "--user", "root", "users", "revoke", "eve")
+        assert revoked.returncode == 0 and "1 token of eve revoked" in revoked.stderr
+        gone = http.get("/v1/me", headers=_bearer(viewer))
+        assert gone.status_code == 401 and "revoked" in gone.json()["detail"]
+        assert http.get("/v1/me", headers=_bearer(admin)).status_code == 200
+    stored = b"".join(p.read_bytes() for p in data.rglob("*") if p.is_file() and not p.is_socket())
+    assert admin.encode() not in stored and viewer.encode() not in stored
+    code, err = stop_engine(process, signal.SIGTERM)
+    assert code == 0, err
+    assert not (read_holder(data) or {}).get("url")
+
+
+def test_a_bind_off_this_machine_without_tls_is_refused_in_one_line(demo):
+    done = campaigns("--data", str(demo), "--user", "root", "serve", "--host", "0.0.0.0", "--port", "0")
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "without TLS" in done.stderr and "--tls-cert" in done.stderr
+    half = campaigns("--data", str(demo), "--user", "root", "serve", "--tls-cert", "cert.pem")
+    assert half.returncode == 2 and "both --tls-cert and --tls-key" in half.stderr
+
+
+def test_insecure_serves_off_loopback_and_says_why_it_is_unsafe(demo):
+    process = subprocess.Popen([sys.executable, "-m", "console.cli", "--data", str(demo), "--user", "root", "serve",
+                                "--host", "0.0.0.0", "--port", "0", "--insecure"], cwd=ROOT, env=environment(),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = wait_until(lambda: (read_holder(demo) or {}).get("url") or process.poll() is not None, "serve to listen")
+    assert process.poll() is None and base.startswith("http://0.0.0.0:")
+    code, err = stop_engine(process)
+    assert code == 0 and err.splitlines()[0].startswith("warning: serving without TLS off this machine")

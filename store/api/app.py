@@ -22,4 +22,10 @@ def create_app(ws: Workspace, eng: Engine | None = None, identity: Identity | No
     app.add_middleware(BoundedBody)  # body size and JSON depth, before anything parses the body
     for module in (campaigns, engine, authoring, workspace, profiles):
         app.include_router(module.router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Open to anyone, on every transport: load balancers and monitors call it without a token."""
+        return {"status": "ok"}
+
     return app

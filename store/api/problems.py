@@ -42,7 +42,7 @@ class Problem(BaseModel):
 
 def problem_response(error: CampaignsError) -> JSONResponse:
     return _answer(Problem(type=PROBLEM_BASE + error.problem, title=error.title, status=error.status,
-                           detail=error.detail, errors=_field_errors(error)))
+                           detail=error.detail, errors=_field_errors(error)), getattr(error, "headers", None))
 
 
 def _field_errors(error: CampaignsError) -> list[FieldError]:
