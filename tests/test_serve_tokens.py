@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -121,3 +123,22 @@ def test_insecure_serves_off_loopback_and_says_why_it_is_unsafe(demo):
     assert process.poll() is None and base.startswith("http://0.0.0.0:")
     code, err = stop_engine(process)
     assert code == 0 and err.splitlines()[0].startswith("warning: serving without TLS off this machine")
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+def test_tls_serves_https_with_the_given_certificate(demo, tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    process = subprocess.Popen([sys.executable, "-m", "console.cli", "--data", str(demo), "--user", "root", "serve",
+                                "--port", "0", "--tls-cert", str(cert), "--tls-key", str(key)], cwd=ROOT,
+                               env=environment(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    base = wait_until(lambda: (read_holder(demo) or {}).get("url") or process.poll() is not None, "serve to listen")
+    assert process.poll() is None and base.startswith("https://127.0.0.1:")
+    token = _token(demo, "root")
+    with httpx.Client(base_url=base, verify=ssl.create_default_context(cafile=str(cert)), timeout=60) as http:
+        assert http.get("/v1/me", headers=_bearer(token)).json()["user"]["name"] == "root"
+    code, err = stop_engine(process)
+    assert code == 0, err
