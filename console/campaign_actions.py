@@ -48,6 +48,18 @@ class CampaignActions(_Screen):
     def campaign_changed(self, campaign_id: str | None) -> None:
         """Called after an action changed (or created) a campaign: screens refresh what they show."""
 
+    def reviewed_revision(self) -> int | None:
+        """The revision of the draft on screen, which an approver's decision is on (a draft changed since is
+        refused); None where the screen shows no draft (the list): the decision is then on the current one."""
+        return None
+
+    async def _revision_of(self, row: CampaignSummary) -> int | None:
+        shown = self.reviewed_revision()
+        if shown is not None:
+            return shown
+        campaign = await self._call(host(self).client.campaign(row.id))
+        return None if campaign is None else campaign.current.revision
+
     def check_campaign_action(self, action: str) -> bool | None:
         """Shown when the server lists the action for the selected campaign, dimmed when none is selected,
         hidden otherwise."""
@@ -91,7 +103,10 @@ class CampaignActions(_Screen):
         row = self.current_campaign()
         if row is None:
             return
-        approved = await self._call(host(self).client.approve(row.id), f"{row.name}: approved")
+        revision = await self._revision_of(row)
+        if revision is None:
+            return
+        approved = await self._call(host(self).client.approve(row.id, revision), f"{row.name}: approved")
         if approved is None:
             return
         self.campaign_changed(row.id)
@@ -105,9 +120,11 @@ class CampaignActions(_Screen):
             return
         message = await self.app.push_screen_wait(MessageDialog(
             f"Request changes to {row.name}", "The draft goes back to its author with your message.", "Send back"))
-        if not message:
+        revision = await self._revision_of(row) if message else None
+        if not message or revision is None:
             return
-        if await self._call(host(self).client.request_changes(row.id, message), f"{row.name}: sent back") is not None:
+        sent = self._call(host(self).client.request_changes(row.id, message, revision), f"{row.name}: sent back")
+        if await sent is not None:
             self.campaign_changed(row.id)
 
     @work(group="campaign-action")

@@ -230,8 +230,31 @@ def _action(method: str, done: str):
     return run
 
 
+async def _reviewed_revision(client: CampaignsClient, args: argparse.Namespace) -> int:
+    """The draft revision a decision is on: ``--revision`` (the one the approver read), else the one shown now."""
+    if args.revision is not None:
+        return args.revision
+    draft = (await client.campaign(args.id)).current
+    output.err.print(f"deciding on revision {draft.revision} of {args.id} "
+                     f"(last changed by {draft.updated_by} at {draft.updated_at:%Y-%m-%d %H:%M} UTC)")
+    return draft.revision
+
+
+async def _approve(client: CampaignsClient, args: argparse.Namespace) -> int:
+    campaign = await client.approve(args.id, await _reviewed_revision(client, args))
+    approval = campaign.current.approval
+    if args.json:
+        output.print_json(campaign.model_dump(mode="json"))
+    elif approval is not None and approval.waiting:
+        output.err.print(f"{campaign.id} ({campaign.name}) approved by you; still waiting for policy "
+                         f"{', '.join(approval.waiting)}; status {campaign.status.value}")
+    else:
+        output.err.print(f"{campaign.id} ({campaign.name}) approved; status {campaign.status.value}")
+    return 0
+
+
 async def _request_changes(client: CampaignsClient, args: argparse.Namespace) -> int:
-    campaign = await client.request_changes(args.id, args.message)
+    campaign = await client.request_changes(args.id, args.message, await _reviewed_revision(client, args))
     if args.json:
         output.print_json(campaign.model_dump(mode="json"))
     else:
@@ -384,6 +407,7 @@ OPTIONS = (
 CAMPAIGN_ID = arg("id", metavar="ID", help="campaign id, e.g. cmp-42")
 JSON = arg("--json", action="store_true", help="print JSON instead of text")
 ON_CAMPAIGN = (CAMPAIGN_ID, JSON)
+REVISION = arg("--revision", type=int, help="the draft revision you reviewed (`show --json`); default: the current one")
 
 
 def _always(args: argparse.Namespace) -> bool:
@@ -416,8 +440,7 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
             args=ON_CAMPAIGN),
     Command("cancel-request", "withdraw your approval request",
             _action("cancel_approval_request", "approval request withdrawn"), args=ON_CAMPAIGN),
-    Command("approve", "approve the draft (an approver; not your own)", _action("approve", "approved"),
-            args=ON_CAMPAIGN),
+    Command("approve", "approve the draft (an approver; not your own)", _approve, args=(*ON_CAMPAIGN, REVISION)),
     Command("activate", "activate the draft (approved where a policy asks)", run_commands.activate, args=ON_CAMPAIGN,
             hosts=_always),
     Command("stop", "stop a Live or Scheduled campaign: final",
@@ -426,7 +449,7 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
     Command("delete", "delete a Draft campaign, or discard the open draft beside a live version", _delete,
             args=ON_CAMPAIGN),
     Command("request-changes", "send the draft back with a message saying what to change", _request_changes,
-            args=(*ON_CAMPAIGN, arg("--message", "-m", required=True))),
+            args=(*ON_CAMPAIGN, REVISION, arg("--message", "-m", required=True))),
     Command("duplicate", "copy a campaign into a new Draft", _duplicate, args=ON_CAMPAIGN),
     Command("audit", "the audit trail of a campaign", _audit, args=ON_CAMPAIGN),
     Command("approvals", "campaigns awaiting my approval", _approvals, args=(JSON,)),

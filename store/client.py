@@ -121,11 +121,13 @@ class CampaignsClient:
     async def cancel_approval_request(self, campaign_id: str) -> Campaign:
         return await self._act(campaign_id, "cancel-approval-request")
 
-    async def approve(self, campaign_id: str) -> Campaign:
-        return await self._act(campaign_id, "approve")
+    async def approve(self, campaign_id: str, base_revision: int) -> Campaign:
+        """Approve the draft revision the approver reviewed (refused with 409 if it changed since)."""
+        return await self._act(campaign_id, "approve", json={"base_revision": base_revision})
 
-    async def request_changes(self, campaign_id: str, message: str) -> Campaign:
-        return await self._act(campaign_id, "request-changes", json={"message": message})
+    async def request_changes(self, campaign_id: str, message: str, base_revision: int) -> Campaign:
+        return await self._act(campaign_id, "request-changes",
+                               json={"message": message, "base_revision": base_revision})
 
     async def activate(self, campaign_id: str) -> Campaign:
         return await self._act(campaign_id, "activate")

@@ -161,14 +161,7 @@ class Lifecycle:
                     "type and category are fixed once a campaign is created; duplicate it to change them",
                     [{"field": "type" if edit.campaign.type != c.type else "category", "message": "cannot change after creation"}])
             base = c.current
-            if edit.base_revision is None:
-                raise StaleRevision(f"the edit of {c.id} does not say which revision it started from: "
-                                    "start from `campaigns show ID --json` (it carries the draft's revision)")
-            if edit.base_revision != base.revision:
-                raise StaleRevision(
-                    f"{c.id} was changed by {base.updated_by} at {base.updated_at:%Y-%m-%d %H:%M:%S} UTC "
-                    f"(revision {base.revision}; your edit started from revision {edit.base_revision}); "
-                    "reload it and apply your change again")
+            _check_revision(c, edit.base_revision, "edit", "your edit started from", "apply your change again")
             c.name, c.description, c.tags = edit.campaign.name, edit.campaign.description, edit.campaign.tags
             now = self.clock.now()
             if c.draft is None:
@@ -250,10 +243,11 @@ class Lifecycle:
         return self._change(campaign_id, actor, "cancelled approval request", CampaignAction.cancel_approval_request, mutate)
 
     def _decide(self, actor: User, campaign_id: str, action: CampaignAction, state: ApprovalState,
-                message: str | None) -> Campaign:
+                message: str | None, base_revision: int | None) -> Campaign:
         """Approve under every waiting policy ``actor`` may decide (the draft is approved once none waits),
-        or send the draft back."""
+        or send the draft back; either only on the revision the approver saw."""
         def mutate(c: Campaign) -> str:
+            _check_revision(c, base_revision, action.value.replace("_", " "), "you reviewed", "review it again")
             draft = c.current
             approval = draft.approval
             assert approval is not None  # the rule refused a draft with no request
@@ -275,16 +269,17 @@ class Lifecycle:
         verb = "approved" if state is ApprovalState.approved else "requested changes"
         return self._change(campaign_id, actor, verb, action, mutate)
 
-    def approve(self, actor: User, campaign_id: str) -> Campaign:
-        """Approve under the waiting policies naming ``actor``; the draft stays In review while others wait."""
-        return self._decide(actor, campaign_id, CampaignAction.approve, ApprovalState.approved, None)
+    def approve(self, actor: User, campaign_id: str, base_revision: int | None) -> Campaign:
+        """Approve revision ``base_revision`` under the waiting policies naming ``actor``; the draft stays
+        In review while others wait."""
+        return self._decide(actor, campaign_id, CampaignAction.approve, ApprovalState.approved, None, base_revision)
 
-    def request_changes(self, actor: User, campaign_id: str, message: str) -> Campaign:
+    def request_changes(self, actor: User, campaign_id: str, message: str, base_revision: int | None) -> Campaign:
         if not message or not message.strip():
             raise ValidationFailed("requesting changes needs a message saying what to change",
                                    [{"field": "message", "message": "required"}])
         return self._decide(actor, campaign_id, CampaignAction.request_changes, ApprovalState.changes_requested,
-                            message.strip())
+                            message.strip(), base_revision)
 
     # activation --------------------------------------------------------------------------
     def activation_target(self, actor: User, campaign_id: str) -> tuple[Campaign, Version]:
@@ -410,9 +405,11 @@ class Lifecycle:
             deciding = policies.deciding(facts)
             if actor.role is not Role.admin and not any(p.approvers.includes(actor) for p in deciding):
                 continue
-            approval = (doc.get("draft") or doc["live"])["approval"]
+            version = doc.get("draft") or doc["live"]
+            approval = version["approval"]
             rows.append({**summarize(doc), "actions": [a.value for a in available_actions(facts, actor, policies)],
                          "requested_by": approval["requested_by"], "requested_at": approval["requested_at"],
+                         "revision": version["revision"], "waiting": list(facts.waiting),
                          "self_approval_blocked": any(
                              p.block_self_approval and (actor.role is Role.admin or p.approvers.includes(actor))
                              for p in deciding) and self_approval(actor, facts.requested_by, facts.updated_by)})
@@ -443,6 +440,19 @@ def _words(actor: User, c: Campaign, facts: CampaignFacts, policies: Policies) -
         "approval": approval.state.value.replace("_", " ") if approval else "not requested",
         "not_decider": why_not_decider(actor, deciding, facts.requested_by, facts.updated_by),
     }
+
+
+def _check_revision(c: Campaign, base_revision: int | None, what: str, yours: str, again: str) -> None:
+    """Refuse a change (an edit, an approver's decision) made on another revision than the current one,
+    naming who changed it since and when: an approver approves what they saw."""
+    current = c.current
+    if base_revision is None:
+        raise StaleRevision(f"the {what} of {c.id} does not say which revision it is based on: "
+                            "start from `campaigns show ID --json` (it carries the draft's revision)")
+    if base_revision != current.revision:
+        raise StaleRevision(
+            f"{c.id} was changed by {current.updated_by} at {current.updated_at:%Y-%m-%d %H:%M:%S} UTC "
+            f"(revision {current.revision}; {yours} revision {base_revision}); reload it and {again}")
 
 
 def _policy_words(ids: list[str]) -> str:

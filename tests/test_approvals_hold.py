@@ -6,8 +6,12 @@ from __future__ import annotations
 import pytest
 
 from store.demo import seed_demo_workspace
-from store.errors import Forbidden, InvalidTransition
-from store.models import ApprovalPolicy, ApprovalState, CampaignAction, Role, Status, User, edit_from_document
+from console.cli import main
+from store.errors import Forbidden, InvalidTransition, StaleRevision
+from store.models import (
+    ApprovalPolicy, ApprovalState, CampaignAction, ChannelConfiguration, Role, Status, User, editable_document,
+    edit_from_document,
+)
 from store.workspace import Workspace
 
 
@@ -31,17 +35,17 @@ def test_two_matching_policies_need_two_approvals(lifecycle, users, two_policies
     c = lifecycle.create_campaign(users["manager"], vip_edit())
     c = lifecycle.request_approval(users["manager"], c.id)
     assert c.draft.approval.waiting == ["marketing-email", "vip-offers"]
-    c = lifecycle.approve(users["approver"], c.id)  # apo approves under marketing-email only
+    c = lifecycle.approve(users["approver"], c.id, c.draft.revision)  # apo approves under marketing-email only
     assert c.status is Status.in_review and c.draft.approval.state is ApprovalState.requested
     assert c.draft.approval.waiting == ["vip-offers"] and c.draft.approval.approved_by == {"marketing-email": "apo"}
     assert CampaignAction.activate not in c.actions and CampaignAction.approve not in c.actions
     with pytest.raises(Forbidden, match="not an approver under policy 'vip-offers'"):
-        lifecycle.approve(users["approver"], c.id)
+        lifecycle.approve(users["approver"], c.id, c.draft.revision)
     with pytest.raises(InvalidTransition, match="needs approval under policy 'vip-offers'"):
         lifecycle.activate_campaign(users["approver"], c.id, None)
     assert [r["name"] for r in lifecycle.awaiting_approval(users["approver"])] == []
     assert [r["name"] for r in lifecycle.awaiting_approval(users["approver2"])] == ["VIP sale"]
-    c = lifecycle.approve(users["approver2"], c.id)
+    c = lifecycle.approve(users["approver2"], c.id, c.draft.revision)
     assert c.status is Status.draft and c.draft.approval.state is ApprovalState.approved
     assert c.draft.approval.approved_by == {"marketing-email": "apo", "vip-offers": "ari"}
     assert lifecycle.activate_campaign(users["manager"], c.id, None).status is Status.activating
@@ -51,7 +55,7 @@ def test_one_person_named_by_both_policies_satisfies_both(lifecycle, users, two_
     carla = User(name="ari", role=Role.approver)  # an approver (marketing-email) named by vip-offers too
     c = lifecycle.create_campaign(users["manager"], vip_edit())
     lifecycle.request_approval(users["manager"], c.id)
-    c = lifecycle.approve(carla, c.id)
+    c = lifecycle.approve(carla, c.id, c.draft.revision)
     assert c.status is Status.draft and c.draft.approval.state is ApprovalState.approved
     assert c.draft.approval.approved_by == {"marketing-email": "ari", "vip-offers": "ari"}
 
@@ -59,8 +63,8 @@ def test_one_person_named_by_both_policies_satisfies_both(lifecycle, users, two_
 def test_any_waiting_approver_may_send_it_back(lifecycle, users, two_policies):
     c = lifecycle.create_campaign(users["manager"], vip_edit())
     lifecycle.request_approval(users["manager"], c.id)
-    lifecycle.approve(users["approver"], c.id)
-    c = lifecycle.request_changes(users["approver2"], c.id, "No VIP discount this month")
+    lifecycle.approve(users["approver"], c.id, c.draft.revision)
+    c = lifecycle.request_changes(users["approver2"], c.id, "No VIP discount this month", c.draft.revision)
     assert c.status is Status.draft and c.draft.approval.state is ApprovalState.changes_requested
 
 
@@ -78,3 +82,62 @@ def test_demo_vip_campaigns_were_approved_by_dmitri(tmp_path):
         assert approved  # the demo has VIP campaigns that went through review
     finally:
         ws.close()
+
+
+# an approver approves what they saw --------------------------------------------------------
+def sale_edit(subject: str = "Hi", tags: tuple[str, ...] = ("sale",)):
+    return edit_from_document({
+        "name": "Sale", "type": "action", "category": "marketing", "tags": list(tags),
+        "draft": {"channel": "email", "channel_configuration": "email-marketing",
+                  "content": {"email": {"subject": subject, "body": "Sale!"}}}})
+
+
+def resubmitted_behind_the_approvers_back(lifecycle, users) -> tuple[str, int]:
+    """A request the approver read at one revision, then cancelled, changed and requested again."""
+    manager = users["manager"]
+    c = lifecycle.request_approval(manager, lifecycle.create_campaign(manager, sale_edit()).id)
+    seen = c.draft.revision
+    c = lifecycle.cancel_approval_request(manager, c.id)
+    doc = editable_document(c)
+    doc["draft"]["content"]["email"]["subject"] = "Everything must go"
+    lifecycle.edit_draft(manager, c.id, edit_from_document(doc))
+    lifecycle.request_approval(manager, c.id)
+    return c.id, seen
+
+
+def test_approve_is_refused_after_the_draft_changed(lifecycle, users, two_policies):
+    cid, seen = resubmitted_behind_the_approvers_back(lifecycle, users)
+    with pytest.raises(StaleRevision, match=rf"{cid} was changed by max at .* you reviewed revision {seen}\)"):
+        lifecycle.approve(users["approver"], cid, seen)
+    with pytest.raises(StaleRevision, match="was changed by max"):
+        lifecycle.request_changes(users["approver"], cid, "shorter", seen)
+    with pytest.raises(StaleRevision, match="does not say which revision"):
+        lifecycle.approve(users["approver"], cid, None)
+    c = lifecycle.campaign(users["approver"], cid)
+    assert c.status is Status.in_review and c.draft.approval.state is ApprovalState.requested
+    assert c.draft.approval.approved_by == {}
+    assert lifecycle.approve(users["approver"], cid, c.draft.revision).draft.approval.state is ApprovalState.approved
+
+
+def test_cli_approve_sends_the_revision_it_was_given(tmp_path, users, capsys):
+    data = tmp_path / "ws"
+    ws = Workspace(data, founder="root")
+    try:
+        for user in users.values():
+            ws.catalogue.users.put(user)
+        ws.catalogue.approval_policies.put(ApprovalPolicy(
+            id="marketing-email", name="Marketing email",
+            conditions={"categories": ["marketing"], "channels": ["email"]}, approvers={"roles": ["approver"]}))
+        ws.catalogue.channel_configurations.put(ChannelConfiguration(
+            id="email-marketing", name="Email", channel="email", category="marketing", sender="shop@example.com"))
+        cid, seen = resubmitted_behind_the_approvers_back(ws.lifecycle, users)
+    finally:
+        ws.close()
+    capsys.readouterr()
+    assert main(["--data", str(data), "--user", "apo", "approve", cid, "--revision", str(seen)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert f"{cid} was changed by max" in err and f"you reviewed revision {seen}" in err
+    assert len(err.splitlines()) == 1
+    assert main(["--data", str(data), "--user", "apo", "approve", cid]) == 0  # the revision it shows
+    err = capsys.readouterr().err
+    assert f"deciding on revision {seen + 1} of {cid} (last changed by max" in err and "approved" in err

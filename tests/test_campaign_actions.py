@@ -15,6 +15,7 @@ from store.models import (
     ApprovalPolicy, CampaignAction, Role, RunFailure, RunStatus, Status, User, editable_document,
 )
 
+from .approval_support import approve_current, request_changes_current
 from .engine_setup import email_campaign
 
 A = CampaignAction
@@ -37,9 +38,9 @@ async def _state(root: CampaignsClient, max_: CampaignsClient, engine, state: st
         if state == "policy in review":
             return cid
         if state == "policy changes requested":
-            await root.request_changes(cid, "shorter")
+            await request_changes_current(root, cid, "shorter")
             return cid
-        await root.approve(cid)
+        await approve_current(root, cid)
         if state == "policy approved":
             return cid
     await max_.activate(cid)
@@ -68,8 +69,8 @@ async def _try(client: CampaignsClient, action: CampaignAction, cid: str) -> boo
         A.edit: lambda: _edit(client, cid),
         A.request_approval: lambda: client.request_approval(cid),
         A.cancel_approval_request: lambda: client.cancel_approval_request(cid),
-        A.approve: lambda: client.approve(cid),
-        A.request_changes: lambda: client.request_changes(cid, "shorter please"),
+        A.approve: lambda: approve_current(client, cid),
+        A.request_changes: lambda: request_changes_current(client, cid, "shorter please"),
         A.activate: lambda: client.activate(cid),
         A.stop: lambda: client.stop(cid),
         A.archive: lambda: client.archive(cid),

@@ -22,6 +22,7 @@ from console.widgets.campaign_table import CampaignTable
 from store.embedded import connect
 from store.listing import CampaignFilter
 
+from .approval_support import approve_current
 from .console_support import settle, wait_for
 
 SIZE = (120, 36)
@@ -404,7 +405,7 @@ async def test_an_engine_refusal_leaves_the_screen_as_it_was(open_app):
             screen = await open_compare(pilot, "Winter sale teaser")
             await pilot.press("n")
             before = (rows_text(screen), shown(screen, "#compare-status"), screen.current)
-            await app.client.approve(cid)  # decided meanwhile, behind this screen's back: the screen is stale
+            await approve_current(app.client, cid)  # decided meanwhile, behind this screen's back: the screen is stale
             await pilot.press("y")
             await settle(pilot)
             assert app.screen is screen  # no activate dialog

@@ -173,7 +173,7 @@ def test_policy_replaces_activate_with_request_approval(lifecycle, users, policy
     assert c.status is Status.in_review and c.draft.approval.state is ApprovalState.requested
     with pytest.raises(InvalidTransition, match="cancel the approval request first"):
         lifecycle.edit_draft(users["manager"], c.id, edit_of(c))
-    c = lifecycle.approve(users["approver"], c.id)
+    c = lifecycle.approve(users["approver"], c.id, c.draft.revision)
     assert c.status is Status.draft and c.draft.approval.state is ApprovalState.approved
     assert lifecycle.activate_campaign(users["approver"], c.id, None).status is Status.activating
     assert [e.action for e in catalogue.audit_trail(c.id)] == ["created", "requested approval", "approved", "activated"]
@@ -183,8 +183,8 @@ def test_request_changes_needs_a_message_and_sends_it_back(lifecycle, users, pol
     c = lifecycle.create_campaign(users["manager"], new_edit())
     lifecycle.request_approval(users["manager"], c.id)
     with pytest.raises(ValidationFailed, match="needs a message"):
-        lifecycle.request_changes(users["approver"], c.id, "  ")
-    c = lifecycle.request_changes(users["approver"], c.id, "Subject too long")
+        lifecycle.request_changes(users["approver"], c.id, "  ", c.draft.revision)
+    c = lifecycle.request_changes(users["approver"], c.id, "Subject too long", c.draft.revision)
     assert c.status is Status.draft and c.draft.approval.message == "Subject too long"
     with pytest.raises(InvalidTransition):
         lifecycle.activate_campaign(users["manager"], c.id, None)
@@ -195,15 +195,15 @@ def test_self_approval_is_blocked_by_default(lifecycle, users, catalogue):
     c = lifecycle.create_campaign(users["admin"], new_edit())
     lifecycle.request_approval(users["admin"], c.id)
     with pytest.raises(Forbidden, match="blocks self-approval"):
-        lifecycle.approve(users["admin"], c.id)
-    assert lifecycle.approve(users["approver"], c.id).draft.approval.decided_by == "apo"
+        lifecycle.approve(users["admin"], c.id, c.draft.revision)
+    assert lifecycle.approve(users["approver"], c.id, c.draft.revision).draft.approval.decided_by == "apo"
 
 
 def test_self_approval_allowed_when_the_policy_says_so(lifecycle, users, catalogue):
     catalogue.approval_policies.put(ApprovalPolicy(id="all", name="All", approvers={"users": ["ada"]}, block_self_approval=False))
     c = lifecycle.create_campaign(users["admin"], new_edit())
     lifecycle.request_approval(users["admin"], c.id)
-    assert lifecycle.approve(users["admin"], c.id).draft.approval.state is ApprovalState.approved
+    assert lifecycle.approve(users["admin"], c.id, c.draft.revision).draft.approval.state is ApprovalState.approved
 
 
 def test_approvers_named_by_user_only(lifecycle, users, catalogue):
@@ -211,8 +211,8 @@ def test_approvers_named_by_user_only(lifecycle, users, catalogue):
     c = lifecycle.create_campaign(users["manager"], new_edit())
     lifecycle.request_approval(users["manager"], c.id)
     with pytest.raises(Forbidden, match="not an approver under policy 'vip'"):
-        lifecycle.approve(users["approver"], c.id)
-    assert lifecycle.approve(users["approver2"], c.id).draft.approval.decided_by == "ari"
+        lifecycle.approve(users["approver"], c.id, c.draft.revision)
+    assert lifecycle.approve(users["approver2"], c.id, c.draft.revision).draft.approval.decided_by == "ari"
 
 
 def test_cancel_request_only_by_the_requester_or_an_admin(lifecycle, users, policy):
@@ -227,7 +227,7 @@ def test_cancel_request_only_by_the_requester_or_an_admin(lifecycle, users, poli
 def test_an_edit_withdraws_an_approval(lifecycle, users, policy):
     c = lifecycle.create_campaign(users["manager"], new_edit())
     lifecycle.request_approval(users["manager"], c.id)
-    c = lifecycle.approve(users["approver"], c.id)
+    c = lifecycle.approve(users["approver"], c.id, c.draft.revision)
     c = lifecycle.edit_draft(users["manager"], c.id, edit_of(c, rate_control={"messages_per_second": 9}))
     assert c.draft.approval is None
     with pytest.raises(InvalidTransition, match="request approval first"):
@@ -242,7 +242,7 @@ def test_draft_beside_live_goes_through_review_without_leaving_live(lifecycle, u
     lifecycle.edit_draft(users["manager"], cid, edit_of(c, rate_control={"messages_per_second": 50}))
     c = lifecycle.request_approval(users["manager"], cid)
     assert c.status is Status.live and c.draft.approval.state is ApprovalState.requested
-    c = lifecycle.approve(users["approver"], cid)
+    c = lifecycle.approve(users["approver"], cid, c.draft.revision)
     assert c.status is Status.live
     lifecycle.activate_campaign(users["manager"], cid, None)
     assert lifecycle.complete_activation(cid, ActivationOutcome(scheduled=False)).live.rate_control.messages_per_second == 50

@@ -14,6 +14,8 @@ from store.errors import Forbidden
 from store.models import ApprovalPolicy, ChannelConfiguration, Role, User, editable_document
 from store.models.audience import Audience
 
+from .approval_support import approve_current, request_changes_current
+
 V, M, AP, AD = "viewer", "manager", "approver", "admin"
 MATRIX = {
     "view": {V, M, AP, AD},
@@ -63,7 +65,7 @@ async def _prepare(workspace, root: CampaignsClient, manager: CampaignsClient, a
     if state in ("requested", "approved"):
         await manager.request_approval(cid)
     if state == "approved":
-        await root.approve(cid)
+        await approve_current(root, cid)
     if state == "live":
         assert (await manager.activate(cid)).status.value == "Live"
     return cid
@@ -88,8 +90,8 @@ async def test_role_matrix(workspace, client_as, role, action):
         "edit": lambda: _edit(client, cid),
         "request approval": lambda: client.request_approval(cid),
         "cancel approval request": lambda: client.cancel_approval_request(cid),
-        "approve": lambda: client.approve(cid),
-        "request changes": lambda: client.request_changes(cid, "shorter please"),
+        "approve": lambda: approve_current(client, cid),
+        "request changes": lambda: request_changes_current(client, cid, "shorter please"),
         "activate (no approval needed)": lambda: client.activate(cid),
         "activate an approved version": lambda: client.activate(cid),
         "stop": lambda: client.stop(cid),

@@ -157,6 +157,10 @@ class ApprovalsScreen(CampaignActions, Screen):
     def current_campaign(self) -> CampaignSummary | None:
         return self._selected_row()  # an inbox row is the campaign's list row
 
+    def reviewed_revision(self) -> int | None:
+        row = self._selected_row()
+        return row.revision if row is not None else None
+
     def campaign_changed(self, campaign_id: str | None) -> None:
         self.load_rows(select=campaign_id)
 

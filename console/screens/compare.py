@@ -287,6 +287,9 @@ class CompareScreen(CampaignActions, Screen):
     def current_campaign(self) -> CampaignSummary | None:
         return summary_of(self.campaign) if self.campaign is not None else None
 
+    def reviewed_revision(self) -> int | None:
+        return self.campaign.current.revision if self.campaign is not None else None
+
     def campaign_changed(self, campaign_id: str | None) -> None:
         if campaign_id is None:
             if self.app.screen is self:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import Field
 from fastapi.responses import JSONResponse
 
 from ..listing import CampaignFilter, filter_rows, rows_json
@@ -16,7 +17,13 @@ from .identity import Actor, Space
 router = APIRouter(prefix="/v1", tags=["campaigns"])
 
 
-class ChangesRequest(Model):
+class Decision(Model):
+    """An approver's decision names the draft revision they reviewed: a draft changed since is refused (409)."""
+
+    base_revision: int | None = Field(None, description="the draft revision the approver reviewed (required)")
+
+
+class ChangesRequest(Decision):
     message: str
 
 
@@ -82,9 +89,15 @@ def audit_trail(campaign_id: str, actor: Actor, ws: Space) -> list[AuditEvent]:
     return ws.lifecycle.audit_trail(actor, campaign_id)
 
 
+@router.post("/campaigns/{campaign_id}/approve")
+def approve(campaign_id: str, body: Decision, actor: Actor, ws: Space) -> Campaign:
+    """Approve the draft revision ``base_revision`` (it stays In review while other policies wait)."""
+    return ws.lifecycle.approve(actor, campaign_id, body.base_revision)
+
+
 @router.post("/campaigns/{campaign_id}/request-changes")
 def request_changes(campaign_id: str, body: ChangesRequest, actor: Actor, ws: Space) -> Campaign:
-    return ws.lifecycle.request_changes(actor, campaign_id, body.message)
+    return ws.lifecycle.request_changes(actor, campaign_id, body.message, body.base_revision)
 
 
 def _action(path: str, method_name: str, summary: str) -> None:
@@ -99,7 +112,6 @@ def _action(path: str, method_name: str, summary: str) -> None:
 for _path, _method, _summary in (
     ("request-approval", "request_approval", "Request approval of the draft"),
     ("cancel-approval-request", "cancel_approval_request", "Cancel my approval request"),
-    ("approve", "approve", "Approve the draft"),
     ("duplicate", "duplicate_campaign", "Duplicate into a new Draft"),
 ):
     _action(_path, _method, _summary)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import Field
+
 from .campaign import CampaignSummary
 
 
@@ -13,3 +15,5 @@ class AwaitingApproval(CampaignSummary):
     requested_by: str
     requested_at: datetime
     self_approval_blocked: bool
+    revision: int = Field(description="the draft revision awaiting the decision: an approval names it")
+    waiting: list[str] = Field(default_factory=list, description="the policies still waiting for an approval")
