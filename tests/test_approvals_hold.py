@@ -3,16 +3,25 @@ revision they saw, and a draft goes to review only when activation's checks woul
 
 from __future__ import annotations
 
+import httpx
 import pytest
+from textual.widgets import DataTable
 
-from store.demo import seed_demo_workspace
+from console.app import CampaignsApp
 from console.cli import main
+from console.screens.approvals import ApprovalsScreen
+from store.api.identity import USER_HEADER
+from store.client import CampaignsClient, edit_from_file_document
+from store.demo import seed_demo_workspace
+from store.embedded import connect
 from store.errors import Forbidden, InvalidTransition, StaleRevision
 from store.models import (
     ApprovalPolicy, ApprovalState, CampaignAction, ChannelConfiguration, Role, Status, User, editable_document,
     edit_from_document,
 )
 from store.workspace import Workspace
+
+from .console_support import copy_workspace, seeded_by_cli, settle, wait_for
 
 
 def vip_edit():
@@ -141,3 +150,38 @@ def test_cli_approve_sends_the_revision_it_was_given(tmp_path, users, capsys):
     assert main(["--data", str(data), "--user", "apo", "approve", cid]) == 0  # the revision it shows
     err = capsys.readouterr().err
     assert f"deciding on revision {seen + 1} of {cid} (last changed by max" in err and "approved" in err
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    return seeded_by_cli(tmp_path_factory.mktemp("approvals-hold") / "demo")
+
+
+async def test_console_approves_the_revision_on_screen(demo_dir, tmp_path):
+    """chloe's inbox shows a draft; its requester changes it behind her back: her y is refused, naming who."""
+    async with connect(copy_workspace(demo_dir, tmp_path / "ws"), "chloe") as client:
+        app = CampaignsApp(client, refresh_seconds=3600)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("w")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, ApprovalsScreen)
+            table = screen.query_one(DataTable)
+            row = next(r for r in screen.rows.values() if r.name == "Re-engagement winback")
+            table.move_cursor(row=table.get_row_index(row.id))
+            await settle(pilot)
+            requester = CampaignsClient(httpx.AsyncClient(
+                transport=client.http._transport, base_url=client.http.base_url,
+                headers={USER_HEADER: row.requested_by}))
+            await requester.cancel_approval_request(row.id)
+            doc = editable_document(await requester.campaign(row.id))
+            doc["description"] = "changed after the approver opened it"
+            await requester.edit_draft(row.id, edit_from_file_document(doc))
+            await requester.request_approval(row.id)
+            await pilot.press("y")
+            await wait_for(pilot, lambda: any(n.severity == "error" for n in app._notifications), "the refusal")
+            error = next(n for n in app._notifications if n.severity == "error")
+            assert f"was changed by {row.requested_by}" in error.message
+            assert f"you reviewed revision {row.revision}" in error.message
+            assert (await client.campaign(row.id)).draft.approval.state is ApprovalState.requested
