@@ -78,6 +78,8 @@ def test_serve_needs_a_token_and_the_token_says_who_you_are(served):
     admin, viewer = _token(data, "root"), _token(data, "eve")
     with httpx.Client(base_url=base, timeout=60) as http:
         assert http.get("/healthz").json() == {"status": "ok"}
+        assert http.get("/openapi.json").status_code == 401 and http.get("/docs").status_code == 404
+        assert "/v1/campaigns" in http.get("/openapi.json", headers=_bearer(admin)).json()["paths"]
         for headers in ({}, _bearer("not-a-token"), {"Authorization": "Basic cm9vdDpyb290"}):
             refused = http.get("/v1/me", headers=headers)
             assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
