@@ -21,6 +21,7 @@ from .db.catalogue import Catalogue
 from .templates import check_content
 from .errors import Forbidden, InvalidTransition, StaleRevision, ValidationFailed
 from .listing import summarize
+from .readiness import draft_problems
 from .models import (
     Approval, ApprovalPolicy, ApprovalState, AuditEvent, Campaign, CampaignAction, CampaignEdit, Role, Status, User,
     Version,
@@ -222,6 +223,9 @@ class Lifecycle:
     def request_approval(self, actor: User, campaign_id: str) -> Campaign:
         def mutate(c: Campaign) -> str:
             draft = c.current
+            problems, _ = draft_problems(self.catalogue, c, draft, self.clock.now())
+            if problems:  # an approver reviews a draft that could go live, not one that activation would refuse
+                raise ValidationFailed.of(problems, f"{c.id} cannot be sent for approval: ")
             ids = [p.id for p in self.approval_policies(c, draft)]
             assert ids  # the rule refused a version no policy applies to
             draft.approval = Approval(state=ApprovalState.requested, policy=ids[0], policies=ids,

@@ -3,6 +3,10 @@ revision they saw, and a draft goes to review only when activation's checks woul
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import httpx
 import pytest
 from textual.widgets import DataTable
@@ -14,25 +18,30 @@ from store.api.identity import USER_HEADER
 from store.client import CampaignsClient, edit_from_file_document
 from store.demo import seed_demo_workspace
 from store.embedded import connect
-from store.errors import Forbidden, InvalidTransition, StaleRevision
+from store.errors import Forbidden, InvalidTransition, StaleRevision, ValidationFailed
 from store.models import (
     ApprovalPolicy, ApprovalState, CampaignAction, ChannelConfiguration, Role, Status, User, editable_document,
     edit_from_document,
 )
+from store.models.audience import Audience
 from store.workspace import Workspace
 
 from .console_support import copy_workspace, seeded_by_cli, settle, wait_for
 
 
+EVERYONE = Audience.model_validate({"id": "everyone", "name": "Everyone", "rule": {"kind": "all"}})
+
+
 def vip_edit():
     return edit_from_document({
         "name": "VIP sale", "type": "action", "category": "marketing", "tags": ["vip"],
-        "draft": {"channel": "email", "channel_configuration": "email-marketing",
+        "draft": {"channel": "email", "channel_configuration": "email-marketing", "audience": "everyone",
                   "content": {"email": {"subject": "Hi", "body": "Sale!"}}}})
 
 
 @pytest.fixture
 def two_policies(catalogue):
+    catalogue.audiences.put(EVERYONE)
     catalogue.approval_policies.put(ApprovalPolicy(
         id="marketing-email", name="Marketing email", conditions={"categories": ["marketing"], "channels": ["email"]},
         approvers={"roles": ["approver"]}))
@@ -97,7 +106,7 @@ def test_demo_vip_campaigns_were_approved_by_dmitri(tmp_path):
 def sale_edit(subject: str = "Hi", tags: tuple[str, ...] = ("sale",)):
     return edit_from_document({
         "name": "Sale", "type": "action", "category": "marketing", "tags": list(tags),
-        "draft": {"channel": "email", "channel_configuration": "email-marketing",
+        "draft": {"channel": "email", "channel_configuration": "email-marketing", "audience": "everyone",
                   "content": {"email": {"subject": subject, "body": "Sale!"}}}})
 
 
@@ -128,20 +137,28 @@ def test_approve_is_refused_after_the_draft_changed(lifecycle, users, two_polici
     assert lifecycle.approve(users["approver"], cid, c.draft.revision).draft.approval.state is ApprovalState.approved
 
 
-def test_cli_approve_sends_the_revision_it_was_given(tmp_path, users, capsys):
-    data = tmp_path / "ws"
+@contextmanager
+def marketing_workspace(data: Path, users) -> Iterator[Workspace]:
+    """A workspace on disk with the test users, one approval policy on marketing and what an email needs;
+    closed afterwards so that the CLI can open it."""
     ws = Workspace(data, founder="root")
     try:
         for user in users.values():
             ws.catalogue.users.put(user)
         ws.catalogue.approval_policies.put(ApprovalPolicy(
-            id="marketing-email", name="Marketing email",
-            conditions={"categories": ["marketing"], "channels": ["email"]}, approvers={"roles": ["approver"]}))
+            id="marketing", name="Marketing", conditions={"categories": ["marketing"]}, approvers={"roles": ["approver"]}))
+        ws.catalogue.audiences.put(EVERYONE)
         ws.catalogue.channel_configurations.put(ChannelConfiguration(
             id="email-marketing", name="Email", channel="email", category="marketing", sender="shop@example.com"))
-        cid, seen = resubmitted_behind_the_approvers_back(ws.lifecycle, users)
+        yield ws
     finally:
         ws.close()
+
+
+def test_cli_approve_sends_the_revision_it_was_given(tmp_path, users, capsys):
+    data = tmp_path / "ws"
+    with marketing_workspace(data, users) as ws:
+        cid, seen = resubmitted_behind_the_approvers_back(ws.lifecycle, users)
     capsys.readouterr()
     assert main(["--data", str(data), "--user", "apo", "approve", cid, "--revision", str(seen)]) == 1
     err = capsys.readouterr().err.strip()
@@ -185,3 +202,35 @@ async def test_console_approves_the_revision_on_screen(demo_dir, tmp_path):
             assert f"was changed by {row.requested_by}" in error.message
             assert f"you reviewed revision {row.revision}" in error.message
             assert (await client.campaign(row.id)).draft.approval.state is ApprovalState.requested
+
+
+# request approval checks the draft like activation does -------------------------------------
+def test_request_approval_refuses_an_unready_draft_with_every_problem(lifecycle, users, two_policies, catalogue):
+    doc = {"name": "Half done", "type": "action", "category": "marketing", "tags": ["sale"],
+           "draft": {"channel": "email", "channel_configuration": "email-marketing",
+                     "content": {"email": {"subject": " ", "body": "Sale!"}},
+                     "schedule": {"start": "2020-01-01T09:00:00Z"}}}
+    c = lifecycle.create_campaign(users["manager"], edit_from_document(doc))
+    with pytest.raises(ValidationFailed) as refused:
+        lifecycle.request_approval(users["manager"], c.id)
+    assert {e["field"] for e in refused.value.errors} == {
+        "draft.audience", "draft.content.email.subject", "draft.schedule.start"}
+    assert refused.value.detail.startswith(f"{c.id} cannot be sent for approval: ")
+    c = lifecycle.campaign(users["manager"], c.id)
+    assert c.status is Status.draft and c.draft.approval is None
+    assert [e.action for e in catalogue.audit_trail(c.id)] == ["created"]
+
+
+def test_cli_request_approval_names_every_problem_in_one_line(tmp_path, users, capsys):
+    data = tmp_path / "ws"
+    with marketing_workspace(data, users) as ws:
+        cid = ws.lifecycle.create_campaign(users["manager"], edit_from_document({
+            "name": "Empty", "type": "action", "category": "marketing",
+            "draft": {"channel": "sms", "content": {"sms": {"text": ""}}}})).id
+    capsys.readouterr()
+    assert main(["--data", str(data), "--user", "max", "request-approval", cid]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    for words in ("cannot be sent for approval", "draft.audience", "draft.channel_configuration",
+                  "draft.content.sms.text: must not be empty"):
+        assert words in err

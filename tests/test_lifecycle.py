@@ -8,6 +8,7 @@ import pytest
 
 from store.errors import Forbidden, InvalidTransition, StaleRevision, ValidationFailed
 from store.lifecycle import TRANSITIONS, ActivationOutcome, Lifecycle
+from store.models.audience import Audience
 from store.models import (
     ApprovalPolicy, ApprovalState, CampaignEdit, Status, editable_document, edit_from_document,
 )
@@ -15,7 +16,7 @@ from store.models import (
 
 def new_edit(**overrides) -> CampaignEdit:
     doc = {"name": "Winter sale", "type": "action", "category": "marketing", "tags": ["sale"],
-           "draft": {"channel": "email", "channel_configuration": "email-marketing",
+           "draft": {"channel": "email", "channel_configuration": "email-marketing", "audience": "everyone",
                      "content": {"email": {"subject": "Hi {{profile.person.name.firstName}}", "body": "Sale!"}}}}
     doc.update(overrides)
     return edit_from_document(doc)
@@ -25,6 +26,12 @@ def edit_of(campaign, **draft_changes) -> CampaignEdit:
     doc = editable_document(campaign)
     doc["draft"].update(draft_changes)
     return edit_from_document(doc)
+
+
+@pytest.fixture(autouse=True)
+def everyone(catalogue):
+    """The audience the campaigns here send to: a draft without one cannot be sent for approval."""
+    catalogue.audiences.put(Audience.model_validate({"id": "everyone", "name": "Everyone", "rule": {"kind": "all"}}))
 
 
 @pytest.fixture
