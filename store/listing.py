@@ -102,6 +102,8 @@ class ListRow:
 class _Approval(msgspec.Struct):
     state: str
     policy: str | None = None
+    policies: list[str] = msgspec.field(default_factory=list)
+    approved_by: dict[str, str] = msgspec.field(default_factory=dict)
     requested_by: str | None = None
 
 
