@@ -233,9 +233,9 @@ def _build(engine: Engine, ws: Workspace, people: dict[str, User], plan: Plan, a
         life.request_approval(author, c.id)
         if plan.status is S.in_review:
             return
+        story.step(45)
         for approver in (people["chloe"], people["dmitri"]):  # each approves under the policies naming them
             if CampaignAction.approve in (life.campaign(approver, c.id).actions or ()):
-                story.step(45)
                 life.approve(approver, c.id, c.current.revision)
     elif plan.status is S.in_review:
         return  # In review only exists under a policy
