@@ -292,7 +292,7 @@ class Engine:
                 self._dispatch_soon()
                 if campaign.status is Status.scheduled:
                     self.lifecycle.engine_went_live(campaign.id)
-            self._schedule(campaign.id)  # its next occurrence
+            self._timetable.set(campaign.id, self._timing(campaign).due)  # its next occurrence (same live version)
             return
         if (campaign.status is Status.live and timing.completes_at is not None and now >= timing.completes_at
                 and not self._has_active_runs(campaign.id)
