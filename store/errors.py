@@ -72,7 +72,7 @@ class StoreCorrupted(CampaignsError):
 
 
 class Unauthenticated(CampaignsError):
-    status, problem, title = 401, "unauthenticated", "Unknown user"
+    status, problem, title = 401, "unauthenticated", "Not authenticated"
 
 
 class TooLarge(CampaignsError):
