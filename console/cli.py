@@ -67,10 +67,11 @@ async def _console(data: Path | None, user: str | None, args: argparse.Namespace
 
 
 async def _demo(data: Path | None, user: str | None, args: argparse.Namespace) -> int:
-    """The console on the demo workspace, seeded the first time."""
+    """The console on the demo workspace, seeded the first time. Its founder (this OS account) seeds it:
+    ``--user`` names one of the demo's people, who exists only once it is seeded, and only plays them."""
     data = data or default_demo_dir()
     if not data.exists() or not any(data.iterdir()):
-        await _seed_demo(data, user)
+        await _seed_demo(data, None)
     return await _console(data, user, args)
 
 

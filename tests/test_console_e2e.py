@@ -83,3 +83,18 @@ def test_campaigns_demo_in_a_real_terminal(tmp_path):
         term.kill()
     demo = tmp_path / "data" / "campaigns" / "demo"
     assert any(p.exists() and p.stat().st_size for p in (demo / "catalogue.json", demo / "catalogue.journal"))  # saved
+
+
+def test_the_first_demo_can_be_played_as_one_of_its_people(tmp_path):
+    """`campaigns --user chloe demo` on a new machine: seeded by its founder, then opened as chloe (it used to
+    fail before seeding, as chloe did not exist yet, leaving an empty workspace every later demo opened)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color"}
+    env.pop("CAMPAIGNS_DATA", None)
+    env.pop("CAMPAIGNS_USER", None)
+    term = Terminal(f"campaigns-e2e-chloe-{os.getpid()}", env)
+    term.start(f"cd {ROOT} && env XDG_DATA_HOME={tmp_path / 'data'} {sys.executable} -m console.cli --user chloe demo")
+    try:
+        screen = term.wait_for("hiding Stopped, Completed, Archived")
+        assert "chloe (approver)" in screen and "Weekly newsletter" in screen
+    finally:
+        term.kill()
