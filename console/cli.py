@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import shlex
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from store.client import CampaignsClient, edit_from_file_document
 from store.embedded import connect
 from store.errors import CampaignsError, ValidationFailed
-from store.limits import too_deep
 from store.listing import CampaignFilter
 from store.models import CampaignType, Channel, Role, Status, User, editable_document
 
-from . import output, run_commands
+from . import output, policy_commands, run_commands
+from .documents import parse_document, read_document, run_editor
 from .paths import default_data_dir, default_demo_dir
 from .serve import serve
 from .subcommands import Command, Group, WorkspaceCommand, arg, build_parser
@@ -110,33 +106,6 @@ async def _show(client: CampaignsClient, args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_document(path: Path) -> object:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ValidationFailed(f"no file {path}") from None
-    except OSError as e:
-        raise ValidationFailed(f"cannot read {path}: {e.strerror or e}") from None
-    return _parse_document(data, str(path))
-
-
-def _parse_document(data: bytes, where: str) -> object:
-    """JSON from a person's file: not UTF-8, too deep or malformed gets one line naming the spot."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise ValidationFailed(f"{where} is not UTF-8 text (byte 0x{data[e.start]:02x} on line {line}); "
-                               "save it as UTF-8 and try again") from None
-    reason = too_deep(data)
-    if reason:
-        raise ValidationFailed(f"{where}: {reason}")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValidationFailed(f"{where} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
-
-
 def _print_result(args: argparse.Namespace, campaign) -> int:
     if args.json:
         output.print_json(campaign.model_dump(mode="json"))
@@ -148,14 +117,14 @@ def _print_result(args: argparse.Namespace, campaign) -> int:
 async def _trigger(client: CampaignsClient, args: argparse.Namespace) -> int:
     """The context is JSON given inline or, as ``@FILE``, read from a file like a create file."""
     text = args.context
-    context = _read_document(Path(text[1:])) if text.startswith("@") else _parse_document(text.encode(), "--context")
+    context = read_document(Path(text[1:])) if text.startswith("@") else parse_document(text.encode(), "--context")
     if not isinstance(context, dict):
         raise ValidationFailed("--context must be a JSON object, e.g. '{\"orderId\": \"A-42\"}'")
     return await run_commands.trigger(client, args, context)
 
 
 async def _create(client: CampaignsClient, args: argparse.Namespace) -> int:
-    campaign = await client.create_campaign(edit_from_file_document(_read_document(args.file)))
+    campaign = await client.create_campaign(edit_from_file_document(read_document(args.file)))
     return _print_result(args, campaign)
 
 
@@ -166,7 +135,7 @@ async def _edit(data: Path | None, user: str | None, args: argparse.Namespace) -
         return await _edit_in_editor(data, user, args)
     async with connect(data, user) as client:
         _print_notices(client)
-        campaign = await client.edit_draft(args.id, edit_from_file_document(_read_document(args.file)))
+        campaign = await client.edit_draft(args.id, edit_from_file_document(read_document(args.file)))
     return _print_saved(args, campaign)
 
 
@@ -188,12 +157,12 @@ async def _edit_in_editor(data: Path, user: str | None, args: argparse.Namespace
     async with connect(data, user) as client:
         _print_notices(client)
         document = editable_document(await client.campaign(args.id))
-    path = _run_editor(document, args.id)
+    path = run_editor(document, args.id)
     if path is None:
         output.err.print("no changes made")
         return 0
     try:
-        edit = edit_from_file_document(_parse_document(path.read_bytes(), "the edited draft"))
+        edit = edit_from_file_document(parse_document(path.read_bytes(), "the edited draft"))
         async with connect(data, user) as client:
             campaign = await client.edit_draft(args.id, edit)
     except CampaignsError as error:
@@ -201,22 +170,6 @@ async def _edit_in_editor(data: Path, user: str | None, args: argparse.Namespace
         raise
     path.unlink()
     return _print_saved(args, campaign)
-
-
-def _run_editor(document: dict, campaign_id: str) -> Path | None:
-    """The document in $EDITOR; the edited file, or None (and no file) when nothing changed."""
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    original = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
-    fd, name = tempfile.mkstemp(prefix=f"campaigns-{campaign_id}-", suffix=".json")
-    with os.fdopen(fd, "wb") as f:
-        f.write(original)
-    if subprocess.call([*shlex.split(editor), name]) != 0:
-        raise ValidationFailed(f"the editor {editor!r} exited with an error; your file is kept at {name}")
-    path = Path(name)
-    if path.read_bytes() == original:
-        path.unlink()
-        return None
-    return path
 
 
 def _action(method: str, done: str):
@@ -463,6 +416,17 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
         Command("token", "issue another bearer token for a user, printed once (admin)", _issue_token,
                 args=(arg("name"),)),
         Command("revoke", "revoke every bearer token of a user (admin)", _revoke_tokens, args=(arg("name"),)))),
+    Group("policies", "approval policies: who must approve which campaigns (changes: admin)", actions=(
+        Command("list", "every policy: id, enabled, name, conditions, approvers", policy_commands.list_policies,
+                args=(JSON,)),
+        Command("add", "add a policy from a JSON file in the shape `policies list --json` prints",
+                policy_commands.add_policy, args=(arg("--file", type=Path, required=True),)),
+        Command("edit", "change a policy from --file, or in $EDITOR without it", policy_commands.edit_policy,
+                args=(arg("id", metavar="ID"), arg("--file", type=Path))),
+        Command("disable", "stop a policy from applying (kept, can be enabled again)",
+                policy_commands.set_enabled(False), args=(arg("id", metavar="ID"),)),
+        Command("enable", "make a disabled policy apply again", policy_commands.set_enabled(True),
+                args=(arg("id", metavar="ID"),)))),
     Group("profiles", "profiles: import, show, stats", actions=(
         Command("import", "import profiles from CSV (dotted column names) or JSON lines", _import_profiles,
                 args=(arg("file", type=Path), arg("--json", action="store_true", help="print the summary as JSON"))),

@@ -152,6 +152,17 @@ class Administration:
     def remove_audience(self, actor: User, audience_id: str) -> None:
         self._remove(actor, Action.manage_audiences, self.catalogue.audiences, "audience", audience_id)
 
+    def add_approval_policy(self, actor: User, policy: ApprovalPolicy) -> ApprovalPolicy:
+        """A new policy only: adding must never overwrite one an admin already relies on."""
+        require(actor, Action.manage_approval_policies)
+        with self.catalogue.atomic():
+            if self.catalogue.approval_policies.find(policy.id) is not None:
+                raise Conflict(f"approval policy {policy.id!r} already exists; change it with "
+                               f"`campaigns policies edit {policy.id}`")
+            self._put(actor, Action.manage_approval_policies, self.catalogue.approval_policies, policy,
+                      "approval policy", policy.id)
+        return policy
+
     def put_approval_policy(self, actor: User, policy: ApprovalPolicy) -> ApprovalPolicy:
         self._put(actor, Action.manage_approval_policies, self.catalogue.approval_policies, policy,
                   "approval policy", policy.id)

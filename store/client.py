@@ -226,6 +226,10 @@ class CampaignsClient:
     async def approval_policies(self) -> list[ApprovalPolicy]:
         return [ApprovalPolicy.model_validate(p) for p in await self._call("GET", "/v1/approval-policies")]
 
+    async def add_approval_policy(self, policy: ApprovalPolicy) -> ApprovalPolicy:
+        return ApprovalPolicy.model_validate(
+            await self._call("POST", "/v1/approval-policies", json=policy.model_dump(mode="json")))
+
     async def put_approval_policy(self, policy: ApprovalPolicy) -> ApprovalPolicy:
         return ApprovalPolicy.model_validate(
             await self._call("PUT", f"/v1/approval-policies/{policy.id}", json=policy.model_dump(mode="json")))

@@ -112,6 +112,12 @@ def approval_policies(actor: Actor, ws: Space) -> list[ApprovalPolicy]:
     return ws.administration.approval_policies(actor)
 
 
+@router.post("/approval-policies", status_code=201)
+def add_approval_policy(policy: ApprovalPolicy, actor: Actor, ws: Space) -> ApprovalPolicy:
+    """A new policy; 409 when its id exists (PUT changes one)."""
+    return ws.administration.add_approval_policy(actor, policy)
+
+
 @router.put("/approval-policies/{policy_id}")
 def put_approval_policy(policy_id: str, policy: ApprovalPolicy, actor: Actor, ws: Space) -> ApprovalPolicy:
     _same_id(policy_id, policy.id)
