@@ -184,6 +184,15 @@ def _action(method: str, done: str):
     return run
 
 
+async def _request_approval(client: CampaignsClient, args: argparse.Namespace) -> int:
+    campaign = await client.request_approval(args.id, args.message)
+    if args.json:
+        output.print_json(campaign.model_dump(mode="json"))
+    else:
+        output.err.print(f"{campaign.id} ({campaign.name}) sent for approval; status {campaign.status.value}")
+    return 0
+
+
 async def _reviewed_revision(client: CampaignsClient, args: argparse.Namespace) -> int:
     """The draft revision a decision is on: ``--revision`` (the one the approver read), else the one shown now."""
     if args.revision is not None:
@@ -253,6 +262,8 @@ async def _approvals(client: CampaignsClient, args: argparse.Namespace) -> int:
         note = "  (yours: self-approval blocked)" if r.self_approval_blocked else ""
         output.out.print(f"{r.id:<10} {r.name}  requested by {r.requested_by} at {output.instant(r.requested_at)[:16]}{note}",
                          markup=False)
+        for line in (r.request_message or "").splitlines():  # the requester's message, under its request
+            output.out.print(f"{'':<10} > {line}", markup=False)
     output.err.print(f"{len(rows)} awaiting your approval")
     return 0
 
@@ -390,8 +401,8 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
             args=(JSON, arg("--file", type=Path, required=True))),
     WorkspaceCommand("edit", "edit the draft (created beside a Live or Scheduled version); opens $EDITOR without --file",
                      _edit, args=(*ON_CAMPAIGN, arg("--file", type=Path))),
-    Command("request-approval", "ask for approval of the draft", _action("request_approval", "sent for approval"),
-            args=ON_CAMPAIGN),
+    Command("request-approval", "ask for approval of the draft, with an optional message to the approvers",
+            _request_approval, args=(*ON_CAMPAIGN, arg("--message", "-m", help="what the approvers should know"))),
     Command("cancel-request", "withdraw your approval request",
             _action("cancel_approval_request", "approval request withdrawn"), args=ON_CAMPAIGN),
     Command("approve", "approve the draft (an approver; not your own)", _approve, args=(*ON_CAMPAIGN, REVISION)),

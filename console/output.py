@@ -96,6 +96,8 @@ def _version_rows(v: Version | None) -> dict[str, str]:
     rows["approval"] = "—" if a is None else (
         f"{approval_step(a.state)} ({a.requested_by} → {a.decided_by or 'pending'})"
         + (f": {a.message}" if a.message else ""))
+    if a is not None and a.request_message:
+        rows["request message"] = a.request_message
     rows["updated"] = f"{v.updated_at:%Y-%m-%d %H:%M} {v.updated_by}"
     return rows
 

@@ -115,8 +115,8 @@ class CampaignsClient:
     async def _act(self, campaign_id: str, action: str, **kwargs: Any) -> Campaign:
         return Campaign.model_validate(await self._call("POST", f"/v1/campaigns/{campaign_id}/{action}", **kwargs))
 
-    async def request_approval(self, campaign_id: str) -> Campaign:
-        return await self._act(campaign_id, "request-approval")
+    async def request_approval(self, campaign_id: str, message: str | None = None) -> Campaign:
+        return await self._act(campaign_id, "request-approval", json={"message": message} if message else None)
 
     async def cancel_approval_request(self, campaign_id: str) -> Campaign:
         return await self._act(campaign_id, "cancel-approval-request")

@@ -220,7 +220,8 @@ class Lifecycle:
         return self.shown(actor, c)
 
     # approvals ---------------------------------------------------------------------------
-    def request_approval(self, actor: User, campaign_id: str) -> Campaign:
+    def request_approval(self, actor: User, campaign_id: str, message: str | None = None) -> Campaign:
+        """``message`` (optional, bounded by the API) travels with the request for the approvers to read."""
         def mutate(c: Campaign) -> str:
             draft = c.current
             problems, _ = draft_problems(self.catalogue, c, draft, self.clock.now())
@@ -229,10 +230,11 @@ class Lifecycle:
             ids = [p.id for p in self.approval_policies(c, draft)]
             assert ids  # the rule refused a version no policy applies to
             draft.approval = Approval(state=ApprovalState.requested, policy=ids[0], policies=ids,
-                                      requested_by=actor.name, requested_at=self.clock.now())
+                                      requested_by=actor.name, requested_at=self.clock.now(),
+                                      request_message=message or None)
             if c.status is Status.draft:
                 self._move(c, Status.in_review, "request approval for")
-            return f"version {draft.number} under {_policy_words(ids)}"
+            return f"version {draft.number} under {_policy_words(ids)}" + (f": {message}" if message else "")
 
         return self._change(campaign_id, actor, "requested approval", CampaignAction.request_approval, mutate)
 
@@ -414,6 +416,7 @@ class Lifecycle:
             rows.append({**summarize(doc), "actions": [a.value for a in available_actions(facts, actor, policies)],
                          "requested_by": approval["requested_by"], "requested_at": approval["requested_at"],
                          "revision": version["revision"], "waiting": list(facts.waiting),
+                         "request_message": approval.get("request_message"),
                          "self_approval_blocked": any(
                              p.block_self_approval and (actor.role is Role.admin or p.approvers.includes(actor))
                              for p in deciding) and self_approval(actor, facts.requested_by, facts.updated_by)})

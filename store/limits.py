@@ -10,6 +10,7 @@ import re
 
 NAME_CHARS = 200                 # campaign, audience and configuration names
 DESCRIPTION_CHARS = 2000         # campaign and audience descriptions
+MESSAGE_CHARS = 2000             # a requester's message to the approvers
 TAGS = 50                        # tags per campaign
 TAG_CHARS = 64
 CONTENT_FIELD_BYTES = 256 * 1024  # each content field (subject, body, text, ...), UTF-8

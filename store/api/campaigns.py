@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import Field
+from pydantic import Field, field_validator
 from fastapi.responses import JSONResponse
 
+from ..limits import MESSAGE_CHARS
 from ..listing import CampaignFilter, filter_rows, rows_json
 from ..models import AuditEvent, Campaign, CampaignEdit, CampaignSummary, CampaignType, Channel, Status
 from ..models.approval_inbox import AwaitingApproval
 from ..models.common import Model
+from ..text import multi_line
 from .identity import Actor, Space
 
 router = APIRouter(prefix="/v1", tags=["campaigns"])
@@ -25,6 +27,14 @@ class Decision(Model):
 
 class ChangesRequest(Decision):
     message: str
+
+
+class ApprovalRequest(Model):
+    """What the requester tells the approvers (optional): a line or a few, shown beside the request."""
+
+    message: str | None = Field(None, max_length=MESSAGE_CHARS)
+
+    _message_text = field_validator("message")(multi_line)
 
 
 _ETAG = {"ETag": {"description": "names this answer: send it back as If-None-Match", "schema": {"type": "string"}}}
@@ -100,6 +110,11 @@ def request_changes(campaign_id: str, body: ChangesRequest, actor: Actor, ws: Sp
     return ws.lifecycle.request_changes(actor, campaign_id, body.message, body.base_revision)
 
 
+@router.post("/campaigns/{campaign_id}/request-approval", summary="Request approval of the draft")
+def request_approval(campaign_id: str, actor: Actor, ws: Space, body: ApprovalRequest | None = None) -> Campaign:
+    return ws.lifecycle.request_approval(actor, campaign_id, body.message if body else None)
+
+
 def _action(path: str, method_name: str, summary: str) -> None:
     def endpoint(campaign_id: str, actor: Actor, ws: Space) -> Campaign:
         return getattr(ws.lifecycle, method_name)(actor, campaign_id)
@@ -110,7 +125,6 @@ def _action(path: str, method_name: str, summary: str) -> None:
 
 
 for _path, _method, _summary in (
-    ("request-approval", "request_approval", "Request approval of the draft"),
     ("cancel-approval-request", "cancel_approval_request", "Cancel my approval request"),
     ("duplicate", "duplicate_campaign", "Duplicate into a new Draft"),
 ):

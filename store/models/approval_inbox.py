@@ -17,3 +17,4 @@ class AwaitingApproval(CampaignSummary):
     self_approval_blocked: bool
     revision: int = Field(description="the draft revision awaiting the decision: an approval names it")
     waiting: list[str] = Field(default_factory=list, description="the policies still waiting for an approval")
+    request_message: str | None = Field(None, description="the requester's message to the approvers")

@@ -113,6 +113,7 @@ class Approval(Model):
     decided_by: str | None = None
     decided_at: datetime | None = None
     message: str | None = None
+    request_message: str | None = Field(None, description="the requester's message to the approvers")
 
     @property
     def waiting(self) -> list[str]:
