@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from .clock import Clock
 from .db.catalogue import Catalogue, Collection
 from .errors import Conflict, InvalidTransition, ValidationFailed
-from .models import ApprovalPolicy, AuditEvent, ChannelConfiguration, Role, User
+from .models import ApprovalPolicy, AuditEvent, ChannelConfiguration, Role, User, proof_of
 from .models.audience import Audience
 from .roles import Action, require
 from .tokens import new_token
@@ -24,7 +24,7 @@ class Administration:
 
     def _audit(self, actor: User, action: str, detail: str) -> None:
         self.catalogue.add_audit(AuditEvent(at=self.clock.now(), user=actor.name, action=action,
-                                            target="workspace", detail=detail))
+                                            target="workspace", detail=detail, proof=proof_of(actor)))
 
     def _put(self, actor: User, permission: Action, collection: Collection, item: BaseModel, noun: str, key: str) -> None:
         require(actor, permission)
@@ -74,6 +74,10 @@ class Administration:
         with self.catalogue.atomic():
             if self.catalogue.users.find(user.name) is not None:
                 raise Conflict(f"user {user.name!r} already exists; change their role with `campaigns users set-role`")
+            same = next((u for u in self.catalogue.users.all() if u.os_account == user.os_account), None)
+            if same is not None:
+                raise Conflict(f"OS account {user.os_account} already logs in as {same.name!r}; "
+                               "give the new user another --os-user")
             self.catalogue.users.put(user)
             self._audit(actor, "user added", f"{user.name} as {user.role.value}")
         return user
@@ -99,6 +103,16 @@ class Administration:
             self._audit(actor, "user removed", name)
 
     # tokens ------------------------------------------------------------------------------
+    def record_shared(self, group: str, owner: str) -> None:
+        """The owner's engine serves the socket to ``group``: kept for good (no more --user), audited once."""
+        with self.catalogue.atomic():
+            if self.catalogue.shared_group() == group:
+                return
+            self.catalogue.record_shared(group)
+            self.catalogue.add_audit(AuditEvent(at=self.clock.now(), user=owner, action="workspace shared",
+                                                target="workspace", detail=f"engine socket served to group {group}",
+                                                proof=f"OS account {owner}, the workspace owner"))
+
     def issue_token(self, actor: User, name: str) -> str:
         """A new bearer token for ``name``: returned this once, stored only as its hash."""
         require(actor, Action.manage_users)

@@ -3,7 +3,9 @@
 The process that holds the workspace lock runs its engine. When another process holds it and
 serves the workspace's Unix socket (``campaigns engine``, a console), commands talk to that
 process with the same client instead of failing on the lock. The socket is created with mode
-0600 inside the data directory: the OS account that owns the workspace is the one that may use it.
+0600 inside the data directory: the OS account that owns the workspace is the one that may use it, unless
+its host serves it to a group (store/shared_host.py); other accounts then reach it at ``DATA/engine.sock``.
+Whoever connects, the kernel says which OS account it is (store/api/identity.py).
 """
 
 from __future__ import annotations
@@ -21,18 +23,20 @@ import httpx
 import uvicorn
 
 from .api import create_app
-from .api.identity import USER_HEADER, TokenIdentity
+from .api.identity import USER_HEADER, OsAccountIdentity, TokenIdentity
 from .clock import Clock
 from .client import CampaignsClient
 from .db.lock import read_holder
 from .engine.engine import Engine
 from .errors import Conflict, WorkspaceLocked
 from .network import Listen
+from .peer import PeerCredentialsProtocol
 from .privacy import one_off_prefix, private_runtime_dir
-from .workspace import Workspace, default_user
-
-SOCKET_NAME = "engine.sock"
-MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 107 bytes
+from .shared_host import (
+    MAX_SOCKET_PATH, SOCKET_NAME, account_name, group_id, open_directory_to, open_socket_to, owned_by_another, reach,
+    shared_socket_path,
+)
+from .workspace import Workspace
 
 
 def socket_path(data_dir: Path) -> Path:
@@ -56,8 +60,9 @@ def remove_socket(path: Path) -> None:
 
 def _client(transport: httpx.AsyncBaseTransport, user: str | None, *, remote: str | None = None,
             engine_here: bool = False) -> CampaignsClient:
+    """Without ``user`` the caller acts as the workspace user its OS account maps to."""
     http = httpx.AsyncClient(transport=transport, base_url="http://campaigns.local",
-                             headers={USER_HEADER: user or default_user()}, timeout=httpx.Timeout(60.0, connect=5.0))
+                             headers={USER_HEADER: user} if user else {}, timeout=httpx.Timeout(60.0, connect=5.0))
     return CampaignsClient(http, remote=remote, engine_here=engine_here)
 
 
@@ -69,8 +74,9 @@ class _SocketServer(uvicorn.Server):
         yield
 
 
-async def _serve_socket(app, path: Path) -> tuple[_SocketServer, asyncio.Task]:
-    """Bind the socket ourselves with mode 0600 (uvicorn would chmod its own to 0666) and serve on it."""
+async def _serve_socket(app, path: Path, gid: int | None) -> tuple[_SocketServer, asyncio.Task]:
+    """Bind the socket ourselves with mode 0600 (uvicorn would chmod its own to 0666), open it to the group
+    if there is one, and serve on it; each request learns its peer's OS account (store/peer.py)."""
     with contextlib.suppress(FileNotFoundError):
         path.unlink()  # left by a crashed host; we hold the lock, so nobody else is serving it
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -79,7 +85,10 @@ async def _serve_socket(app, path: Path) -> tuple[_SocketServer, asyncio.Task]:
         sock.bind(str(path))
     finally:
         os.umask(previous)
-    return await _start(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False), sock)
+    if gid is not None:
+        open_socket_to(path, gid)
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, http=PeerCredentialsProtocol)
+    return await _start(config, sock)
 
 
 async def _serve_tcp(app, listen: Listen) -> tuple[_SocketServer, asyncio.Task]:
@@ -116,19 +125,32 @@ async def _hosting(data_dir: Path, patience: float = 3.0) -> dict | None:
 
 
 @asynccontextmanager
-async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | None = None,
-                  host: bool = False, new: bool = False, listen: Listen | None = None) -> AsyncIterator[CampaignsClient]:
+async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | None = None, host: bool = False,
+                  new: bool = False, listen: Listen | None = None, group: str | None = None,
+                  ) -> AsyncIterator[CampaignsClient]:
     """A client of the workspace in ``data_dir`` acting as ``user``.
 
     If the workspace is free it is opened here (embedded); with ``host`` this process also runs
     the engine's scheduler and serves the socket until the block ends. If another process hosts
     it, the client goes over that process's socket (``client.remote`` says where). With ``new`` the
     directory must be new or empty (a demo is seeded there, and must never mix with real data). With
-    ``listen`` a host also serves the API over TCP, where bearer tokens say who is calling.
+    ``listen`` a host also serves the API over TCP, where bearer tokens say who is calling; with ``group`` it
+    serves its socket to that group's members. Another OS account's workspace is reached through its socket.
     """
     data_dir = Path(data_dir).expanduser()
+    if owned_by_another(data_dir):
+        if host or new:
+            raise Conflict(f"workspace {data_dir} belongs to another OS account: only its owner runs its engine")
+        path = reach(data_dir)
+        client = _client(httpx.AsyncHTTPTransport(uds=str(path)), user, remote=f"the shared engine ({path})")
+        try:
+            yield client
+        finally:
+            await client.aclose()
+        return
     if new and data_dir.exists() and any(data_dir.iterdir()):
         raise Conflict(f"{data_dir} is not empty; give `--data` a new or empty directory for the demo workspace")
+    gid = group_id(group) if group is not None else None
     try:
         ws = Workspace(data_dir, clock=clock)
     except WorkspaceLocked:
@@ -148,9 +170,13 @@ async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | Non
     serving = []  # the socket's server (and the TCP one) with their tasks, when this process hosts the engine
     try:
         if host:
+            path = socket_path(ws.data_dir) if gid is None else shared_socket_path(ws.data_dir)
+            if gid is not None:
+                assert group is not None
+                open_directory_to(ws.data_dir, gid)
+                ws.administration.record_shared(group, account_name(os.geteuid()))
             engine.start()
-            path = socket_path(ws.data_dir)
-            serving.append(await _serve_socket(app, path))
+            serving.append(await _serve_socket(create_app(ws, engine, OsAccountIdentity(peer=True)), path, gid))
             ws.lock.update({"endpoint": str(path)})
             if listen is not None:
                 serving.append(await _serve_tcp(create_app(ws, engine, TokenIdentity()), listen))

@@ -65,6 +65,12 @@ class WorkspaceLocked(CampaignsError):
         self.pid = pid
 
 
+class Unreachable(CampaignsError):
+    """Another OS account's workspace whose engine this account cannot reach."""
+
+    status, problem, title = 503, "unreachable", "Workspace not reachable"
+
+
 class StoreCorrupted(CampaignsError):
     """A store file cannot be read; it is left untouched for a person to inspect."""
 

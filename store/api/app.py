@@ -10,7 +10,7 @@ from ..engine.engine import Engine
 from ..workspace import Workspace
 from . import authoring, campaigns, engine, problems, profiles, workspace
 from .bounded_body import BoundedBody
-from .identity import EmbeddedIdentity, Identity, TokenIdentity, current_user
+from .identity import Identity, OsAccountIdentity, TokenIdentity, current_user
 
 
 def create_app(ws: Workspace, eng: Engine | None = None, identity: Identity | None = None) -> FastAPI:
@@ -23,7 +23,7 @@ def create_app(ws: Workspace, eng: Engine | None = None, identity: Identity | No
                   docs_url=None if networked else "/docs", redoc_url=None if networked else "/redoc")
     app.state.workspace = ws
     app.state.engine = eng or Engine(ws)
-    app.state.identity = identity or EmbeddedIdentity()
+    app.state.identity = identity or OsAccountIdentity()
     problems.install(app)
     app.add_middleware(BoundedBody)  # body size and JSON depth, before anything parses the body
     for module in (campaigns, engine, authoring, workspace, profiles):

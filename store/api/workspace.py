@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from ..errors import Conflict, ValidationFailed
-from ..models import ApprovalPolicy, ChannelConfiguration, Role, User
+from ..models import ApprovalPolicy, ChannelConfiguration, Role, User, proof_of
 from ..models.audience import Audience
 from ..models.common import Model
 from ..models.token import IssuedToken, RevokedTokens
@@ -28,8 +28,8 @@ class AudienceSize(Model):
 def me(actor: Actor, ws: Space) -> WorkspaceInfo:
     from ..roles import PERMISSIONS
 
-    return WorkspaceInfo(data_dir=str(ws.data_dir), user=actor, permissions=sorted(a.value for a in PERMISSIONS[actor.role]),
-                         now=ws.clock.now())
+    return WorkspaceInfo(data_dir=str(ws.data_dir), user=actor, proof=proof_of(actor) or "",
+                         permissions=sorted(a.value for a in PERMISSIONS[actor.role]), now=ws.clock.now())
 
 
 @router.get("/users")

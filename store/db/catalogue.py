@@ -50,6 +50,9 @@ def document_problem(table: str, key: str, document: dict) -> str | None:
     if table == "meta":
         counter = document.get("next_campaign")
         return None if type(counter) is int and counter >= 1 else "next_campaign must be a whole number from 1"
+    if table == "sharing":
+        group = document.get("group")
+        return None if isinstance(group, str) and group else "group must name the OS group the workspace was served to"
     if table == "campaigns":
         model: type[BaseModel] = Campaign
     elif table.startswith(AUDIT_PREFIX):
@@ -116,6 +119,7 @@ class Catalogue:
         self._db = JournalDB(str(data_dir), check=document_problem)
         self._campaigns = self._db.table("campaigns")
         self._meta = self._db.table("meta")
+        self._sharing = self._db.table("sharing")  # one document: the group the workspace was ever served to
         # API handlers run in a thread pool; the storage is not thread-safe, and a read during another
         # thread's batch would see its pending changes. Every read and write takes this lock.
         self.lock = threading.RLock()
@@ -178,6 +182,18 @@ class Catalogue:
                 self._depth -= 1
             changed = self._committed() if outermost else []
         self._notify(changed)
+
+    # sharing -----------------------------------------------------------------------------
+    def shared_group(self) -> str | None:
+        """The group this workspace was ever served to (``campaigns engine --group``), or None."""
+        with self.lock:
+            record = self._sharing.get(doc_id=1)
+        return record["group"] if record else None
+
+    def record_shared(self, group: str) -> None:
+        """Kept for good: from now on nobody may act as another user here (store/api/identity.py)."""
+        with self.lock:
+            self._sharing.upsert(Document({"group": group}, doc_id=1))
 
     # campaigns ---------------------------------------------------------------------------
     def allocate_campaign_id(self) -> str:

@@ -7,7 +7,7 @@ from .campaign import (
 )
 from .channel import ChannelConfiguration, Provider, SmtpSettings, WebhookSettings
 from .common import HIDDEN_BY_DEFAULT, CampaignType, Category, Channel, ExclusionReason, Role, Status
-from .people import ApprovalPolicy, Approvers, PolicyConditions, User
+from .people import ApprovalPolicy, Approvers, Caller, PolicyConditions, User, proof_of
 from .run import Delivery, DeliveryOutcome, Run, RunCounters, RunFailure, RunStatus, RunTrigger
 from .schedule import Frequency, Recurrence, Schedule, Weekday
 

@@ -15,3 +15,4 @@ class AuditEvent(Model):
     campaign_id: str | None = None
     version: int | None = None
     detail: str = ""
+    proof: str | None = None  # how the user was proven (an OS account, a bearer token); None: the engine

@@ -13,13 +13,33 @@ from .common import CampaignType, Category, Channel, Model, Role
 USER_NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$"
 
 
+OS_USER = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\$?$"  # a login name, as useradd allows one
+
+
 class User(Model):
     name: str = Field(pattern=USER_NAME)
     role: Role
     display_name: str | None = Field(None, max_length=NAME_CHARS)
     email: str | None = None
+    os_user: str | None = Field(None, pattern=OS_USER,
+                                description="the OS account this user logs in as on a shared host (default: the same name)")
 
     _display_name_text = field_validator("display_name")(single_line)
+
+    @property
+    def os_account(self) -> str:
+        return self.os_user or self.name
+
+
+class Caller(User):
+    """A user as one request proved who they are: ``proof`` says how (an OS account the kernel named, a token)."""
+
+    proof: str
+
+
+def proof_of(user: User) -> str | None:
+    """How the acting user was proven, for the audit trail; None for the engine acting on its own."""
+    return user.proof if isinstance(user, Caller) else None
 
 
 class PolicyConditions(Model):

@@ -11,6 +11,7 @@ from .people import User
 class WorkspaceInfo(Model):
     data_dir: str
     user: User
+    proof: str  # how the caller was proven: "OS account alice (uid 1001)", "bearer token"
     permissions: list[str]
     now: datetime  # the engine's clock: clients show times relative to it
 
