@@ -136,6 +136,8 @@ class ApprovalsScreen(CampaignActions, Screen):
             return
         lines = [printable(f"{row.name} ({row.id}) · {row.type.value} {row.category.value} {row.channel.value} · "
                            f"requested by {row.requested_by} at {short_when(row.requested_at)}")]
+        if row.request_message:
+            lines.append(f"{row.requested_by} says: {printable(row.request_message, multiline=True)}")
         if row.self_approval_blocked:
             lines.append("You requested or last edited this draft and its policy blocks self-approval: "
                          "another approver must decide.")
