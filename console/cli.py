@@ -17,8 +17,10 @@ from store.models import CampaignType, Channel, Role, Status, User, editable_doc
 from . import output, policy_commands, run_commands
 from .documents import parse_document, read_document, run_editor
 from .paths import default_data_dir, default_demo_dir
+from .login import login, logout
 from .serve import serve
 from .subcommands import Command, Group, WorkspaceCommand, arg, build_parser
+from .target import Target
 
 
 def _status(text: str) -> Status:
@@ -44,8 +46,10 @@ async def _run(args: argparse.Namespace) -> int:
     command: Command | WorkspaceCommand = args.command
     user = args.user or os.environ.get("CAMPAIGNS_USER")
     if isinstance(command, WorkspaceCommand):
+        if args.connect and not command.remote:
+            raise ValidationFailed(f"`campaigns {command.name}` works on this machine's workspace only: drop --connect")
         return await command.handler(args.data, user, args)
-    async with connect(args.data or default_data_dir(), user, host=command.hosts(args)) as client:
+    async with Target.of(args, args.data, user).connect(host=command.hosts(args)) as client:
         _print_notices(client)
         return await command.handler(client, args)
 
@@ -59,7 +63,7 @@ def _print_notices(client: CampaignsClient) -> None:
 async def _console(data: Path | None, user: str | None, args: argparse.Namespace) -> int:
     from .run import run_console
 
-    return await run_console(data or default_data_dir(), user)
+    return await run_console(Target.of(args, data, user))
 
 
 async def _demo(data: Path | None, user: str | None, args: argparse.Namespace) -> int:
@@ -130,10 +134,10 @@ async def _create(client: CampaignsClient, args: argparse.Namespace) -> int:
 
 async def _edit(data: Path | None, user: str | None, args: argparse.Namespace) -> int:
     """From --file, or in $EDITOR without it."""
-    data = data or default_data_dir()
+    target = Target.of(args, data, user)
     if args.file is None:
-        return await _edit_in_editor(data, user, args)
-    async with connect(data, user) as client:
+        return await _edit_in_editor(target, args)
+    async with target.connect() as client:
         _print_notices(client)
         campaign = await client.edit_draft(args.id, edit_from_file_document(read_document(args.file)))
     return _print_saved(args, campaign)
@@ -147,14 +151,14 @@ def _print_saved(args: argparse.Namespace, campaign) -> int:
     return 0
 
 
-async def _edit_in_editor(data: Path, user: str | None, args: argparse.Namespace) -> int:
+async def _edit_in_editor(target: Target, args: argparse.Namespace) -> int:
     """Like `kubectl edit`, without holding the workspace while $EDITOR is open (for as long as a person likes).
 
     The draft is read and the workspace released; the edit is then saved through a fresh connection
     against the revision read, so a change someone made meanwhile is refused, naming who and when.
     A save that fails keeps the edited file and says where.
     """
-    async with connect(data, user) as client:
+    async with target.connect() as client:
         _print_notices(client)
         document = editable_document(await client.campaign(args.id))
     path = run_editor(document, args.id)
@@ -163,7 +167,7 @@ async def _edit_in_editor(data: Path, user: str | None, args: argparse.Namespace
         return 0
     try:
         edit = edit_from_file_document(parse_document(path.read_bytes(), "the edited draft"))
-        async with connect(data, user) as client:
+        async with target.connect() as client:
             campaign = await client.edit_draft(args.id, edit)
     except CampaignsError as error:
         error.detail += f"; your edit is kept at {path} (`campaigns edit {args.id} --file {path}` saves it)"
@@ -368,6 +372,10 @@ DESCRIPTION = "Campaign operations: list, edit, approve and activate campaigns."
 OPTIONS = (
     arg("--data", type=Path, help="workspace directory (default: $CAMPAIGNS_DATA or a per-user directory)"),
     arg("--user", help="act as this workspace user (default: $CAMPAIGNS_USER or your OS user)"),
+    arg("--connect", metavar="URL", help="act on the workspace `campaigns serve` serves at URL, as your token's user"),
+    arg("--token", help="the bearer token for --connect (default: $CAMPAIGNS_TOKEN, else `campaigns login`'s)"),
+    arg("--ca-cert", type=Path, metavar="FILE",
+        help="trust this CA for an https --connect (default: $CAMPAIGNS_CA_BUNDLE, else the system's)"),
 )
 CAMPAIGN_ID = arg("id", metavar="ID", help="campaign id, e.g. cmp-42")
 JSON = arg("--json", action="store_true", help="print JSON instead of text")
@@ -379,7 +387,7 @@ def _always(args: argparse.Namespace) -> bool:
     return True
 
 
-CONSOLE = WorkspaceCommand("console", "open the console (also what `campaigns` alone does)", _console)
+CONSOLE = WorkspaceCommand("console", "open the console (also what `campaigns` alone does)", _console, remote=True)
 
 COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
     WorkspaceCommand("demo", "open the console on a demo workspace (seeded in a new per-user directory the first time)",
@@ -400,7 +408,7 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
     Command("create", "create a campaign from a JSON file in the shape `show --json` prints", _create,
             args=(JSON, arg("--file", type=Path, required=True))),
     WorkspaceCommand("edit", "edit the draft (created beside a Live or Scheduled version); opens $EDITOR without --file",
-                     _edit, args=(*ON_CAMPAIGN, arg("--file", type=Path))),
+                     _edit, args=(*ON_CAMPAIGN, arg("--file", type=Path)), remote=True),
     Command("request-approval", "ask for approval of the draft, with an optional message to the approvers",
             _request_approval, args=(*ON_CAMPAIGN, arg("--message", "-m", help="what the approvers should know"))),
     Command("cancel-request", "withdraw your approval request",
@@ -468,6 +476,12 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
                          arg("--tls-cert", type=Path, metavar="FILE", help="TLS certificate (PEM)"),
                          arg("--tls-key", type=Path, metavar="FILE", help="its private key (PEM)"),
                          arg("--insecure", action="store_true", help="allow a non-loopback bind without TLS"))),
+    WorkspaceCommand("login", "check a token for a server's URL and keep it for --connect URL (in a file only you read)",
+                     login, args=(arg("url", metavar="URL"),
+                                  arg("--token", dest="login_token", help="the token (default: asked for, or one line "
+                                      "of standard input)"))),
+    WorkspaceCommand("logout", "forget the token kept for URL (the only one, when not given)", logout, args=(
+        arg("url", metavar="URL", nargs="?"), arg("--all", action="store_true", help="forget every kept token"))),
     Command("audiences", "audiences with their sizes", _audiences, args=(JSON,)),
     Command("channels", "channel configurations", _channels, args=(JSON,)),
 )

@@ -1,16 +1,14 @@
-"""Start the console on a workspace, hosting its engine here unless another process already does."""
+"""Start the console on its target: a workspace here (hosting its engine unless another process already
+does), or a server reached with ``--connect``."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from store.embedded import connect
-
 from .app import CampaignsApp
+from .target import Target
 
 
-async def run_console(data: Path, user: str | None) -> int:
-    async with connect(data, user, host=True) as client:
+async def run_console(target: Target) -> int:
+    async with target.connect(host=True) as client:
         app = CampaignsApp(client)
         await app.run_async()
     return app.return_code or 0

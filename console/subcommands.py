@@ -57,12 +57,14 @@ class Group:
 
 @dataclass(frozen=True)
 class WorkspaceCommand:
-    """A subcommand whose handler opens the workspace itself."""
+    """A subcommand whose handler opens the workspace itself; ``remote`` when it also works over ``--connect``
+    (the others need this machine's files: `serve`, `seed-demo`)."""
 
     name: str
     help: str
     handler: WorkspaceHandler
     args: Sequence[Arg] = ()
+    remote: bool = False
 
 
 Declaration = Command | Group | WorkspaceCommand

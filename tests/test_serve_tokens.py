@@ -8,7 +8,6 @@ import signal
 import ssl
 import subprocess
 import sys
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,13 +15,8 @@ import pytest
 from store.db.lock import read_holder
 
 from .processes import ROOT, campaigns, environment, stop_engine, wait_until
+from .serving import issued as _issued, serving, token as _token
 from .test_cli import demo, demo_template, run  # noqa: F401  (fixtures)
-
-
-def _issued(out: str) -> str:
-    token = out.splitlines()[-1]
-    assert len(token) >= 43 and " " not in token  # 32 random bytes, urlsafe base64
-    return token
 
 
 def test_tokens_are_printed_once_stored_hashed_and_audited(demo, capsys):
@@ -47,26 +41,11 @@ def test_add_user_as_json_carries_the_token(demo, capsys):
     assert code == 0 and added["name"] == "zed" and len(added["token"]) >= 43
 
 
-def _token(data: Path, name: str) -> str:
-    done = campaigns("--data", str(data), "--user", "root", "users", "token", name)
-    assert done.returncode == 0, done.stderr
-    return _issued(done.stdout)
-
-
 @pytest.fixture
 def served(demo):
     """A real `campaigns serve` on a free loopback port: (process, base URL, data directory)."""
-    process = subprocess.Popen([sys.executable, "-m", "console.cli", "--data", str(demo), "--user", "root", "serve",
-                                "--port", "0"], cwd=ROOT, env=environment(), stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-    def url() -> str | None:
-        assert process.poll() is None, f"serve ended: {process.stderr.read() if process.stderr else ''}"
-        return (read_holder(demo) or {}).get("url")
-
-    base = wait_until(url, "campaigns serve to listen", timeout=60, every=0.05)
-    yield process, base, demo
-    stop_engine(process)
+    with serving(demo) as (process, base):
+        yield process, base, demo
 
 
 def _bearer(token: str, **headers: str) -> dict[str, str]:
