@@ -74,7 +74,7 @@ class _SocketServer(uvicorn.Server):
         yield
 
 
-async def _serve_socket(app, path: Path, gid: int | None) -> tuple[_SocketServer, asyncio.Task]:
+async def serve_socket(app, path: Path, gid: int | None) -> tuple[_SocketServer, asyncio.Task]:
     """Bind the socket ourselves with mode 0600 (uvicorn would chmod its own to 0666), open it to the group
     if there is one, and serve on it; each request learns its peer's OS account (store/peer.py)."""
     with contextlib.suppress(FileNotFoundError):
@@ -91,7 +91,7 @@ async def _serve_socket(app, path: Path, gid: int | None) -> tuple[_SocketServer
     return await _start(config, sock)
 
 
-async def _serve_tcp(app, listen: Listen) -> tuple[_SocketServer, asyncio.Task]:
+async def serve_tcp(app, listen: Listen) -> tuple[_SocketServer, asyncio.Task]:
     """`campaigns serve`'s port (port 0 binds a free one, written back into ``listen``), TLS when given."""
     sock = socket.create_server((listen.host, listen.port), family=socket.AF_INET6 if ":" in listen.host
                                 else socket.AF_INET)
@@ -176,10 +176,10 @@ async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | Non
                 open_directory_to(ws.data_dir, gid)
                 ws.administration.record_shared(group, account_name(os.geteuid()))
             engine.start()
-            serving.append(await _serve_socket(create_app(ws, engine, OsAccountIdentity(peer=True)), path, gid))
+            serving.append(await serve_socket(create_app(ws, engine, OsAccountIdentity(peer=True)), path, gid))
             ws.lock.update({"endpoint": str(path)})
             if listen is not None:
-                serving.append(await _serve_tcp(create_app(ws, engine, TokenIdentity()), listen))
+                serving.append(await serve_tcp(create_app(ws, engine, TokenIdentity()), listen))
                 ws.lock.update({"url": listen.url})
         client = _client(httpx.ASGITransport(app=app), user, engine_here=host)
         client.notices = ws.notices

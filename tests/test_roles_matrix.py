@@ -1,15 +1,21 @@
 """Every role against every action, through the API: allowed ones succeed, the others get 403.
 
 The matrix is written out by hand (from DESIGN.md section 2) rather than derived from
-store.roles, so a change to the permissions has to change this table too.
+store.roles, so a change to the permissions has to change this table too. It runs over every way a
+caller is identified: in-process, on the workspace socket (the kernel names the OS account, whose owner
+plays each user), and over TCP with each user's bearer token.
 """
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
+from store.api import create_app
+from store.api.identity import USER_HEADER, OsAccountIdentity, TokenIdentity
 from store.client import CampaignsClient, edit_from_file_document
-from store.embedded import connect
+from store.embedded import serve_socket, serve_tcp
+from store.network import Listen
 from store.errors import Forbidden
 from store.models import ApprovalPolicy, ChannelConfiguration, Role, User, editable_document
 from store.models.audience import Audience
@@ -71,10 +77,47 @@ async def _prepare(workspace, root: CampaignsClient, manager: CampaignsClient, a
     return cid
 
 
+@pytest.fixture(params=["in-process", "socket", "network"])
+async def client_over(request, workspace, engine, client_as, tmp_path):
+    """``client(name)``: a client acting as ``name`` over the transport this run is for."""
+    if request.param == "in-process":
+        yield client_as
+        return
+    made: list[CampaignsClient] = []
+    if request.param == "socket":
+        path = tmp_path / "engine.sock"
+        server, task = await serve_socket(create_app(workspace, engine, OsAccountIdentity(peer=True)), path, None)
+
+        def client(name: str) -> CampaignsClient:
+            made.append(CampaignsClient(httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=str(path)),
+                                                          base_url="http://campaigns.local", headers={USER_HEADER: name})))
+            return made[-1]
+    else:
+        listen = Listen(port=0)
+        server, task = await serve_tcp(create_app(workspace, engine, TokenIdentity()), listen)
+        founder = workspace.catalogue.users.get("root")
+
+        def client(name: str) -> CampaignsClient:
+            """The token is issued on the first call, once the test has added the user."""
+            async def bearer(http_request: httpx.Request) -> None:
+                if "Authorization" not in http_request.headers:
+                    token = workspace.administration.issue_token(founder, name)
+                    http.headers["Authorization"] = http_request.headers["Authorization"] = f"Bearer {token}"
+
+            http = httpx.AsyncClient(base_url=listen.url, event_hooks={"request": [bearer]})
+            made.append(CampaignsClient(http))
+            return made[-1]
+    yield client
+    for c in made:
+        await c.aclose()
+    server.should_exit = True
+    await task
+
+
 @pytest.mark.parametrize("role", [V, M, AP, AD])
 @pytest.mark.parametrize("action", list(MATRIX))
-async def test_role_matrix(workspace, client_as, role, action):
-    root, manager = client_as("root"), client_as("max")
+async def test_role_matrix(workspace, client_over, role, action):
+    root, manager = client_over("root"), client_over("max")
     await root.add_user(User(name="max", role=Role.manager))
     if role != M:
         await root.add_user(User(name="who", role=Role(role)))
@@ -83,7 +126,7 @@ async def test_role_matrix(workspace, client_as, role, action):
     await root.put_audience(Audience.model_validate({"id": "everyone", "name": "Everyone", "rule": {"kind": "all"}}))
     await root.import_profiles_chunk("jsonl", '{"id": "p1", "identities": {"phone": "+33612345678"}}\n', 1)
     cid = await _prepare(workspace, root, manager, action)
-    client = manager if role == M else client_as("who")
+    client = manager if role == M else client_over("who")
     call = {
         "view": lambda: client.campaign(cid),
         "create": lambda: client.create_campaign(edit_from_file_document(DOC)),
