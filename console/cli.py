@@ -49,7 +49,8 @@ async def _run(args: argparse.Namespace) -> int:
         if args.connect and not command.remote:
             raise ValidationFailed(f"`campaigns {command.name}` works on this machine's workspace only: drop --connect")
         return await command.handler(args.data, user, args)
-    async with Target.of(args, args.data, user).connect(host=command.hosts(args)) as client:
+    async with Target.of(args, args.data, user).connect(host=command.hosts(args),
+                                                        group=getattr(args, "group", None)) as client:
         _print_notices(client)
         return await command.handler(client, args)
 
@@ -273,12 +274,13 @@ async def _approvals(client: CampaignsClient, args: argparse.Namespace) -> int:
 
 
 async def _users(client: CampaignsClient, args: argparse.Namespace) -> int:
-    return _print_items(args, await client.users(), lambda u: f"{u.name:<16} {u.role.value:<9} {u.display_name or ''}")
+    return _print_items(args, await client.users(), lambda u: (
+        f"{u.name:<16} {u.role.value:<9} {u.os_account:<16} {u.display_name or ''}"))
 
 
 async def _add_user(client: CampaignsClient, args: argparse.Namespace) -> int:
     """The new user's first token is printed once, alone on the last line: only its hash is kept."""
-    user = await client.add_user(User(name=args.name, role=args.role))
+    user = await client.add_user(User(name=args.name, role=args.role, os_user=args.os_user))
     token = await client.issue_token(user.name)
     if args.json:
         output.print_json({**user.model_dump(mode="json"), "token": token})
@@ -428,7 +430,10 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
     Command("approvals", "campaigns awaiting my approval", _approvals, args=(JSON,)),
     Command("users", "workspace users and their roles", _users, args=(JSON,), actions=(
         Command("add", "add a user (admin)", _add_user, args=(
-            arg("name"), arg("--role", type=Role, choices=list(Role), required=True), arg("--json", action="store_true"))),
+            arg("name"), arg("--role", type=Role, choices=list(Role), required=True),
+            arg("--os-user", metavar="ACCOUNT", help="the OS account that acts as this user on a shared host "
+                "(default: the same name)"),
+            arg("--json", action="store_true"))),
         Command("set-role", "change a user's role (admin)", _set_role,
                 args=(arg("name"), arg("role", type=Role, choices=list(Role)))),
         Command("remove", "remove a user (admin)", _remove_user, args=(arg("name"),)),
@@ -468,7 +473,9 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
                 arg("--follow", "-f", action="store_true", help="keep printing new messages until Ctrl-C"),
                 arg("--json", action="store_true", help="one JSON object per line"))),
     Command("engine", "run the engine headless, serving this workspace to other commands, until SIGTERM or Ctrl-C",
-            run_commands.engine, hosts=_always),
+            run_commands.engine, hosts=_always, args=(
+                arg("--group", metavar="GROUP", help="serve the socket to this OS group's members, each acting as "
+                    "the workspace user of their OS account (from then on --user is refused here for good)"),)),
     WorkspaceCommand("serve", "run the engine with the API on a TCP port for bearer tokens, until SIGTERM or Ctrl-C",
                      serve, args=(
                          arg("--host", default="127.0.0.1", help="address to bind (not loopback: needs TLS)"),

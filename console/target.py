@@ -38,11 +38,12 @@ class Target:
         url = normal_url(args.connect)
         return cls(url=url, token=_token(url, args.token), ca_cert=ca_cert(args))
 
-    def connect(self, *, host: bool = False) -> AbstractAsyncContextManager[CampaignsClient]:
-        """A client of the target; ``host`` runs the engine here when the workspace is local and free."""
+    def connect(self, *, host: bool = False, group: str | None = None) -> AbstractAsyncContextManager[CampaignsClient]:
+        """A client of the target; ``host`` runs the engine here when the workspace is local and free (serving
+        its socket to ``group``)."""
         if self.url:
             return connect_remote(self.url, self.token, ca_cert=self.ca_cert)
-        return connect(self.data or default_data_dir(), self.user, host=host)
+        return connect(self.data or default_data_dir(), self.user, host=host, group=group)
 
 
 def _token(url: str, given: str | None) -> str:

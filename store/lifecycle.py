@@ -24,7 +24,7 @@ from .listing import summarize
 from .readiness import draft_problems
 from .models import (
     Approval, ApprovalPolicy, ApprovalState, AuditEvent, Campaign, CampaignAction, CampaignEdit, Role, Status, User,
-    Version,
+    Version, proof_of,
 )
 from .roles import Action, require
 
@@ -70,7 +70,7 @@ class Lifecycle:
         version = (campaign.live or campaign.draft) if actor is ENGINE else (campaign.draft or campaign.live)
         self.catalogue.add_audit(AuditEvent(
             at=self.clock.now(), user=actor.name, action=action, target=campaign.id, campaign_id=campaign.id,
-            version=version.number if version else None, detail=detail,
+            version=version.number if version else None, detail=detail, proof=proof_of(actor),
         ))
 
     @staticmethod
