@@ -254,7 +254,8 @@ async def _audit(client: CampaignsClient, args: argparse.Namespace) -> int:
         return 0
     for e in events:
         version = f" v{e.version}" if e.version else ""
-        output.out.print(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.user:<12} {e.action}{version}  {e.detail}", markup=False)
+        proof = f"  ({e.proof})" if e.proof else ""
+        output.out.print(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.user:<12} {e.action}{version}  {e.detail}{proof}", markup=False)
     return 0
 
 

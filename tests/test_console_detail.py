@@ -160,9 +160,11 @@ async def test_key_2_shows_the_runs_with_their_counters_and_the_totals(app):
         assert f"excluded {t.excluded_total:,}" in totals
 
 
-async def test_key_3_shows_the_audit_trail_oldest_first(app):
+async def test_key_3_shows_the_audit_trail_oldest_first_with_how_each_user_was_proven(app):
     cid = await campaign_id(app, "Weekly newsletter")
+    await app.client.duplicate(cid)  # a change made now, by this OS account
     events = await app.client.audit_trail(cid)
+    assert events[-1].proof and events[-1].proof.startswith("OS account ")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_detail(pilot, "Weekly newsletter")
         await pilot.press("3")
@@ -173,6 +175,7 @@ async def test_key_3_shows_the_audit_trail_oldest_first(app):
         assert [table.get_row_at(i)[2] for i in range(len(events))] == [e.action for e in events]
         assert [str(cell) for cell in table.get_row_at(0)[1:3]] == [events[0].user, "created"]
         assert table.cursor_row == len(events) - 1  # on the newest event
+        assert str(table.get_row_at(len(events) - 1)[5]) == events[-1].proof
         assert "newest event is at the bottom" in shown(screen, "#audit-note")
         await pilot.press("1")
         await pilot.pause()

@@ -96,6 +96,8 @@ def test_members_act_as_their_own_account_and_cannot_claim_another(accounts, dat
         campaign_id = created.stdout.strip()
         trail = json.loads(campaigns("--data", str(data), "audit", campaign_id, "--json").stdout)
         assert trail[0]["user"] == "pat" and trail[0]["proof"] == f"OS account {PEER} (uid {accounts})"
+        shown = campaigns("--data", str(data), "audit", campaign_id).stdout
+        assert "pat          created v1" in shown and f"(OS account {PEER} (uid {accounts}))" in shown
 
         claimed = as_account(PEER, "--data", str(data), "--user", "root", "users", "add", "mallory", "--role",
                              "admin", groups=(TEAM,))

@@ -32,7 +32,8 @@ RUN_COLUMNS = (("run", "Run"), ("trigger", "Trigger"), ("when", "Occurrence/star
                ("targeted", "Targeted"), ("sent", "Sent"), ("failed", "Failed"), ("excluded", "Excluded"),
                ("reasons", "Excluded by reason"), ("error", "Error"))
 NUMERIC = {"targeted", "sent", "failed", "excluded"}
-AUDIT_COLUMNS = (("at", "Time"), ("user", "User"), ("action", "Action"), ("version", "Ver."), ("detail", "Detail"))
+AUDIT_COLUMNS = (("at", "Time"), ("user", "User"), ("action", "Action"), ("version", "Ver."), ("detail", "Detail"),
+                 ("proof", "Proven by"))
 ZONED = {"when", "at"}  # column titles that get the local zone
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -362,7 +363,7 @@ class CampaignDetailScreen(CampaignActions, Screen):
         at_end = table.row_count == 0 or table.cursor_row == table.row_count - 1
         for index, e in enumerate(events[self._audit_count:], start=self._audit_count):
             table.add_row(short_when(e.at), cell_text(e.user), e.action, "" if e.version is None else str(e.version),
-                          cell_text(e.detail), key=str(index))
+                          cell_text(e.detail), cell_text(e.proof or ""), key=str(index))
         if len(events) > self._audit_count and at_end:
             table.move_cursor(row=len(events) - 1, animate=False)
         self._audit_count = len(events)
