@@ -53,7 +53,7 @@ class CampaignsApp(App[None]):
             self.clock_offset = me.now - datetime.now(timezone.utc)
             engine = self.client.remote or ("here" if self.client.engine_here else "in this process")
             self.identity = {"workspace": _short(me.data_dir), "user": me.user.name,
-                             "role": me.user.role.value, "engine": engine}
+                             "role": me.user.role.value, "proof": me.proof, "engine": engine}
             self.screen.refresh_bindings()
         for notice in self.client.notices:  # e.g. modes tightened on open: the terminal is ours, so say it here
             self.notify(notice, title="Privacy", severity="warning", timeout=15)

@@ -58,7 +58,7 @@ def test_campaigns_demo_in_a_real_terminal(tmp_path):
     term.start(command)
     try:
         screen = term.wait_for("hiding Stopped, Completed, Archived")
-        assert "root (admin)" in screen and "engine: here" in screen
+        assert "root · admin · OS account " in screen and "engine: here" in screen
         assert "Weekly newsletter" in screen
         term.keys("/")
         term.wait_for("Search names and tags")  # the search box has the focus before we type
@@ -95,6 +95,6 @@ def test_the_first_demo_can_be_played_as_one_of_its_people(tmp_path):
     term.start(f"cd {ROOT} && env XDG_DATA_HOME={tmp_path / 'data'} {sys.executable} -m console.cli --user chloe demo")
     try:
         screen = term.wait_for("hiding Stopped, Completed, Archived")
-        assert "chloe (approver)" in screen and "Weekly newsletter" in screen
+        assert "chloe · approver · OS account " in screen and "Weekly newsletter" in screen
     finally:
         term.kill()

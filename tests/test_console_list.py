@@ -187,12 +187,13 @@ async def test_a_viewer_does_not_get_actions_the_role_may_not_do(data):
             assert isinstance(app.screen, CampaignListScreen)
 
 
-async def test_header_shows_workspace_user_and_role(data):
+async def test_header_shows_workspace_user_role_and_how_that_was_proven(data):
     with console(data, "chloe", clock=frozen()) as (app, ws, engine):
-        async with app.run_test(size=(120, 36)) as pilot:
+        async with app.run_test(size=(160, 36)) as pilot:
             await settle(pilot)
             header = str(app.screen.query_one("#header").render())
-            assert "chloe (approver)" in header and "ws" in header
+            assert "chloe · approver · OS account " in header and "the workspace owner, playing chloe" in header
+            assert "ws" in header
 
 
 async def test_palette_runs_actions_by_name(data):

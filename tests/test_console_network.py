@@ -30,8 +30,8 @@ async def test_two_consoles_as_different_users_see_each_others_changes(demo):
             async with first.run_test(size=(140, 36)) as one, second.run_test(size=(140, 36)) as other:
                 await settle(one)
                 await settle(other)
-                assert f"alice (manager) · engine: {url}" in str(first.screen.query_one("#header").render())
-                assert f"root (admin) · engine: {url}" in str(second.screen.query_one("#header").render())
+                assert f"alice · manager · bearer token · engine: {url}" in str(first.screen.query_one("#header").render())
+                assert f"root · admin · bearer token · engine: {url}" in str(second.screen.query_one("#header").render())
 
                 created = await alice.create_campaign(edit_from_file_document(
                     {"name": "Launch from the network", "type": "action", "category": "marketing",

@@ -1,4 +1,5 @@
-"""The top line: workspace, user and role, where the engine runs; and a banner when the engine is lost."""
+"""The top line: who you are, your role and how that was proven (OS account, bearer token), where the engine
+runs (the server's URL over --connect), the workspace; and a banner when the engine is lost."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ class WorkspaceHeader(Static):
             self.update("Campaigns")
             return
         # Who and where the engine is come first: a long workspace path is what gets cut at 80 columns.
-        self.update(Text(printable(f"Campaigns · {identity['user']} ({identity['role']}) · engine: {identity['engine']}"
-                                   f" · {identity['workspace']}")))
+        self.update(Text(printable(f"Campaigns · {identity['user']} · {identity['role']} · {identity['proof']}"
+                                   f" · engine: {identity['engine']} · {identity['workspace']}")))
 
 
 class ConnectionBanner(Static):
