@@ -13,6 +13,7 @@ from store.embedded import connect
 from store.errors import CampaignsError, ValidationFailed
 from store.listing import CampaignFilter
 from store.models import CampaignType, Channel, Role, Status, User, editable_document
+from store.models.token import IssuedToken
 
 from . import output, policy_commands, run_commands
 from .documents import parse_document, read_document, run_editor
@@ -282,21 +283,23 @@ async def _users(client: CampaignsClient, args: argparse.Namespace) -> int:
 async def _add_user(client: CampaignsClient, args: argparse.Namespace) -> int:
     """The new user's first token is printed once, alone on the last line: only its hash is kept."""
     user = await client.add_user(User(name=args.name, role=args.role, os_user=args.os_user))
-    token = await client.issue_token(user.name)
+    issued = await client.issue_token(user.name, args.days)
     if args.json:
-        output.print_json({**user.model_dump(mode="json"), "token": token})
+        output.print_json({**user.model_dump(mode="json"), "token": issued.token,
+                           "token_expires_at": issued.expires_at.isoformat()})
         return 0
     output.out.print(user.name, markup=False)
-    return _print_token(token)
+    return _print_token(issued)
 
 
 async def _issue_token(client: CampaignsClient, args: argparse.Namespace) -> int:
-    return _print_token(await client.issue_token(args.name))
+    return _print_token(await client.issue_token(args.name, args.days))
 
 
-def _print_token(token: str) -> int:
-    output.err.print("a bearer token for `campaigns serve`; it is shown only now, keep it secret:")
-    output.out.print(token, markup=False, soft_wrap=True)
+def _print_token(issued: IssuedToken) -> int:
+    output.err.print(f"a bearer token for `campaigns serve`, valid until {output.instant(issued.expires_at)[:16]}; "
+                     "it is shown only now, keep it secret:", markup=False, soft_wrap=True)
+    output.out.print(issued.token, markup=False, soft_wrap=True)
     return 0
 
 
@@ -383,6 +386,7 @@ OPTIONS = (
 CAMPAIGN_ID = arg("id", metavar="ID", help="campaign id, e.g. cmp-42")
 JSON = arg("--json", action="store_true", help="print JSON instead of text")
 ON_CAMPAIGN = (CAMPAIGN_ID, JSON)
+TOKEN_DAYS_ARG = arg("--days", type=int, metavar="N", help="days the bearer token is valid (default 90, at most 3650)")
 REVISION = arg("--revision", type=int, help="the draft revision you reviewed (`show --json`); default: the current one")
 
 
@@ -433,13 +437,13 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
         Command("add", "add a user (admin)", _add_user, args=(
             arg("name"), arg("--role", type=Role, choices=list(Role), required=True),
             arg("--os-user", metavar="ACCOUNT", help="the OS account that acts as this user on a shared host "
-                "(default: the same name)"),
+                "(default: the same name)"), TOKEN_DAYS_ARG,
             arg("--json", action="store_true"))),
         Command("set-role", "change a user's role (admin)", _set_role,
                 args=(arg("name"), arg("role", type=Role, choices=list(Role)))),
         Command("remove", "remove a user (admin)", _remove_user, args=(arg("name"),)),
         Command("token", "issue another bearer token for a user, printed once (admin)", _issue_token,
-                args=(arg("name"),)),
+                args=(arg("name"), TOKEN_DAYS_ARG)),
         Command("revoke", "revoke every bearer token of a user (admin)", _revoke_tokens, args=(arg("name"),)))),
     Group("policies", "approval policies: who must approve which campaigns (changes: admin)", actions=(
         Command("list", "every policy: id, enabled, name, conditions, approvers", policy_commands.list_policies,

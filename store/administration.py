@@ -13,6 +13,7 @@ from .db.catalogue import Catalogue, Collection
 from .errors import Conflict, InvalidTransition, ValidationFailed
 from .models import ApprovalPolicy, AuditEvent, ChannelConfiguration, Role, User, proof_of
 from .models.audience import Audience
+from .models.token import TOKEN_DAYS, TokenRecord
 from .roles import Action, require
 from .tokens import new_token
 
@@ -113,15 +114,15 @@ class Administration:
                                                 target="workspace", detail=f"engine socket served to group {group}",
                                                 proof=f"OS account {owner}, the workspace owner"))
 
-    def issue_token(self, actor: User, name: str) -> str:
-        """A new bearer token for ``name``: returned this once, stored only as its hash."""
+    def issue_token(self, actor: User, name: str, days: int = TOKEN_DAYS) -> tuple[str, TokenRecord]:
+        """A new bearer token for ``name``, valid ``days``: returned this once, stored only as its hash."""
         require(actor, Action.manage_users)
         with self.catalogue.atomic():
             user = self.catalogue.users.get(name)
-            token, record = new_token(user.name, self.clock.now())
+            token, record = new_token(user.name, self.clock.now(), days)
             self.catalogue.tokens.put(record)
-            self._audit(actor, "token issued", f"{user.name} ({record.id})")
-        return token
+            self._audit(actor, "token issued", f"{user.name} ({record.id}, valid {days} days)")
+        return token, record
 
     def revoke_tokens(self, actor: User, name: str) -> int:
         """Revoke every live token of ``name``; how many there were."""

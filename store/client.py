@@ -194,8 +194,9 @@ class CampaignsClient:
     async def remove_user(self, name: str) -> None:
         await self._call("DELETE", f"/v1/users/{name}")
 
-    async def issue_token(self, name: str) -> str:
-        return IssuedToken.model_validate(await self._call("POST", f"/v1/users/{name}/tokens")).token
+    async def issue_token(self, name: str, days: int | None = None) -> IssuedToken:
+        body = {"days": days} if days is not None else None
+        return IssuedToken.model_validate(await self._call("POST", f"/v1/users/{name}/tokens", json=body))
 
     async def revoke_tokens(self, name: str) -> int:
         return RevokedTokens.model_validate(await self._call("DELETE", f"/v1/users/{name}/tokens")).revoked

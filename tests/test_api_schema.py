@@ -75,7 +75,7 @@ def api_schema(tmp_path):
     eng = Engine(ws)
     try:
         seed(ws, eng)
-        token = ws.administration.issue_token(ws.catalogue.users.get("root"), "root")  # the founding admin's
+        token, _ = ws.administration.issue_token(ws.catalogue.users.get("root"), "root")  # the founding admin's
         config = {**CONFIG, "headers": {"Authorization": f"Bearer {token}"}}
         schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(ws, eng, TokenIdentity()),
                                                 config=schemathesis.Config.from_dict(config),

@@ -87,11 +87,11 @@ def _document(tmp_path):
 def test_forged_and_revoked_tokens_and_an_unreachable_server_each_get_one_line(served, config, capsys):
     url, data = served
     code, out, err = run(capsys, "--connect", url, "--token=forged-" + "x" * 40, "list")
-    assert code == 1 and "unknown or revoked" in _one_line(err) and out == ""
+    assert code == 1 and "this token is unknown" in _one_line(err) and out == ""
     eve = token(data, "eve")
     assert campaigns("--data", str(data), "--user", "root", "users", "revoke", "eve").returncode == 0
     code, out, err = run(capsys, "login", url, f"--token={eve}")
-    assert code == 1 and "unknown or revoked" in _one_line(err) and not config.exists()
+    assert code == 1 and "this token was revoked" in _one_line(err) and not config.exists()
 
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))

@@ -101,7 +101,7 @@ async def client_over(request, workspace, engine, client_as, tmp_path):
             """The token is issued on the first call, once the test has added the user."""
             async def bearer(http_request: httpx.Request) -> None:
                 if "Authorization" not in http_request.headers:
-                    token = workspace.administration.issue_token(founder, name)
+                    token, _ = workspace.administration.issue_token(founder, name)
                     http.headers["Authorization"] = http_request.headers["Authorization"] = f"Bearer {token}"
 
             http = httpx.AsyncClient(base_url=listen.url, event_hooks={"request": [bearer]})

@@ -8,10 +8,14 @@ import signal
 import ssl
 import subprocess
 import sys
+from datetime import timedelta
 
 import httpx
 import pytest
 
+from store.api import create_app
+from store.api.identity import TokenIdentity
+from store.client import CampaignsClient
 from store.db.lock import read_holder
 
 from .processes import ROOT, campaigns, environment, stop_engine, wait_until
@@ -123,3 +127,23 @@ def test_tls_serves_https_with_the_given_certificate(demo, tmp_path):
         assert http.get("/v1/me", headers=_bearer(token)).json()["user"]["name"] == "root"
     code, err = stop_engine(process)
     assert code == 0, err
+
+
+async def test_a_token_expires_after_its_days_and_says_when(workspace, engine, clock):
+    app = create_app(workspace, engine, TokenIdentity())
+    admin = CampaignsClient(httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t"))
+    founder_token, _ = workspace.administration.issue_token(workspace.catalogue.users.get("root"), "root", days=30)
+    admin.http.headers["Authorization"] = f"Bearer {founder_token}"
+    issued = await admin.issue_token("root", days=1)
+    assert issued.expires_at == clock.now() + timedelta(days=1)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
+                                  headers={"Authorization": f"Bearer {issued.token}"}) as http:
+        assert (await http.get("/v1/me")).status_code == 200
+        clock.advance(timedelta(days=1, seconds=1))
+        expired = await http.get("/v1/me")
+    assert expired.status_code == 401 and expired.headers["WWW-Authenticate"] == "Bearer"
+    assert f"this token expired on {issued.expires_at:%Y-%m-%d %H:%M} UTC" in expired.json()["detail"]
+    assert (await admin.me()).user.name == "root"  # the 30-day token still works
+    refused = await admin.http.post("/v1/users/root/tokens", json={"days": 5000})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "days"
+    await admin.aclose()

@@ -21,7 +21,7 @@ from ..errors import Forbidden, Unauthenticated
 from ..models import Caller, User
 from ..peer import PEER_UID
 from ..shared_host import account_name
-from ..tokens import holder
+from ..tokens import matching
 from ..workspace import Workspace
 
 USER_HEADER = "X-Campaigns-User"
@@ -83,9 +83,15 @@ class TokenIdentity:
             raise BadToken("no token given: send `Authorization: Bearer TOKEN` "
                            "(an admin issues one with `campaigns users token NAME`)")
         ws: Workspace = request.app.state.workspace
-        name = holder(ws.catalogue.tokens.all(), token.strip())
-        if name is None:
-            raise BadToken("this token is unknown or revoked; ask an admin for a new one (`campaigns users token NAME`)")
+        record = matching(ws.catalogue.tokens.all(), token.strip())
+        again = "ask an admin for a new one (`campaigns users token NAME`)"
+        if record is None:
+            raise BadToken(f"this token is unknown; {again}")
+        if record.revoked:
+            raise BadToken(f"this token was revoked; {again}")
+        if record.expires_at is not None and record.expires_at <= ws.clock.now():
+            raise BadToken(f"this token expired on {record.expires_at:%Y-%m-%d %H:%M} UTC; {again}")
+        name = record.user
         claimed = request.headers.get(USER_HEADER)
         if claimed and claimed != name:
             raise Forbidden(f"{USER_HEADER} names {claimed!r} but the token is {name!r}'s: "

@@ -8,7 +8,7 @@ from ..errors import Conflict, ValidationFailed
 from ..models import ApprovalPolicy, ChannelConfiguration, Role, User, proof_of
 from ..models.audience import Audience
 from ..models.common import Model
-from ..models.token import IssuedToken, RevokedTokens
+from ..models.token import IssuedToken, RevokedTokens, TokenRequest
 from ..models.workspace_info import DemoSeeded, WorkspaceInfo
 from .identity import Actor, Space
 
@@ -54,9 +54,11 @@ def remove_user(name: str, actor: Actor, ws: Space) -> Response:
 
 
 @router.post("/users/{name}/tokens", status_code=201)
-def issue_token(name: str, actor: Actor, ws: Space) -> IssuedToken:
-    """A new bearer token for `campaigns serve`, in clear this once only."""
-    return IssuedToken(user=name, token=ws.administration.issue_token(actor, name))
+def issue_token(name: str, actor: Actor, ws: Space, asked: TokenRequest | None = None) -> IssuedToken:
+    """A new bearer token for `campaigns serve`, in clear this once only; it expires (90 days by default)."""
+    token, record = ws.administration.issue_token(actor, name, (asked or TokenRequest()).days)
+    assert record.expires_at is not None
+    return IssuedToken(user=name, token=token, expires_at=record.expires_at)
 
 
 @router.delete("/users/{name}/tokens")
