@@ -386,6 +386,8 @@ OPTIONS = (
 CAMPAIGN_ID = arg("id", metavar="ID", help="campaign id, e.g. cmp-42")
 JSON = arg("--json", action="store_true", help="print JSON instead of text")
 ON_CAMPAIGN = (CAMPAIGN_ID, JSON)
+GROUP_ARG = arg("--group", metavar="GROUP", help="serve the socket to this OS group's members, each acting as the "
+                "workspace user of their OS account (from then on --user is refused here for good)")
 TOKEN_DAYS_ARG = arg("--days", type=int, metavar="N", help="days the bearer token is valid (default 90, at most 3650)")
 REVISION = arg("--revision", type=int, help="the draft revision you reviewed (`show --json`); default: the current one")
 
@@ -478,16 +480,15 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
                 arg("--follow", "-f", action="store_true", help="keep printing new messages until Ctrl-C"),
                 arg("--json", action="store_true", help="one JSON object per line"))),
     Command("engine", "run the engine headless, serving this workspace to other commands, until SIGTERM or Ctrl-C",
-            run_commands.engine, hosts=_always, args=(
-                arg("--group", metavar="GROUP", help="serve the socket to this OS group's members, each acting as "
-                    "the workspace user of their OS account (from then on --user is refused here for good)"),)),
+            run_commands.engine, hosts=_always, args=(GROUP_ARG,)),
     WorkspaceCommand("serve", "run the engine with the API on a TCP port for bearer tokens, until SIGTERM or Ctrl-C",
                      serve, args=(
                          arg("--host", default="127.0.0.1", help="address to bind (not loopback: needs TLS)"),
                          arg("--port", type=int, default=8765, help="TCP port (0: any free one)"),
                          arg("--tls-cert", type=Path, metavar="FILE", help="TLS certificate (PEM)"),
                          arg("--tls-key", type=Path, metavar="FILE", help="its private key (PEM)"),
-                         arg("--insecure", action="store_true", help="allow a non-loopback bind without TLS"))),
+                         arg("--insecure", action="store_true", help="allow a non-loopback bind without TLS"),
+                         GROUP_ARG)),
     WorkspaceCommand("login", "check a token for a server's URL and keep it for --connect URL (in a file only you read)",
                      login, args=(arg("url", metavar="URL"),
                                   arg("--token", dest="login_token", help="the token (default: asked for, or one line "

@@ -25,7 +25,7 @@ async def serve(data: Path | None, user: str | None, args: argparse.Namespace) -
         output.err.print(INSECURE, markup=False, soft_wrap=True)
     stop = run_commands.stop_on_signals()
     try:
-        async with connect(data or default_data_dir(), user, host=True, listen=listen) as client:
+        async with connect(data or default_data_dir(), user, host=True, listen=listen, group=args.group) as client:
             if not client.remote:
                 output.err.print(f"serving the API at {listen.url} (every call but /healthz needs a bearer token)",
                                  markup=False)

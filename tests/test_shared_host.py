@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from .processes import ROOT, campaigns, environment, stop_engine, wait_until
+from .serving import serving, token
 
 TEAM, PEER, OUTSIDER = "campaigns-team", "campaigns-peer", "campaigns-outsider"
 
@@ -141,3 +142,13 @@ def test_serving_to_a_group_refuses_a_socket_path_too_long_and_an_unknown_group(
         assert unknown.returncode == 1 and "no group 'no-such-group'" in unknown.stderr
     finally:
         subprocess.run(["rm", "-rf", str(base)], check=True)
+
+
+def test_serve_shares_the_socket_with_the_group_beside_its_tcp_port(accounts, data):
+    assert campaigns("--data", str(data), "users", "add", "pat", "--role", "viewer", "--os-user", PEER).returncode == 0
+    with serving(data, "--group", TEAM) as (_, url):
+        assert stat.S_IMODE(os.stat(data / "engine.sock").st_mode) == 0o660
+        me = as_account(PEER, "--data", str(data), "users", groups=(TEAM,))
+        assert me.returncode == 0 and "pat" in me.stdout
+        remote = campaigns("--connect", url, "--token", token(data, "pat"), "users")
+        assert remote.returncode == 0 and "pat" in remote.stdout
