@@ -63,6 +63,8 @@ CAMPAIGN_ACTIONS = (
 APP_ACTIONS = (
     ConsoleAction("Awaiting my approval", "w", "approvals", "Drafts waiting for your decision", campaign=False,
                   footer=False),
+    ConsoleAction("Approval policies", "P", "policies", "Which campaigns need whose approval (admins change them)",
+                  campaign=False, footer=False),
     ConsoleAction("Help", "question_mark", "help", "Every key", campaign=False),
     ConsoleAction("Quit", "q", "quit_console", "Quit (asks if an edit is unsaved)", campaign=False, footer=False),
 )

@@ -67,7 +67,7 @@ class CampaignsApp(App[None]):
                        timeout=timeout, markup=False)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "approvals" and self.unsaved_edit:
+        if action in ("approvals", "policies") and self.unsaved_edit:
             return False  # no screen on top of a half-filled form
         return True
 
@@ -101,6 +101,11 @@ class CampaignsApp(App[None]):
         from .screens.approvals import ApprovalsScreen
 
         self.push_screen(ApprovalsScreen())
+
+    def action_policies(self) -> None:
+        from .screens.policies import PoliciesScreen
+
+        self.push_screen(PoliciesScreen())
 
     def open_compare(self, campaign_id: str) -> None:
         """Live and draft side by side. The app opens it, above every screen: the compare screen acts on its

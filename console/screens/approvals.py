@@ -24,6 +24,7 @@ from ..campaign_actions import CampaignActions
 from ..display import cell_text, short_when, status_label
 from ..host import host
 from ..widgets.header import ConnectionBanner, WorkspaceHeader
+from ..widgets.keyed_rows import keyed_table, patch_rows
 
 SELF_BLOCKED = "yours: self-approval blocked"
 COLUMNS = (("name", "Name"), ("note", "Note"), ("status", "Status"), ("channel", "Chan"),
@@ -64,10 +65,7 @@ class ApprovalsScreen(CampaignActions, Screen):
         yield WorkspaceHeader()
         yield ConnectionBanner()
         yield Static("Awaiting my approval", id="approvals-title")
-        table: DataTable = DataTable(id="approvals", cursor_type="row", zebra_stripes=True)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        yield table
+        yield keyed_table("approvals", COLUMNS)
         yield Static("Nothing awaits your approval.", id="approvals-empty")
         yield Static("Loading…", id="approval-detail", markup=False)
         yield Footer(compact=True)
@@ -100,19 +98,10 @@ class ApprovalsScreen(CampaignActions, Screen):
 
     def show_rows(self, rows: list[AwaitingApproval]) -> None:
         """Patch the table by campaign id: the cursor stays on its campaign."""
-        table = self.query_one(DataTable)
         fresh = {r.id: r for r in rows}
-        with self.app.batch_update():
-            for gone in [key for key in self.rows if key not in fresh]:
-                table.remove_row(gone)
-            for campaign_id, row in fresh.items():
-                cells = _cells(row, self.me)
-                if campaign_id not in self.rows:
-                    table.add_row(*cells, key=campaign_id)
-                elif row != self.rows[campaign_id]:
-                    for (column, _label), value in zip(COLUMNS, cells):
-                        table.update_cell(campaign_id, column, value)
-            self.rows = fresh
+        patch_rows(self.query_one(DataTable), self.rows, fresh, lambda row: _cells(row, self.me),
+                   [key for key, _label in COLUMNS])
+        self.rows = fresh
         self.set_class(not rows, "-empty")
         self.query_one("#approvals-title", Static).update(
             f"Awaiting my approval · {len(rows)} draft{'s' if len(rows) != 1 else ''}")

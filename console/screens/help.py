@@ -15,6 +15,8 @@ SCREEN_KEYS = (
     ("Campaign detail", (("1 2 3", "Overview, runs, audit trail"), ("p", "Render the content for another test profile"),
                          ("v", "Show the live version or the draft"), ("c", "Compare the draft with the live version"))),
     ("Compare draft with live", (("n / N", "Next / previous change"),)),
+    ("Approval policies (admins)", (("Enter / e", "Edit the policy"), ("n", "New policy"),
+                                    ("Space", "Enable or disable the policy"))),
     ("Anywhere", (("Esc", "Back"), ("Ctrl+P", "Command palette: every action by name"), ("Tab", "Next field or button"))),
 )
 
