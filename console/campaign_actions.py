@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from textual import work
 
+from store.limits import MESSAGE_CHARS
 from store.models import CampaignAction, CampaignSummary, Status
 
 from .dialogs.activate import activate_dialog
@@ -85,7 +86,14 @@ class CampaignActions(_Screen):
         row = self.current_campaign()
         if row is None:
             return
-        if await self._call(host(self).client.request_approval(row.id), f"{row.name}: sent for approval") is not None:
+        message = await self.app.push_screen_wait(MessageDialog(
+            f"Request approval for {row.name}", "The approvers see your message with the request (optional).",
+            "Send for approval", required=False, placeholder="A note for the approvers, or leave empty",
+            max_length=MESSAGE_CHARS))
+        if message is None:
+            return
+        sent = self._call(host(self).client.request_approval(row.id, message or None), f"{row.name}: sent for approval")
+        if await sent is not None:
             self.campaign_changed(row.id)
 
     @work(group="campaign-action")

@@ -147,6 +147,8 @@ async def test_a_refusal_is_shown_and_the_screen_stays_as_it_was(data):
             await settle(pilot)
             assert not app._notifications
             app.screen.action_request_approval()  # as from a row gone stale: the engine refuses
+            await wait_for(pilot, lambda: isinstance(app.screen, ModalScreen), "the request-approval dialog")
+            await pilot.press("enter")  # no message: it is optional
             await settle(pilot)
             notes = [n.message for n in app._notifications]
             assert any("needs no approval" in n for n in notes)

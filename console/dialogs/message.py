@@ -1,4 +1,5 @@
-"""Ask for a message that may not be empty (request changes): Enter sends, Escape cancels."""
+"""Ask for a message: required when sending a draft back, optional with a request for approval.
+Enter sends, Escape cancels (None); an optional message left empty is sent as ""."""
 
 from __future__ import annotations
 
@@ -14,15 +15,17 @@ from store.text import printable
 class MessageDialog(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, title: str, prompt: str, action: str) -> None:
+    def __init__(self, title: str, prompt: str, action: str, *, required: bool = True,
+                 placeholder: str = "What should change?", max_length: int = 0) -> None:
         super().__init__(classes="dialog")
         self.title_text, self.prompt, self.action_label = title, prompt, action
+        self.required, self.placeholder, self.max_length = required, placeholder, max_length  # 0: no limit
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static(printable(self.title_text), classes="dialog-title", markup=False)  # names a campaign
             yield Static(self.prompt, classes="dialog-body")
-            yield Input(placeholder="What should change?", id="message")
+            yield Input(placeholder=self.placeholder, id="message", max_length=self.max_length)
             yield Static("", id="message-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.action_label, variant="primary", id="send")
@@ -33,7 +36,7 @@ class MessageDialog(ModalScreen[str | None]):
 
     def _send(self) -> None:
         message = self.query_one(Input).value.strip()
-        if not message:
+        if not message and self.required:
             self.query_one("#message-error", Static).update("A message is required: say what to change.")
             self.query_one(Input).focus()
             return
