@@ -138,9 +138,9 @@ async def connect(data_dir: Path, user: str | None = None, *, clock: Clock | Non
     serves its socket to that group's members. Another OS account's workspace is reached through its socket.
     """
     data_dir = Path(data_dir).expanduser()
-    if owned_by_another(data_dir):
-        if host or new:
-            raise Conflict(f"workspace {data_dir} belongs to another OS account: only its owner runs its engine")
+    if owned_by_another(data_dir):  # its owner's engine hosts it; this account is a client of that engine
+        if new:
+            raise Conflict(f"{data_dir} belongs to another OS account; give `--data` a new directory of yours")
         path = reach(data_dir)
         client = _client(httpx.AsyncHTTPTransport(uds=str(path)), user, remote=f"the shared engine ({path})")
         try:

@@ -107,6 +107,9 @@ def test_members_act_as_their_own_account_and_cannot_claim_another(accounts, dat
         names = campaigns("--data", str(data), "users").stdout
         assert "mallory" not in names
 
+        hosted = as_account(PEER, "--data", str(data), "engine", groups=(TEAM,))  # what a console does too
+        assert hosted.returncode == 1 and "already hosted by the shared engine" in hosted.stderr
+
         outsider = as_account(OUTSIDER, "--data", str(data), "list")
         assert outsider.returncode == 1 and outsider.stderr.count("\n") == 1
         assert f"served to group {TEAM}, which you are not in" in outsider.stderr
