@@ -46,14 +46,27 @@ def main(argv: list[str] | None = None) -> int:
 async def _run(args: argparse.Namespace) -> int:
     command: Command | WorkspaceCommand = args.command
     user = args.user or os.environ.get("CAMPAIGNS_USER")
+    data = _data_dir(args, command)
     if isinstance(command, WorkspaceCommand):
         if args.connect and not command.remote:
             raise ValidationFailed(f"`campaigns {command.name}` works on this machine's workspace only: drop --connect")
-        return await command.handler(args.data, user, args)
-    async with Target.of(args, args.data, user).connect(host=command.hosts(args),
+        return await command.handler(data, user, args)
+    async with Target.of(args, data, user).connect(host=command.hosts(args),
                                                         group=getattr(args, "group", None)) as client:
         _print_notices(client)
         return await command.handler(client, args)
+
+
+def _data_dir(args: argparse.Namespace, command: Command | WorkspaceCommand) -> Path | None:
+    """``--data``, or with ``--demo`` the directory `campaigns demo` seeded (which only the demo commands create)."""
+    if not args.demo:
+        return args.data
+    if args.data is not None or args.connect:
+        raise ValidationFailed("--demo names the demo workspace: drop --data and --connect")
+    data = default_demo_dir()
+    if command.name not in ("demo", "seed-demo") and not (data.is_dir() and any(data.iterdir())):
+        raise ValidationFailed(f"there is no demo workspace yet (in {data}): `campaigns demo` creates it")
+    return data
 
 
 def _print_notices(client: CampaignsClient) -> None:
@@ -382,6 +395,7 @@ OPTIONS = (
     arg("--token", help="the bearer token for --connect (default: $CAMPAIGNS_TOKEN, else `campaigns login`'s)"),
     arg("--ca-cert", type=Path, metavar="FILE",
         help="trust this CA for an https --connect (default: $CAMPAIGNS_CA_BUNDLE, else the system's)"),
+    arg("--demo", action="store_true", help="act on the demo workspace `campaigns demo` made (instead of --data)"),
 )
 CAMPAIGN_ID = arg("id", metavar="ID", help="campaign id, e.g. cmp-42")
 JSON = arg("--json", action="store_true", help="print JSON instead of text")

@@ -3,12 +3,14 @@ from the declarations, so a subcommand cannot exist without its handler, nor a h
 
 The parser records the chosen declaration as ``args.command``; nested actions (``users add``) are
 declarations of their own whose handler replaces their parent's. A ``Group`` has no handler of its own:
-one of its actions must be named.
+one of its actions must be named. The global options (``--data``, ``--user``…) are accepted before or after
+the subcommand, as people type them (`campaigns list --data DIR`).
 """
 
 from __future__ import annotations
 
 import argparse
+from enum import Enum
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,28 +78,59 @@ def build_parser(description: str, options: Sequence[Arg], commands: Sequence[De
     parser = argparse.ArgumentParser(prog="campaigns", description=description)
     _add_args(parser, options)
     parser.set_defaults(command=default)
-    _add_commands(parser, commands, dest="_command", metavar="COMMAND", required=False, top=True)
+    _add_commands(parser, commands, options, dest="_command", metavar="COMMAND", required=False, top=True)
     return parser
 
 
-def _add_commands(parser: argparse.ArgumentParser, commands: Sequence[Declaration], *, dest: str,
-                  metavar: str, required: bool, top: bool) -> None:
+def _add_commands(parser: argparse.ArgumentParser, commands: Sequence[Declaration], options: Sequence[Arg], *,
+                  dest: str, metavar: str, required: bool, top: bool) -> None:
     sub = parser.add_subparsers(dest=dest, metavar=metavar, required=required)
     for command in commands:
         # Top-level subcommands repeat their help as their --help description; nested actions only list it.
         sp = sub.add_parser(command.name, help=command.help, description=command.help if top else None)
         if isinstance(command, Group):
-            _add_commands(sp, command.actions, dest=f"_{command.name}_action", metavar="ACTION", required=True,
-                          top=False)
+            _add_global_options(sp, options, ())
+            _add_commands(sp, command.actions, options, dest=f"_{command.name}_action", metavar="ACTION",
+                          required=True, top=False)
             continue
         _add_args(sp, command.args)
+        _add_global_options(sp, options, command.args)
         sp.set_defaults(command=command)
         if isinstance(command, Command) and command.actions:
-            _add_commands(sp, command.actions, dest=f"_{command.name}_action", metavar="ACTION", required=False,
-                          top=False)
+            _add_commands(sp, command.actions, options, dest=f"_{command.name}_action", metavar="ACTION",
+                          required=False, top=False)
 
 
-def _add_args(parser: argparse.ArgumentParser, args: Sequence[Arg]) -> None:
+def _add_global_options(parser: argparse.ArgumentParser, options: Sequence[Arg], own: Sequence[Arg]) -> None:
+    """The global options again after the subcommand. Their default is "not given", so one typed before the
+    subcommand is not reset by the subcommand's parser; a flag the subcommand declares itself stays its own
+    (`login --token`)."""
+    taken = {name for a in own for name in a.names}
+    group = parser.add_argument_group("global options (also accepted before the command)")
+    _add_args(group, [Arg(a.names, {**a.options, "default": argparse.SUPPRESS}) for a in options
+                      if not taken & set(a.names)])
+
+
+def _add_args(parser: argparse.ArgumentParser | argparse._ArgumentGroup, args: Sequence[Arg]) -> None:
     for a in args:
-        parser.add_argument(*a.names, **a.options)
+        parser.add_argument(*a.names, **_by_value(a.options))
+
+
+def _by_value(options: dict[str, Any]) -> dict[str, Any]:
+    """Enum choices listed and typed by their values (``email, sms, push``): argparse shows a choice with
+    ``str()``, which for an Enum is its class-qualified name (``Channel.email``)."""
+    choices = options.get("choices")
+    if not choices or not all(isinstance(c, Enum) for c in choices):
+        return options
+    kind = type(choices[0])
+    values = [c.value for c in choices]
+
+    def parse(text: str) -> Enum:
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid choice {text!r}; use one of: {', '.join(values)}") from None
+
+    parse.__name__ = kind.__name__  # what argparse names in its other errors
+    return {**options, "type": parse, "metavar": "{" + ",".join(values) + "}"}
 
