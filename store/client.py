@@ -18,7 +18,7 @@ from .errors import ERRORS_BY_PROBLEM, CampaignsError, ValidationFailed
 from .list_rows import CampaignRow, decode_rows
 from .listing import CampaignFilter
 from .models import (
-    ApprovalPolicy, AuditEvent, Campaign, CampaignEdit, CampaignSummary, ChannelConfiguration, Role, Run, User,
+    ActiveRun, ApprovalPolicy, AuditEvent, Campaign, CampaignEdit, CampaignSummary, ChannelConfiguration, Role, Run, User,
     edit_from_document, field_errors,
 )
 from .models.approval_inbox import AwaitingApproval
@@ -147,6 +147,10 @@ class CampaignsClient:
 
     async def runs(self, campaign_id: str) -> list[Run]:
         return [Run.model_validate(r) for r in await self._call("GET", f"/v1/campaigns/{campaign_id}/runs")]
+
+    async def active_runs(self) -> list[ActiveRun]:
+        """The runs in flight with their live counters, rate and time left (not the list's rows)."""
+        return [ActiveRun.model_validate(r) for r in await self._call("GET", "/v1/runs/active")]
 
     async def report(self, campaign_id: str) -> Report:
         return Report.model_validate(await self._call("GET", f"/v1/campaigns/{campaign_id}/report"))

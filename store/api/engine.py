@@ -11,7 +11,7 @@ from pydantic import Field, field_validator
 from ..engine.engine import Engine
 from ..errors import ValidationFailed
 from ..limits import CONTEXT_BYTES, in_words
-from ..models import Campaign, Channel, ExclusionReason, Run, RunCounters, Status
+from ..models import ActiveRun, Campaign, Channel, ExclusionReason, Run, RunCounters, Status
 from ..models.common import Model
 from ..models.outbox import OutboxPage
 from ..models.report import ActivationPreview, Report
@@ -95,6 +95,14 @@ def archive(campaign_id: str, actor: Actor, request: Request) -> Campaign:
 def runs(campaign_id: str, actor: Actor, ws: Space, request: Request) -> list[Run]:
     ws.lifecycle.campaign(actor, campaign_id)
     return engine(request).runs(campaign_id)
+
+
+@router.get("/runs/active")
+def active_runs(actor: Actor, request: Request) -> list[ActiveRun]:
+    """The runs in flight, with counters that grow batch by batch, the recent rate and the time left."""
+    eng = engine(request)
+    eng.lifecycle.check_may_read(actor)
+    return eng.active_runs()
 
 
 @router.get("/campaigns/{campaign_id}/report")

@@ -22,7 +22,7 @@ from datetime import datetime
 from ..clock import Clock
 from ..errors import CampaignsError, InvalidTransition, NotFound, ValidationFailed
 from ..lifecycle import ActivationOutcome, Lifecycle
-from ..models import Campaign, CampaignType, Channel, Run, RunFailure, RunStatus, RunTrigger, Status, User, Version
+from ..models import ActiveRun, Campaign, CampaignType, Channel, Run, RunFailure, RunStatus, RunTrigger, Status, User, Version
 from ..workspace import Workspace
 from .activation import check_activation
 from .ledger import ACTIVE, Ledger
@@ -152,6 +152,13 @@ class Engine:
         for run in runs:
             run.status = RunStatus(self.shown(run.status.value))
         return runs
+
+    def active_runs(self) -> list[ActiveRun]:
+        """Every pending or running run with its counters, rate and time left: one indexed read, whatever
+        the number of campaigns, for a console that refreshes its Sent/excl column every second."""
+        return [ActiveRun(campaign_id=r.campaign_id, run_id=r.id, status=RunStatus(self.shown(r.status.value)),
+                          counters=r.counters, rate=r.rate, eta_seconds=r.eta_seconds)
+                for r in self.ledger.active_runs()]
 
     def latest_runs(self) -> dict[str, dict]:
         """Each campaign's latest run for the list, paused as ``shown`` says."""

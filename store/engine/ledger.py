@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..errors import NotFound, StoreCorrupted
 from ..models import Run, RunCounters, RunFailure, RunStatus, RunTrigger
+from .pace import time_left
 
 FILE_NAME = "engine.sqlite3"
 SCHEMA = """
@@ -49,6 +50,7 @@ CREATE TABLE IF NOT EXISTS runs (
     context TEXT,
     recipients TEXT,
     failure TEXT,
+    rate REAL,
     UNIQUE (campaign_id, occurrence)
 );
 CREATE INDEX IF NOT EXISTS runs_by_campaign ON runs (campaign_id, created_at);
@@ -102,6 +104,8 @@ class Ledger:
                 self._db.execute("ALTER TABLE runs ADD COLUMN recipients TEXT")  # journals from before API triggers
             if "failure" not in columns:
                 self._db.execute("ALTER TABLE runs ADD COLUMN failure TEXT")  # journals from before typed reasons
+            if "rate" not in columns:
+                self._db.execute("ALTER TABLE runs ADD COLUMN rate REAL")  # journals from before live progress
         except sqlite3.DatabaseError as error:
             raise StoreCorrupted(f"the engine journal {self.path} cannot be read ({error}); it was left untouched: "
                                  "restore it from a backup or move it away to start with no run history") from None
@@ -228,8 +232,10 @@ class Ledger:
             db.execute("UPDATE runs SET cursor = ? WHERE id = ?", (last_id, run_id))
         return Batch(run_id, number, after_id, last_id, outbox_offset)
 
-    def complete_batch(self, batch: Batch, deliveries: Iterable[tuple], counters: RunCounters, *, done: bool = True) -> None:
-        """Step 3: the batch's deliveries and the run's counters, in one transaction.
+    def complete_batch(self, batch: Batch, deliveries: Iterable[tuple], counters: RunCounters, *, done: bool = True,
+                       rate: float | None = None) -> None:
+        """Step 3: the batch's deliveries and the run's counters (and its recent ``rate``), in one transaction:
+        readers of the run see its counters grow batch by batch.
 
         ``deliveries`` are (profile_id, outcome, reason, detail, at). With ``done=False`` (a stop or
         a shutdown in the middle of the batch) the batch stays claimed so a resume finishes it.
@@ -239,8 +245,8 @@ class Ledger:
                            ((batch.run_id, *d) for d in deliveries))
             if done:
                 db.execute("UPDATE batches SET state = 'done' WHERE run_id = ? AND number = ?", (batch.run_id, batch.number))
-            db.execute("UPDATE runs SET sent = ?, failed = ?, excluded = ? WHERE id = ?",
-                       (counters.sent, counters.failed, _excluded_json(counters), batch.run_id))
+            db.execute("UPDATE runs SET sent = ?, failed = ?, excluded = ?, rate = coalesce(?, rate) WHERE id = ?",
+                       (counters.sent, counters.failed, _excluded_json(counters), rate, batch.run_id))
 
     def record_deliveries(self, run_id: str, deliveries: Iterable[tuple]) -> None:
         """Deliveries of a batch still in flight (network sends, as they go): a resume skips them."""
@@ -255,10 +261,11 @@ class Ledger:
         return [r[0] for r in rows]
 
     def recent_outbox_offset(self, run_id: str) -> int | None:
-        """Where the run's last two batches began in the outbox: at any rate the engine allows, a batch
-        lasts longer than a second, so every send of the last second was written after it."""
+        """Where the run's last three batches began in the outbox: a throttled batch is a second of sends
+        (``runner.batch_size``), so every send of the last second was written after it, with a batch to spare
+        for the profiles a batch excludes."""
         with self._lock:
-            rows = self._db.execute("SELECT outbox_offset FROM batches WHERE run_id = ? ORDER BY number DESC LIMIT 2",
+            rows = self._db.execute("SELECT outbox_offset FROM batches WHERE run_id = ? ORDER BY number DESC LIMIT 3",
                                     (run_id,)).fetchall()
         return min((r[0] for r in rows if r[0] is not None), default=None)
 
@@ -293,15 +300,20 @@ class Ledger:
 
 
 _RUN_COLUMNS = ("id, campaign_id, version, trigger, occurrence, status, started_at, ended_at, targeted, sent, failed, "
-                "excluded, error, failure")
+                "excluded, error, failure, rate")
 
 
 def _run_of(row: tuple) -> Run:
+    """A run as journaled; one in flight also gets its recent rate and the time left at it."""
     (run_id, campaign_id, version, trigger, occurrence, status, started, ended, targeted, sent, failed, excluded,
-     error, failure) = row
+     error, failure, rate) = row
+    counters = RunCounters(targeted=targeted, sent=sent, failed=failed, excluded=json.loads(excluded))
+    if status != RunStatus.running.value:
+        rate = None
+    eta = time_left(targeted, sent + failed + counters.excluded_total, rate)
     return Run(id=run_id, campaign_id=campaign_id, version=version, trigger=trigger, occurrence=occurrence,
                status=status, started_at=started, ended_at=ended, error=error, failure=failure,
-               counters=RunCounters(targeted=targeted, sent=sent, failed=failed, excluded=json.loads(excluded)))
+               counters=counters, rate=rate, eta_seconds=eta)
 
 
 def _excluded_json(counters: RunCounters) -> str:

@@ -8,7 +8,7 @@ from .campaign import (
 from .channel import ChannelConfiguration, Provider, SmtpSettings, WebhookSettings
 from .common import HIDDEN_BY_DEFAULT, CampaignType, Category, Channel, ExclusionReason, Role, Status
 from .people import ApprovalPolicy, Approvers, Caller, PolicyConditions, User, proof_of
-from .run import Delivery, DeliveryOutcome, Run, RunCounters, RunFailure, RunStatus, RunTrigger
+from .run import ActiveRun, Delivery, DeliveryOutcome, Run, RunCounters, RunFailure, RunStatus, RunTrigger
 from .schedule import Frequency, Recurrence, Schedule, Weekday
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -61,6 +61,19 @@ class Run(Model):
     counters: RunCounters = Field(default_factory=RunCounters)
     error: str | None = None
     failure: RunFailure | None = Field(None, description="why it failed; None on runs journaled before it was kept")
+    rate: float | None = Field(None, description="profiles handled a second over the last seconds, while it runs")
+    eta_seconds: float | None = Field(None, description="time left at that rate for the profiles not yet handled")
+
+
+class ActiveRun(Model):
+    """A run in flight as the list watches it: its counters, rate and time left, without its campaign's row."""
+
+    campaign_id: str
+    run_id: str
+    status: RunStatus
+    counters: RunCounters
+    rate: float | None = None
+    eta_seconds: float | None = None
 
 
 class DeliveryOutcome(str, Enum):
