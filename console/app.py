@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
+from textual.screen import Screen
 
 from store.client import CampaignsClient
 from store.errors import CampaignsError
@@ -24,7 +27,9 @@ from .screens.campaign_list import CampaignListScreen
 class CampaignsApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "Campaigns"
-    BINDINGS = bindings(APP_ACTIONS)
+    # Ctrl+Q and Ctrl+C (over an input too, where Textual would copy) ask like `q`: no key quits past an unsaved edit.
+    BINDINGS = bindings(APP_ACTIONS) + [Binding("ctrl+q,ctrl+c", "quit_console", "Quit", show=False, priority=True,
+                                                id="app.quit_keys")]
     COMMANDS = App.COMMANDS | {CampaignCommands}
 
     identity: reactive[dict | None] = reactive(None)
@@ -114,18 +119,30 @@ class CampaignsApp(App[None]):
 
         self.push_screen(CompareScreen(campaign_id))
 
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own commands but its Quit, which would skip the unsaved-edit question: ours is in the palette."""
+        return (c for c in super().get_system_commands(screen) if c.title != "Quit")
+
+    async def action_quit(self) -> None:
+        """Any other way to ask Textual to quit asks the question too."""
+        self.action_quit_console()
+
     def action_quit_console(self) -> None:
+        from .dialogs.confirm import ConfirmDialog
+
         if not self.unsaved_edit:
             self.exit()
             return
-        from .dialogs.confirm import ConfirmDialog
+        if isinstance(self.screen, ConfirmDialog) and self.screen.id == "quit-question":
+            return  # asked already: a second Ctrl+C does not stack another
 
         def answer(leave: bool | None) -> None:
             if leave:
                 self.exit()
 
         self.push_screen(ConfirmDialog("Quit with an unsaved edit?", "The draft you are editing has changes that are "
-                                       "not saved. Quit anyway and lose them?", "Quit without saving", danger=True),
+                                       "not saved. Quit anyway and lose them?", "Quit without saving", danger=True,
+                                       id="quit-question"),
                          answer)
 
 

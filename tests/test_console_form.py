@@ -248,7 +248,7 @@ async def test_stale_revision_is_refused_with_who_changed_it(workspace_dir):
         await pilot.press("ctrl+r")  # reload: asks, since the form has changes
         await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)
-        await pilot.press("enter")
+        await pilot.press("left", "enter")  # Reload (Cancel is focused: the changes would be replaced)
         await settle(pilot)
         assert form.query_one("#f-rate", Input).value == "10"
         set_input(form, "description", "Survey of our beta testers")
@@ -294,7 +294,7 @@ async def test_escape_with_changes_asks_before_discarding(workspace_dir):
         assert app.screen is form and form.query_one("#f-name", Input).value == "Draft"
         await pilot.press("escape")
         await settle(pilot)
-        await pilot.press("enter")  # discard
+        await pilot.press("left", "enter")  # discard (Cancel is focused)
         await settle(pilot)
         assert isinstance(app.screen, CampaignListScreen)
         assert not app.unsaved_edit

@@ -1,4 +1,7 @@
-"""A yes/no question: Enter does the action (its button is focused), Escape cancels."""
+"""A yes/no question: Enter does the action (its button is focused), Escape cancels.
+
+A dangerous action (stop, delete, lose an edit) opens with Cancel focused: a key typed on, such as `S` then
+Enter, does nothing final; the action takes a deliberate move to its button (Tab, arrows) or a click."""
 
 from __future__ import annotations
 
@@ -17,8 +20,8 @@ class ConfirmDialog(ModalScreen[bool]):
                 Binding("left,right,tab,shift+tab", "app.focus_next", show=False, id="dialog.move")]
 
     def __init__(self, title: str, body: RenderableType, action: str, *, danger: bool = False,
-                 allowed: bool = True) -> None:
-        super().__init__(classes="dialog")
+                 allowed: bool = True, id: str | None = None) -> None:
+        super().__init__(classes="dialog", id=id)
         self.title_text, self.body, self.action_label, self.danger, self.allowed = title, body, action, danger, allowed
 
     def compose(self) -> ComposeResult:
@@ -33,7 +36,7 @@ class ConfirmDialog(ModalScreen[bool]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#confirm" if self.allowed else "#cancel", Button).focus()
+        self.query_one("#confirm" if self.allowed and not self.danger else "#cancel", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "confirm")

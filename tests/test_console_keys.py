@@ -1,0 +1,118 @@
+"""Keys never lose work: every way to quit asks about an unsaved edit, and an irreversible action's confirmation
+opens on Cancel, so a key typed on (`S` then Enter) does nothing final. Driven with Pilot over a seeded demo."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Button, Input
+
+from console.dialogs.confirm import ConfirmDialog
+from console.screens.campaign_form import CampaignFormScreen
+from console.screens.campaign_list import CampaignListScreen
+from console.widgets.campaign_table import CampaignTable
+from store.models import Status
+
+from .console_support import console, copy_workspace, frozen, open_dialog, seed_demo, settle, wait_for
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    return seed_demo(tmp_path_factory.mktemp("console-keys") / "demo", frozen())
+
+
+@pytest.fixture
+def data(demo, tmp_path):
+    return copy_workspace(demo, tmp_path / "ws")
+
+
+def status_of(app, name: str) -> Status:
+    return next(r.status for r in app.screen.all_rows if r.name == name)
+
+
+async def select(pilot, name: str) -> None:
+    table = pilot.app.screen.query_one(CampaignTable)
+    table.select_id(next(r.id for r in table.rows if r.name == name))
+    await pilot.pause()
+
+
+async def open_form_with_an_edit(pilot) -> CampaignFormScreen:
+    await pilot.press("n")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CampaignFormScreen) and pilot.app.screen.loaded,
+                   "the new-campaign form")
+    form = pilot.app.screen
+    form.query_one("#f-name", Input).value = "Half typed"
+    await wait_for(pilot, lambda: pilot.app.unsaved_edit, "the form to count as an unsaved edit")
+    return form
+
+
+@pytest.mark.parametrize("key", ["ctrl+q", "ctrl+c"])
+async def test_ctrl_q_and_ctrl_c_ask_before_dropping_an_edit_and_enter_keeps_it(data, key):
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            form = await open_form_with_an_edit(pilot)
+            form.query_one("#f-name", Input).focus()  # over an input, Ctrl+C would otherwise only copy
+            await pilot.press(key)
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the quit question")
+            assert app.screen.title_text == "Quit with an unsaved edit?"
+            await pilot.press(key)  # asked again: no second dialog on top
+            await pilot.pause()
+            assert len([s for s in app.screen_stack if isinstance(s, ConfirmDialog)]) == 1
+            await pilot.press("enter")  # Cancel is focused
+            await settle(pilot)
+            assert app.screen is form and form.query_one("#f-name", Input).value == "Half typed"
+            assert app.return_code is None
+            await pilot.press(key)
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the quit question again")
+            await pilot.press("left", "enter")  # a deliberate move to "Quit without saving"
+            await wait_for(pilot, lambda: app.return_code == 0, "the console to quit")
+
+
+async def test_ctrl_q_quits_at_once_when_nothing_is_unsaved(data):
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+q")
+            await wait_for(pilot, lambda: app.return_code == 0, "the console to quit")
+
+
+async def test_the_palette_has_one_quit_and_it_asks_too(data):
+    from textual.command import CommandList, CommandPalette
+
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await open_form_with_an_edit(pilot)
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+            await pilot.press(*"quit")
+
+            def quits() -> list[str]:
+                commands = app.screen.query_one(CommandList)
+                prompts = [commands.get_option_at_index(i).prompt for i in range(commands.option_count)]
+                titles = (getattr(p, "plain", str(p)).split("\n")[0] for p in prompts)
+                return [t for t in titles if t.startswith("Quit")]
+
+            await wait_for(pilot, lambda: bool(quits()), "the palette's answer to 'quit'")
+            assert quits() == ["Quit"]
+            assert "Quit" not in [c.title for c in app.get_system_commands(app.screen)]  # Textual's would not ask
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the quit question")
+            assert app.return_code is None
+
+
+@pytest.mark.parametrize("key, name, status", [("S", "Daily deals SMS", Status.live),
+                                                ("D", "Birthday coupon", Status.draft)])
+async def test_stop_and_delete_open_on_cancel_so_key_then_enter_does_nothing(data, key, name, status):
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await select(pilot, name)
+            assert status_of(app, name) is status
+            dialog = await open_dialog(pilot, key)
+            assert isinstance(dialog, ConfirmDialog)
+            assert isinstance(dialog.focused, Button) and dialog.focused.id == "cancel"
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, CampaignListScreen)
+            assert status_of(app, name) is status
