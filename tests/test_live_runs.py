@@ -3,9 +3,10 @@ with the recent rate and the time left; the activation preview says how long a t
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -79,3 +80,55 @@ async def test_a_throttled_run_shows_growing_counters_rate_and_time_left_before_
     [run] = await eventually(lambda: ended(root, campaign.id), "the run to end")
     assert run.status is RunStatus.completed and run.counters.sent == PROFILES + 4  # the setup excludes 4 of its 8
     assert run.rate is None and run.eta_seconds is None and await root.active_runs() == []
+
+
+async def test_runs_follow_prints_a_line_a_second_with_growing_counters_until_the_run_ends(root, engine, clock, capsys):
+    from console import run_commands
+
+    campaign = await start_throttled_run(root, engine, clock)
+    await eventually(lambda: root.active_runs(), "the run to start")
+    args = argparse.Namespace(id=campaign.id, json=False, follow=True)
+    following = asyncio.create_task(run_commands.runs(root, args))
+    printed: list[str] = []
+
+    async def lines(count: int):
+        printed.extend(capsys.readouterr().out.splitlines())
+        return len(printed) >= count
+
+    try:
+        for step in range(1, 4):
+            await eventually(lambda: lines(step), f"line {step} of runs --follow")
+            clock.grant(1.0)
+    finally:
+        clock.release()
+    assert await following == 0
+    printed.extend(capsys.readouterr().out.splitlines())
+    handled = [int(line.split(": ")[1].split("/")[0].replace(",", "")) for line in printed[:-1]]
+    assert all(" running: " in line and f"/{PROFILES + 8}" in line for line in printed[:-1])
+    assert handled[0] < handled[-1] < PROFILES + 8  # growing before the run ended
+    assert any("msg/s" in line and "left" in line for line in printed[:-1])
+    assert printed[-1].startswith(f"{campaign.id}-r1 completed: targeted 108, sent 104")
+
+
+async def test_the_activation_preview_says_the_rate_the_duration_and_who_the_time_limit_leaves_out(
+        root, engine, monkeypatch):
+    from rich.console import Console
+
+    from console.dialogs.activate import activation_body
+    from store.engine import runner
+
+    await root.import_profiles_chunk("jsonl", many_profiles(), 1)
+    campaign = await root.create_campaign(email_campaign(rate=RATE))
+    preview = await root.activation_preview(campaign.id)
+    assert (preview.rate, preview.expected_sends, preview.expected_seconds) == (RATE, 105, 10.5)
+    assert preview.beyond_time_limit == 0
+    monkeypatch.setattr(runner, "MAX_RUN", timedelta(seconds=6))  # 60 of the 105 sends fit
+    preview = await root.activation_preview(campaign.id)
+    assert preview.beyond_time_limit == 45
+    screen = Console(width=200, record=True)
+    screen.print(activation_body("Spring sale", preview))
+    text = screen.export_text()
+    assert "Rate" in text and "10 msg/s" in text and "Expected duration" in text and "10s" in text
+    assert "45 profiles would be excluded (throttle_timeout)" in text
+    unthrottled = await root.activation_preview((await root.create_campaign(email_campaign("Other"))).id)
+    assert unthrottled.rate is None and unthrottled.expected_seconds is None and unthrottled.beyond_time_limit == 0

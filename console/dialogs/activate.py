@@ -9,6 +9,7 @@ from store.models.report import ActivationPreview
 from store.text import printable
 
 from ..display import when as local_when
+from ..run_pace import duration_text, rate_text
 from .confirm import ConfirmDialog
 
 
@@ -21,6 +22,13 @@ def activation_body(name: str, preview: ActivationPreview) -> Table:
     for reason, count in sorted(preview.expected_exclusions.items()):
         table.add_row(f"  excluded, {reason}", f"{count:,}")
     table.add_row("Expected sends", f"{preview.expected_sends:,}")
+    table.add_row("Rate", rate_text(preview.rate) if preview.rate else "unthrottled (as fast as the channel sends)")
+    if preview.expected_seconds is not None:
+        table.add_row("Expected duration", duration_text(preview.expected_seconds))
+    if preview.beyond_time_limit:
+        table.add_row(Text("Over 12 hours", style="bold reverse"), Text(
+            f"a run stops at 12 hours: {preview.beyond_time_limit:,} profiles would be excluded (throttle_timeout); "
+            "raise the rate or narrow the audience"))
     table.add_row("Schedule", preview.schedule)
     for when in preview.next_runs[:3]:
         table.add_row("  runs at", local_when(when))

@@ -42,6 +42,11 @@ SUPPRESSED_PROFILE, NO_ADDRESS, NO_CONSENT, RENDERING_ERROR = (
     ExclusionReason.suppressed, ExclusionReason.no_address, ExclusionReason.no_consent, ExclusionReason.rendering_error)
 
 
+def beyond_time_limit(sends: int, rate: int | None) -> int:
+    """Sends a run throttled to ``rate`` would not reach before ``MAX_RUN`` (they are excluded, throttle_timeout)."""
+    return max(0, sends - rate * int(MAX_RUN.total_seconds())) if rate else 0
+
+
 class RunFailed(Exception):
     """The run cannot start or go on (configuration deleted, audience gone): a typed reason the engine decides
     on, and words for people. Pickles as its arguments, so the host can hand one to a sending process."""

@@ -34,3 +34,7 @@ class ActivationPreview(Model):
     needs_approval: str | None = Field(None, description="the policies (comma-separated) whose approval it needs")
     approval_state: str | None = None
     problems: list[dict[str, str]] = Field(description="field and message of each problem activation would refuse")
+    rate: int | None = Field(None, description="messages a second the version's rate control allows (None: unthrottled)")
+    expected_seconds: float | None = Field(None, description="how long a run takes at that rate")
+    beyond_time_limit: int = Field(0, description="expected sends a run would not reach in its 12-hour limit "
+                                               "(excluded as throttle_timeout)")
