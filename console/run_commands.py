@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import signal
 import sys
+from datetime import datetime, timedelta, timezone
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from store.client import CampaignsClient
+from store.limits import OUTBOX_PAGE_MESSAGES
 from store.models import Run, RunStatus, Status
 from store.models.outbox import OutboxMessage
 from store.text import json_escaped, printable
@@ -147,19 +150,45 @@ async def report(client: CampaignsClient, args: argparse.Namespace) -> int:
 
 
 async def outbox(client: CampaignsClient, args: argparse.Namespace) -> int:
-    """Print outbox messages; with --follow keep going. Output is written from a thread: a reader that
-    stops reading must not stall the engine this process may be hosting."""
-    cursor = ""
+    """Print the newest messages (``--limit``, sent ``--since``), saying on stderr when more matched; with
+    --follow keep printing new ones. Output is written from a thread: a reader that stops reading must not
+    stall the engine this process may be hosting."""
+    channel = args.channel.value if args.channel else None
+    page = await client.outbox(channel=channel, campaign_id=args.campaign, limit=args.limit, newest=True,
+                               since=args.since)
     while True:
-        page = await client.outbox(channel=args.channel.value if args.channel else None,
-                                   campaign_id=args.campaign, cursor=cursor)
-        cursor = page.cursor
         if page.messages:
             await asyncio.to_thread(_write, "".join(_outbox_line(m, args.json) for m in page.messages))
+        if page.total is not None and page.total > len(page.messages):
+            output.err.print(f"showing the newest {len(page.messages):,} of {page.total:,}; --limit N for more",
+                             markup=False)
         if not args.follow:
             return 0
         if not page.messages:
             await asyncio.sleep(POLL_SECONDS)
+        page = await client.outbox(channel=channel, campaign_id=args.campaign, cursor=page.cursor)
+
+
+def outbox_limit(text: str) -> int:
+    """``--limit``: how many messages, within what one answer may carry."""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= OUTBOX_PAGE_MESSAGES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of messages from 1 to {OUTBOX_PAGE_MESSAGES:,}")
+    return int(text)
+
+
+def since_time(text: str) -> datetime:
+    """``--since``: a duration back from now (``90s``, ``10m``, ``2h``, ``1d``) or a time (ISO 8601; without a
+    zone, the operator's local one)."""
+    duration = re.fullmatch(r"(\d{1,9})([smhd])", text.strip())
+    if duration:
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[duration[2]]
+        return datetime.now(timezone.utc) - timedelta(**{unit: int(duration[1])})
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a duration (10m, 2h, 1d) nor a time "
+                                         "(2025-03-01 09:00, 2025-03-01T09:00+01:00)") from None
+    return when if when.tzinfo else when.astimezone()
 
 
 def _outbox_line(m: OutboxMessage, as_json: bool) -> str:

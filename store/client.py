@@ -9,6 +9,7 @@ same ``CampaignsError`` subclass the server raised.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -156,9 +157,14 @@ class CampaignsClient:
         return Report.model_validate(await self._call("GET", f"/v1/campaigns/{campaign_id}/report"))
 
     async def outbox(self, *, channel: str | None = None, campaign_id: str | None = None, cursor: str = "",
-                     limit: int = 1000) -> OutboxPage:
-        """Outbox messages after ``cursor`` and the cursor to continue from (to follow, ask again)."""
+                     limit: int = 1000, newest: bool = False, since: datetime | None = None) -> OutboxPage:
+        """Outbox messages after ``cursor`` and the cursor to continue from (to follow, ask again); with
+        ``newest`` the newest ``limit`` (sent since ``since``), their ``total`` and the cursor at the end."""
         params: dict[str, str | int] = {"cursor": cursor, "limit": limit}
+        if newest:
+            params["newest"] = "true"
+        if since is not None:
+            params["since"] = since.isoformat()
         if channel:
             params["channel"] = channel
         if campaign_id:

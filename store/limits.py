@@ -19,6 +19,7 @@ REQUEST_BODY_BYTES = 8 * 1024 * 1024  # any API request body, profile imports as
 UNBOUNDED_PATHS = frozenset({"/v1/profiles/import-chunk"})  # profile imports: chunks of whole records
 CONTEXT_BYTES = 200 * 1024        # the context of a trigger, as JSON
 JSON_DEPTH = 64                   # nesting of any JSON document we accept
+OUTBOX_PAGE_MESSAGES = 10_000    # outbox messages per answer (`campaigns outbox --limit`)
 
 
 def in_words(limit: int) -> str:

@@ -28,7 +28,7 @@ def test_activate_sends_in_the_foreground_and_reports(demo, capsys):
     [r] = run_json(capsys, "runs", contest)
     assert r["status"] == "completed" and r["counters"]["sent"] > 0
     assert r["counters"]["targeted"] == r["counters"]["sent"] + sum(r["counters"]["excluded"].values())
-    code, out, _ = run(capsys, "outbox", "--campaign", contest, "--json")
+    code, out, _ = run(capsys, "outbox", "--campaign", contest, "--json", "--limit", "10000")
     lines = [json.loads(line) for line in out.splitlines()]
     assert len(lines) == r["counters"]["sent"] and {m["channel"] for m in lines} == {"sms"}
     assert all(m["content"]["text"].startswith("SHOP: Win a trip contest") for m in lines)
@@ -74,7 +74,7 @@ def test_other_commands_reach_a_running_engine_over_its_socket(demo, capsys, eng
     code, out, err = run(capsys, "activate", contest)
     assert code == 0, err
     assert f"{contest}-r1 completed" in err
-    code, out, _ = run(capsys, "outbox", "--campaign", contest, "--json")
+    code, out, _ = run(capsys, "outbox", "--campaign", contest, "--json", "--limit", "10000")
     assert len(out.splitlines()) == run_json(capsys, "runs", contest)[0]["counters"]["sent"] > 0
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
@@ -85,7 +85,7 @@ def test_other_commands_reach_a_running_engine_over_its_socket(demo, capsys, eng
 def test_outbox_follow_prints_messages_as_another_terminal_sends_them(demo, capsys):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     follow = subprocess.Popen([sys.executable, "-m", "console.cli", "--data", str(demo), "--user", "root", "outbox",
-                               "--follow", "--json", "--channel", "sms"], cwd=ROOT, env=env,
+                               "--follow", "--json", "--channel", "sms", "--limit", "10000"], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         deadline = time.monotonic() + 20

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field, field_validator
 
 from ..engine.engine import Engine
 from ..errors import ValidationFailed
-from ..limits import CONTEXT_BYTES, in_words
+from ..limits import CONTEXT_BYTES, OUTBOX_PAGE_MESSAGES, in_words
 from ..models import ActiveRun, Campaign, Channel, ExclusionReason, Run, RunCounters, Status
 from ..models.common import Model
 from ..models.outbox import OutboxPage
@@ -132,14 +132,26 @@ def report(campaign_id: str, actor: Actor, ws: Space, request: Request) -> Repor
 
 @router.get("/outbox")
 def outbox(actor: Actor, request: Request, channel: Channel | None = None, campaign: str | None = None,
-           cursor: str = Query("", description="from a previous page: continue after it"), limit: int = 1000) -> OutboxPage:
+           cursor: str = Query("", description="from a previous page: continue after it"), limit: int = 1000,
+           newest: bool = Query(False, description="the newest `limit` messages (and `total`), not the oldest"),
+           since: datetime | None = Query(None, description="with newest: only messages sent at or after this time"),
+           ) -> OutboxPage:
     """Messages the outbox provider wrote, oldest first; pass the returned cursor to follow new ones."""
     engine(request).lifecycle.check_may_read(actor)
+    if newest:
+        if since is not None and since.tzinfo is None:
+            raise ValidationFailed.of([{"field": "since", "message": "give the time with its zone, e.g. 2025-03-01T09:00Z"}])
+        messages, total, ends = engine(request).outbox.newest(limit=min(max(limit, 1), OUTBOX_PAGE_MESSAGES),
+                                                              channel=channel, campaign_id=campaign, since=since)
+        return OutboxPage.model_validate({"messages": messages, "total": total, "cursor": _cursor(ends)})
     positions = _positions(cursor)
     messages, positions = engine(request).outbox.read(positions, channel=channel, campaign_id=campaign,
-                                                      limit=min(max(limit, 1), 10_000))
-    return OutboxPage.model_validate(
-        {"messages": messages, "cursor": ",".join(f"{c.value}:{n}" for c, n in positions.items())})
+                                                      limit=min(max(limit, 1), OUTBOX_PAGE_MESSAGES))
+    return OutboxPage.model_validate({"messages": messages, "cursor": _cursor(positions)})
+
+
+def _cursor(positions: dict[Channel, int]) -> str:
+    return ",".join(f"{c.value}:{n}" for c, n in positions.items())
 
 
 def _positions(cursor: str) -> dict[Channel, int]:

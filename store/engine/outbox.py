@@ -17,6 +17,7 @@ import json
 import os
 import threading
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..models import Channel
@@ -140,6 +141,75 @@ class Outbox:
                     if message is not None and (campaign_id is None or message["campaignId"] == campaign_id):
                         found.append(message)
         return found, positions
+
+    def newest(self, *, limit: int, channel: Channel | None = None, campaign_id: str | None = None,
+               since: datetime | None = None) -> tuple[list[dict], int, dict[Channel, int]]:
+        """The newest ``limit`` messages (oldest of them first), how many match in all, and the positions at
+        the end of the files (to follow from): what an operator asks of a log, read from its end.
+
+        Only whole lines count; the campaign is matched on the bytes its writer puts in every line, so only
+        the lines kept and those checked against ``since`` are parsed.
+        """
+        kept: list[tuple[str, dict]] = []
+        total = 0
+        positions: dict[Channel, int] = {}
+        marker = f'"campaignId":{_string(campaign_id)}'.encode() if campaign_id is not None else None
+        for c in [channel] if channel else list(Channel):
+            path = self.path(c)
+            positions[c] = 0
+            if not path.exists():
+                continue
+            newest_here: list[tuple[str, dict]] = []  # a channel's newest are enough for the newest of all
+            with open(path, "rb") as f:
+                for end, line in _lines_backwards(f):
+                    positions[c] = max(positions[c], end)
+                    if marker is not None and marker not in line:
+                        continue
+                    if since is None and len(newest_here) >= limit:
+                        total += 1  # counted, not parsed
+                        continue
+                    message = _message(line)
+                    if message is None or (since is not None and _sent_at(message) < since):
+                        continue
+                    total += 1
+                    if len(newest_here) < limit:
+                        newest_here.append((str(message.get("sentAt", "")), message))
+            kept += reversed(newest_here)  # oldest first, so a batch's equal times keep their order
+        kept.sort(key=lambda pair: pair[0])
+        return [m for _, m in kept[-limit:]], total, positions
+
+
+_CHUNK = 1 << 20
+
+
+def _lines_backwards(f):
+    """``(end offset, line)`` for each whole line of a file, the last first; a torn last line is left out."""
+    position = f.seek(0, os.SEEK_END)
+    pending = b""  # the bytes from ``position`` to ``end``: the start of a line cut by the chunk, with its newline
+    end = -1  # just past the last newline read; -1 until one is found
+    while position > 0:
+        start = max(0, position - _CHUNK)
+        f.seek(start)
+        data = f.read(position - start)
+        position = start
+        if end < 0:
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                continue
+            end, data = start + cut + 1, data[:cut + 1]
+        parts = (data + pending).split(b"\n")
+        whole = parts[1:-1] if start > 0 else parts[:-1]
+        for line in reversed(whole):
+            yield end, line + b"\n"
+            end -= len(line) + 1
+        pending = parts[0] + b"\n" if start > 0 else b""
+
+
+def _sent_at(message: dict) -> datetime:
+    try:
+        return datetime.fromisoformat(message["sentAt"])
+    except (KeyError, TypeError, ValueError):
+        return datetime.min.replace(tzinfo=timezone.utc)
 
 
 def _message(line: bytes) -> dict | None:

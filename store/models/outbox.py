@@ -23,3 +23,5 @@ class OutboxMessage(Model):
 class OutboxPage(Model):
     messages: list[OutboxMessage]
     cursor: str = Field(description="pass it back to continue after this page")
+    total: int | None = Field(None, description="with newest: how many messages match in all (more than shown "
+                              "when the page was cut)")
