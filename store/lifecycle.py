@@ -8,6 +8,8 @@ through the ``engine_*`` methods.
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,7 @@ from .clock import Clock
 from .db.catalogue import Catalogue
 from .templates import check_content
 from .errors import Forbidden, InvalidTransition, StaleRevision, ValidationFailed
+from .limits import NAME_CHARS
 from .listing import summarize
 from .readiness import draft_problems
 from .models import (
@@ -191,7 +194,8 @@ class Lifecycle:
                 "number": 1, "revision": 1, "approval": None, "created_by": actor.name, "created_at": now,
                 "updated_by": actor.name, "updated_at": now, "activated_by": None, "activated_at": None})
             copy = Campaign(
-                id=self.catalogue.allocate_campaign_id(), name=f"{source.name} (copy)"[:200],
+                id=self.catalogue.allocate_campaign_id(),
+                name=copy_name(source.name, {row.row["name"] for row in self.catalogue.campaign_rows()}),
                 description=source.description, tags=source.tags, type=source.type, category=source.category,
                 draft=version, created_by=actor.name, created_at=now, updated_by=actor.name, updated_at=now)
             self.catalogue.save_campaign(copy)
@@ -464,3 +468,19 @@ def _check_revision(c: Campaign, base_revision: int | None, what: str, yours: st
 
 def _policy_words(ids: list[str]) -> str:
     return ("policy " if len(ids) == 1 else "policies ") + ", ".join(ids)
+
+
+_COPY = re.compile(r"(?P<base>.*?)(?: \(copy(?: [0-9]+)?\))+")  # also old names: "X (copy) (copy)"
+
+
+def copy_name(name: str, taken: set[str]) -> str:
+    """``NAME (copy)``, then ``NAME (copy 2)``…: the first one no campaign has. A copy of a copy counts on from
+    its original's name, never ``(copy) (copy)``; the name is shortened to keep the suffix within NAME_CHARS."""
+    match = _COPY.fullmatch(name)
+    base = match["base"] if match else name
+    for number in itertools.count(1):
+        suffix = " (copy)" if number == 1 else f" (copy {number})"
+        candidate = base[:NAME_CHARS - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+    raise AssertionError("unreachable: itertools.count never ends")
