@@ -26,11 +26,12 @@ from ..campaign_actions import CampaignActions
 from ..diff import describe_approval, describe_rate
 from ..display import APPROVAL_WORDS, cell_text, configuration_text, local_zone, short_when, status_markup, when
 from ..host import host
+from ..run_pace import duration_text, rate_text
 from ..widgets.header import ConnectionBanner, WorkspaceHeader
 
 RUN_COLUMNS = (("run", "Run"), ("trigger", "Trigger"), ("when", "Occurrence/start"), ("status", "Status"),
                ("targeted", "Targeted"), ("sent", "Sent"), ("failed", "Failed"), ("excluded", "Excluded"),
-               ("reasons", "Excluded by reason"), ("error", "Error"))
+               ("rate", "Rate"), ("left", "Time left"), ("reasons", "Excluded by reason"), ("error", "Error"))
 NUMERIC = {"targeted", "sent", "failed", "excluded"}
 AUDIT_COLUMNS = (("at", "Time"), ("user", "User"), ("action", "Action"), ("version", "Ver."), ("detail", "Detail"),
                  ("proof", "Proven by"))
@@ -334,8 +335,8 @@ class CampaignDetailScreen(CampaignActions, Screen):
         if [row.key.value for row in table.ordered_rows] == keys:
             for key, row in cells.items():  # same runs in the same order: patch what changed, cursor stays
                 for (column, _), value in zip(RUN_COLUMNS, row):
-                    if table.get_cell(key, column) != value:
-                        table.update_cell(key, column, value)
+                    if table.get_cell(key, column) != value:  # a value grown wider widens its column
+                        table.update_cell(key, column, value, update_width=True)
             return
         selected = table.ordered_rows[table.cursor_row].key.value if table.row_count else None
         scroll = table.scroll_y
@@ -352,7 +353,9 @@ class CampaignDetailScreen(CampaignActions, Screen):
         c = run.counters
         start = run.occurrence or run.started_at
         numbers = [f"{n:,}" for n in (c.targeted, c.sent, c.failed, c.excluded_total)]
-        return [run.id, run.trigger.value, short_when(start), run.status.value, *numbers,
+        rate = rate_text(run.rate) if run.rate else "—"
+        left = duration_text(run.eta_seconds) if run.eta_seconds is not None else "—"
+        return [run.id, run.trigger.value, short_when(start), run.status.value, *numbers, rate, left,
                 excluded_by_reason(c.excluded), cell_text(run.error or "")]
 
     def show_audit(self, events) -> None:

@@ -65,6 +65,16 @@ class CampaignListScreen(CampaignActions, Screen):
     def _tick(self) -> None:
         if self.app.screen is self:  # no refresh under a dialog or another screen
             self.load_rows()
+            self.load_live()
+
+    @work(exclusive=True, group="list-live")
+    async def load_live(self) -> None:
+        """The counters of the runs in flight, every second: one small answer, however many campaigns."""
+        console = host(self)
+        await console.ready.wait()
+        runs = await console.call_api(console.client.active_runs(), quiet=True)
+        if runs is not None:
+            self.query_one(CampaignTable).set_live(runs)
 
     @work(exclusive=True, group="list-refresh")
     async def load_rows(self, select: str | None = None) -> None:

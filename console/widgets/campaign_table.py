@@ -28,7 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from store.list_rows import CampaignRow
-from store.models import Status
+from store.models import ActiveRun, Status
 from store.text import printable
 
 from ..display import STATUS_TONES, status_label
@@ -54,6 +54,11 @@ def _last_run(row: CampaignRow) -> str:
     if run is None:
         return "—"
     return f"{run.sent:,}/{run.excluded:,}" + (" ✗" if run.status == "failed" else "")
+
+
+def _live_run(run: ActiveRun) -> str:
+    """A run in flight's counters, from the active-runs answer (the rows change only when a run starts or ends)."""
+    return f"{run.counters.sent:,}/{run.counters.excluded_total:,} ▸"
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,7 @@ class CampaignTable(ScrollView, can_focus=True):
         self._keep: list[bool] = []
         self._order: list[int] = []  # indices of the loaded rows in the sort order
         self._ordered: list[CampaignRow] = []  # the loaded rows in that order
+        self._live: dict[str, ActiveRun] = {}  # runs in flight by campaign id: their counters outrun the rows
 
     # data --------------------------------------------------------------------------------
     def set_rows(self, rows: list[CampaignRow], keep: list[bool] | None = None, order: Order | None = None) -> None:
@@ -153,6 +159,13 @@ class CampaignTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         self.cursor = index if index is not None else min(self.cursor, max(0, len(self.rows) - 1))
         self.refresh()
+
+    def set_live(self, runs: list[ActiveRun]) -> None:
+        """The runs in flight: their Sent/excl cells show these counters; repaints only when they changed."""
+        live = {run.campaign_id: run for run in runs}
+        if live != self._live:
+            self._live = live
+            self.refresh()
 
     def _sort(self, order: Order | None = None) -> None:
         if order is None or order[:2] != (self.sort_key, self.sort_reverse):
@@ -229,7 +242,8 @@ class CampaignTable(ScrollView, can_focus=True):
             style = base
             if column.key == "status":
                 style = base + self._status_style(row)
-            text = column.text(row, self._now)
+            live = self._live.get(row.id) if column.key == "last_run" else None
+            text = _live_run(live) if live is not None else column.text(row, self._now)
             if cell_len(text) > w:
                 text = set_cell_size(text, w - 1) + "…"
             segments.append(Segment(set_cell_size(text, w) + " ", style))
