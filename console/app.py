@@ -21,10 +21,11 @@ from store.text import printable
 
 from .actions import APP_ACTIONS, bindings
 from .commands import CampaignCommands
+from .key_order import OrderedKeysApp
 from .screens.campaign_list import CampaignListScreen
 
 
-class CampaignsApp(App[None]):
+class CampaignsApp(OrderedKeysApp):
     CSS_PATH = "app.tcss"
     TITLE = "Campaigns"
     # Ctrl+Q and Ctrl+C (over an input too, where Textual would copy) ask like `q`: no key quits past an unsaved edit.

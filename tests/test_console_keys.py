@@ -116,3 +116,39 @@ async def test_stop_and_delete_open_on_cancel_so_key_then_enter_does_nothing(dat
             await settle(pilot)
             assert isinstance(app.screen, CampaignListScreen)
             assert status_of(app, name) is status
+
+
+def burst(app, *keys: str) -> None:
+    """Keys as a paste or a laggy link delivers them: all queued at once, none waiting for the last to be handled
+    (Pilot's ``press`` waits for the app to go idle between keys, which hides the problem)."""
+    from textual import events
+
+    named = {"/": ("slash", "/"), "enter": ("enter", "\r"), "tab": ("tab", "\t"), " ": ("space", " ")}
+    for key in keys:
+        name, char = named.get(key, (key, key if len(key) == 1 else None))
+        app.post_message(events.Key(name, char))
+
+
+async def test_a_search_typed_as_one_burst_searches_for_all_of_it(data):
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            burst(app, *"/weekly", "enter")
+            await wait_for(pilot, lambda: isinstance(app.focused, CampaignTable), "Enter to go back to the list")
+            await settle(pilot)
+            assert app.screen_stack == [app.screen] and isinstance(app.screen, CampaignListScreen)
+            assert app.screen.query_one("#search", Input).value == "weekly"
+            assert [r.name for r in app.screen.query_one(CampaignTable).rows] == ["Weekly newsletter"]
+
+
+async def test_name_tab_description_typed_as_one_burst_fills_two_fields_of_the_new_form(data):
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            burst(app, "n", *"Name", "tab", *"Description")
+            await wait_for(pilot, lambda: [i.value for i in app.screen.query("#f-description").results(Input)]
+                           == ["Description"], "the burst to land in the form")
+            await settle(pilot)
+            form = app.screen
+            assert form.query_one("#f-name", Input).value == "Name"
+            assert [type(s) for s in app.screen_stack] == [CampaignListScreen, CampaignFormScreen]
