@@ -16,7 +16,7 @@ import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from .errors import ERRORS_BY_PROBLEM, CampaignsError, ValidationFailed
-from .list_rows import CampaignRow, decode_rows
+from .list_rows import CampaignRow, decode_changes, decode_rows, patched
 from .listing import CampaignFilter
 from .models import (
     ActiveRun, ApprovalPolicy, AuditEvent, Campaign, CampaignEdit, CampaignSummary, ChannelConfiguration, Role, Run, User,
@@ -54,6 +54,7 @@ class CampaignsClient:
         self.engine_here = engine_here  # this process runs the engine's scheduler
         self.notices: list[str] = []  # what opening the workspace here did, for the user to hear once
         self._lists: dict[tuple, tuple[str, list[Any]]] = {}  # ETag and rows per decoding and filter
+        self._rows: dict[tuple, tuple[str, list[CampaignRow]]] = {}  # list revision and rows per filter
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -76,17 +77,22 @@ class CampaignsClient:
         return await self._list(f, _SUMMARIES.validate_json)
 
     async def campaign_rows(self, f: CampaignFilter | None = None) -> list[CampaignRow]:
-        """The list as compact rows (``store.list_rows``): what the console keeps of 100,000 campaigns."""
-        return await self._list(f, decode_rows)
+        """The list as compact rows (``store.list_rows``): what the console keeps of 100,000 campaigns.
+
+        After the first answer only the rows changed since are sent and patched in; nothing changed
+        returns the very list returned before (the console then has nothing to redo)."""
+        params = _list_params(f or CampaignFilter())
+        key = tuple(params)
+        token, held = self._rows.get(key, ("", []))
+        response = await self._send("GET", "/v1/campaigns", params=[*params, ("since", token)])
+        changes = decode_changes(response.content)
+        rows = changes.rows if changes.full else patched(held, changes.rows, changes.removed)
+        self._rows[key] = (changes.revision, rows)
+        return rows
 
     async def _list(self, f: CampaignFilter | None, decode: Callable[[bytes], list[_Row]]) -> list[_Row]:
         """The list under ``f``, decoded by ``decode``; "304 Not Modified" returns the rows decoded before."""
-        f = f or CampaignFilter()
-        params: list[tuple[str, str]] = [("all", "true")] if f.all else []
-        params += [("status", s.value) for s in f.statuses] + [("type", t.value) for t in f.types]
-        params += [("channel", c.value) for c in f.channels] + [("tag", t) for t in f.tags]
-        if f.search:
-            params.append(("search", f.search))
+        params = _list_params(f or CampaignFilter())
         key = (decode, *params)
         cached = self._lists.get(key)
         headers = {"If-None-Match": cached[0]} if cached else {}
@@ -262,6 +268,15 @@ class CampaignsClient:
 
     async def profile_stats(self) -> ProfileStats:
         return ProfileStats.model_validate(await self._call("GET", "/v1/profiles/stats"))
+
+
+def _list_params(f: CampaignFilter) -> list[tuple[str, str]]:
+    params: list[tuple[str, str]] = [("all", "true")] if f.all else []
+    params += [("status", s.value) for s in f.statuses] + [("type", t.value) for t in f.types]
+    params += [("channel", c.value) for c in f.channels] + [("tag", t) for t in f.tags]
+    if f.search:
+        params.append(("search", f.search))
+    return params
 
 
 def _error_from(response: httpx.Response) -> CampaignsError:

@@ -71,9 +71,37 @@ def decode_rows(body: bytes) -> list[CampaignRow]:
         return _DECODER.decode(body)
 
 
+class RowChanges(msgspec.Struct):
+    """An incremental list answer: the rows changed since the revision sent (all rows when ``full``)."""
+
+    revision: str
+    full: bool
+    removed: list[str]
+    rows: list[CampaignRow]
+
+
+_CHANGES = msgspec.json.Decoder(RowChanges)
+
+
+def decode_changes(body: bytes) -> RowChanges:
+    with collector_paused():
+        return _CHANGES.decode(body)
+
+
+def patched(rows: list[CampaignRow], changed: list[CampaignRow], removed: list[str]) -> list[CampaignRow]:
+    """``rows`` with ``changed`` put in place of (or beside) their ids and ``removed`` dropped; ``rows`` itself
+    when nothing changed, so its holder can tell without comparing."""
+    if not changed and not removed:
+        return rows
+    replace = {row.id: row for row in changed}
+    gone = set(removed)
+    kept = [replace.pop(row.id, row) for row in rows if row.id not in gone]
+    return [*replace.values(), *kept]  # new campaigns first, as the newest changes are
+
+
 def summary(row: CampaignRow) -> CampaignSummary:
     """The row as the validated model the rest of the console works with."""
     return CampaignSummary.model_validate(msgspec.to_builtins(row))
 
 
-__all__ = ["CampaignRow", "decode_rows", "struct_of", "summary"]
+__all__ = ["CampaignRow", "RowChanges", "decode_changes", "decode_rows", "patched", "struct_of", "summary"]

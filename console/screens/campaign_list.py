@@ -91,8 +91,7 @@ class CampaignListScreen(CampaignActions, Screen):
                 keys, texts, order = await asyncio.to_thread(_prepare, rows, table.sort_key, table.sort_reverse)
             self.all_rows, self._keys, self._texts, self._narrowed = rows, keys, texts, (None, [])
             self.apply_filter(order)
-            if first:
-                self.call_after_refresh(_spare_the_collector)
+            self.call_after_refresh(_spare_the_collector if first else gc.freeze)  # the new rows too
         if select:
             self.query_one(CampaignTable).select_id(select)
 

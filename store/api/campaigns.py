@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from fastapi.responses import JSONResponse
 
 from ..limits import MESSAGE_CHARS
+from ..list_changes import caller_key, changes_json
 from ..listing import CampaignFilter, filter_rows, rows_json
 from ..models import AuditEvent, Campaign, CampaignEdit, CampaignSummary, CampaignType, Channel, Status
 from ..models.approval_inbox import AwaitingApproval
@@ -52,17 +53,32 @@ def list_campaigns(
     tag: list[str] = Query(default=[]),
     search: str = "",
     if_none_match: str | None = Header(None, description="the ETag of the list the client holds"),
+    since: str | None = Query(None, description=(
+        "the revision of the list the client holds (from the X-List-Revision header): the answer is then "
+        "{revision, full, removed, rows} with only the rows changed since (all of them when full)")),
 ) -> Response:
     """Summaries, newest change first; pre-serialized rows (described, never re-validated) so 10,000 of them stay fast."""
     actions = ws.lifecycle.row_actions(actor)
     f = CampaignFilter(all=all, statuses=status, types=type, channels=channel, tags=tag, search=search)
     eng = request.app.state.engine
-    body = rows_json(filter_rows(ws.catalogue.campaign_rows(), f), eng.latest_runs(), eng.next_fire, actions)
+    # the actions spliced into the rows depend on who asks and on the approval policies: a revision is theirs
+    caller = caller_key(actor.name, actor.role.value, *(p.model_dump_json() for p in ws.lifecycle.policies().by_id.values()))
+    revision, changed = eng.list_changes.since(since, caller)
+    rows = ws.catalogue.campaign_rows()
+    if changed is not None:
+        rows = [r for r in rows if r.row["id"] in changed]
+    kept = filter_rows(rows, f)
+    body = rows_json(kept, eng.latest_runs(), eng.next_fire, actions)
+    headers = {"X-List-Revision": eng.list_changes.token(revision, caller)}
+    if since is not None:
+        removed = sorted(changed - {r.row["id"] for r in kept}) if changed is not None else []
+        return Response(changes_json(headers["X-List-Revision"], changed is None, removed, body),
+                        media_type="application/json", headers=headers)
     # A console refreshing every second gets "304 Not Modified" while nothing changed: it parses nothing.
     etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
     if if_none_match == etag:
-        return Response(status_code=304, headers={"ETag": etag})
-    return Response(body, media_type="application/json", headers={"ETag": etag})
+        return Response(status_code=304, headers={"ETag": etag, **headers})
+    return Response(body, media_type="application/json", headers={"ETag": etag, **headers})
 
 
 @router.get("/approvals", response_model=list[AwaitingApproval])

@@ -22,6 +22,7 @@ from datetime import datetime
 from ..clock import Clock
 from ..errors import CampaignsError, InvalidTransition, NotFound, ValidationFailed
 from ..lifecycle import ActivationOutcome, Lifecycle
+from ..list_changes import ListChanges
 from ..models import ActiveRun, Campaign, CampaignType, Channel, Run, RunFailure, RunStatus, RunTrigger, Status, User, Version
 from ..workspace import Workspace
 from .activation import check_activation
@@ -88,6 +89,7 @@ class Engine:
         self._lock = threading.RLock()
         self._pool = ThreadPoolExecutor(max_workers=MAX_SENDERS, thread_name_prefix="campaigns-run")
         self._thread: threading.Thread | None = None
+        self.list_changes = ListChanges()  # list rows changed, for the list's incremental answers
         ws.catalogue.add_listener(self._campaign_changed)
 
     # what the API calls -----------------------------------------------------------------
@@ -206,6 +208,7 @@ class Engine:
         """The catalogue's listener: called after every committed save, from any thread."""
         with self._changes:
             self._changed.add(campaign_id)
+        self.list_changes.touch(campaign_id)
         self._wake.set()
 
     def _dispatch_soon(self) -> None:
@@ -275,6 +278,7 @@ class Engine:
             next_fire = upcoming[0] if upcoming else None
             completes = completion_time(version.schedule, activated_at=activated_at)
         timing = self._timings[campaign.id] = _Timing(next_fire, completes)
+        self.list_changes.touch(campaign.id)  # its next run, as the list shows it
         return timing
 
     def _fire_and_complete(self, campaign_id: str, now: datetime) -> None:
@@ -346,6 +350,7 @@ class Engine:
     def _execute(self, run: Run, spec: RunSpec | RunFailed, gateway: str) -> Run | None:
         """Execute (or resume) the run; None when it must be resumed later (its sender was lost, or another
         live process owns it)."""
+        self.list_changes.touch(run.campaign_id)  # the list's last run is this one now (its end touches again)
         try:
             finished = self._in_sender(self.senders, run, spec) if self.senders is not None else self._here(run, spec)
             if finished is not None:
