@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from console.cli import main
-from store.embedded import connect, socket_path
+from store.embedded import connect
+from store.local_client import socket_path
 from store.errors import ValidationFailed
 from store.models import ChannelConfiguration
 from store.models.channel import SECRET_MASK

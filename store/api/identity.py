@@ -23,8 +23,7 @@ from ..peer import PEER_UID
 from ..shared_host import account_name
 from ..tokens import matching
 from ..workspace import Workspace
-
-USER_HEADER = "X-Campaigns-User"
+from ..local_client import USER_HEADER
 
 
 class Identity(Protocol):

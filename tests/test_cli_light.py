@@ -1,0 +1,58 @@
+"""`campaigns --help` and a command that talks to a running engine load no server side (FastAPI, uvicorn, the
+engine) and no console (Textual), and the socket client builds no TLS context: each is a fresh process, as a
+user runs it, whose sys.modules and ssl contexts are read at exit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from .processes import ROOT, environment, start_engine, stop_engine
+from .test_cli import demo, demo_template  # noqa: F401  (fixtures)
+
+HEAVY = ("fastapi", "uvicorn", "starlette", "textual", "store.api", "store.hosting", "store.engine", "store.workspace")
+PROBE = """
+import json, ssl, sys
+made = []
+build = ssl.SSLContext.__new__
+def counted(cls, *args, **kwargs):
+    made.append(cls)
+    return build(cls, *args, **kwargs)
+ssl.SSLContext.__new__ = staticmethod(counted)
+from console.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exit:
+    code = exit.code
+loaded = sorted({m.split(".")[0] if not m.startswith("store.") else ".".join(m.split(".")[:2]) for m in sys.modules})
+print(json.dumps({"code": code, "loaded": loaded, "tls_contexts": len(made)}), file=sys.stderr)
+"""
+
+
+def probe(*argv: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", PROBE, *argv], cwd=ROOT, env=environment(), capture_output=True,
+                          text=True, timeout=120)
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def test_help_loads_no_server_side_and_no_console():
+    seen = probe("--help")
+    assert seen["code"] == 0
+    assert not [m for m in seen["loaded"] if m in HEAVY]
+
+
+def test_a_command_through_a_running_engine_loads_no_server_side_and_builds_no_tls_context(demo):
+    engine = start_engine(demo)
+    try:
+        seen = probe("--data", str(demo), "--user", "root", "list", "--json")
+    finally:
+        code, err = stop_engine(engine)
+    assert seen["code"] == 0 and code == 0, err
+    assert not [m for m in seen["loaded"] if m in HEAVY]
+    assert seen["tls_contexts"] == 0
+
+
+def test_opening_the_workspace_here_still_works_and_is_what_loads_the_server_side(demo):
+    seen = probe("--data", str(demo), "--user", "root", "list", "--json")
+    assert seen["code"] == 0 and "fastapi" in seen["loaded"] and "store.hosting" in seen["loaded"]
