@@ -65,8 +65,8 @@ APP_ACTIONS = (
                   footer=False),
     ConsoleAction("Approval policies", "P", "policies", "Which campaigns need whose approval (admins change them)",
                   campaign=False, footer=False),
-    ConsoleAction("Help", "question_mark", "help", "Every key", campaign=False),
-    ConsoleAction("Quit", "q", "quit_console", "Quit (asks if an edit is unsaved)", campaign=False, footer=False),
+    ConsoleAction("Help", "question_mark", "help", "The keys you may use here", campaign=False),
+    ConsoleAction("Quit", "q", "quit_console", "Quit, also Ctrl+Q or Ctrl+C (asks if an edit is unsaved)", campaign=False, footer=False),
 )
 
 ALL_ACTIONS = LIST_ACTIONS + CAMPAIGN_ACTIONS + APP_ACTIONS

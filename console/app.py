@@ -99,9 +99,10 @@ class CampaignsApp(OrderedKeysApp):
         return result
 
     def action_help(self) -> None:
+        from .commands import available_actions
         from .screens.help import HelpScreen
 
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(available_actions(self, self.screen)))
 
     def action_approvals(self) -> None:
         from .screens.approvals import ApprovalsScreen

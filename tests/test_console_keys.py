@@ -152,3 +152,85 @@ async def test_name_tab_description_typed_as_one_burst_fills_two_fields_of_the_n
             form = app.screen
             assert form.query_one("#f-name", Input).value == "Name"
             assert [type(s) for s in app.screen_stack] == [CampaignListScreen, CampaignFormScreen]
+
+
+async def open_help(pilot) -> str:
+    from console.screens.help import HelpScreen
+
+    await pilot.press("question_mark")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), "the help")
+    await pilot.pause()
+    return help_text(pilot.app)
+
+
+def help_text(app) -> str:
+    from .console_support import screen_text
+
+    return screen_text(app)
+
+
+async def test_help_lists_what_the_user_may_do_to_the_selected_campaign_each_key_once(data):
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 60)) as pilot:
+            await settle(pilot)
+            await select(pilot, "Daily deals SMS")  # live: stop, not approve nor delete
+            text = await open_help(pilot)
+            assert "Stop — " in text and "Approve — " not in text and "Delete draft — " not in text
+            assert text.count("Show all statuses") == 1 and "Show default statuses" not in text  # "0" once
+            assert "Last row" in text and "g activates" in text
+            await pilot.press("escape")
+            await select(pilot, "Birthday coupon")  # a draft: delete, not stop
+            text = await open_help(pilot)
+            assert "Delete draft — " in text and "Stop — " not in text
+
+
+async def test_a_viewer_s_help_leaves_out_what_the_role_may_not_do(data):
+    with console(data, "eve", clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 60)) as pilot:
+            await settle(pilot)
+            text = await open_help(pilot)
+            for name in ("New campaign", "Activate", "Stop", "Edit draft"):
+                assert f"{name} — " not in text, name
+            assert "Search — " in text and "Open campaign — " in text
+
+
+async def test_typing_in_the_help_narrows_it(data):
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 60)) as pilot:
+            await settle(pilot)
+            await select(pilot, "Daily deals SMS")
+            await open_help(pilot)
+            await pilot.press(*"stop")
+            await wait_for(pilot, lambda: "Search — " not in help_text(app), "the help to narrow")
+            assert "Stop — " in help_text(app)
+            await pilot.press(*"zzzz")
+            await wait_for(pilot, lambda: "No key matches" in help_text(app), "no match said in words")
+
+
+async def test_lists_take_home_end_and_capital_g(data):
+    from console.screens.campaign_detail import CampaignDetailScreen
+    from textual.widgets import DataTable
+
+    with console(data, clock=frozen()) as (app, ws, engine):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            table = app.screen.query_one(CampaignTable)
+            await pilot.press("G")
+            assert table.cursor == len(table.rows) - 1 > 0
+            await pilot.press("home")
+            assert table.cursor == 0
+            await pilot.press("end")
+            assert table.cursor == len(table.rows) - 1
+            await select(pilot, "Daily deals SMS")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, CampaignDetailScreen), "the detail")
+            await settle(pilot)
+            await pilot.press("3")
+            audit = app.screen.query_one("#audit-table", DataTable)
+            await wait_for(pilot, lambda: audit.row_count > 1 and audit.has_focus, "the audit trail")
+            await pilot.press("G")
+            assert audit.cursor_row == audit.row_count - 1
+            await pilot.press("home")
+            assert audit.cursor_row == 0
+            await pilot.press("end")
+            assert audit.cursor_row == audit.row_count - 1

@@ -28,6 +28,7 @@ from ..display import APPROVAL_WORDS, cell_text, configuration_text, local_zone,
 from ..host import host
 from ..run_pace import duration_text, rate_text
 from ..widgets.header import ConnectionBanner, WorkspaceHeader
+from ..widgets.list_table import ListTable
 
 RUN_COLUMNS = (("run", "Run"), ("trigger", "Trigger"), ("when", "Occurrence/start"), ("status", "Status"),
                ("targeted", "Targeted"), ("sent", "Sent"), ("failed", "Failed"), ("excluded", "Excluded"),
@@ -161,10 +162,10 @@ class CampaignDetailScreen(CampaignActions, Screen):
                     yield Static("", id="rendered")
             with TabPane("2 Runs", id="runs"):
                 yield Static("", id="run-totals", classes="table-note")
-                yield DataTable(id="run-table", cursor_type="row", zebra_stripes=True)
+                yield ListTable(id="run-table")
             with TabPane("3 Audit trail", id="audit"):
                 yield Static("Oldest first: the newest event is at the bottom.", id="audit-note", classes="table-note")
-                yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+                yield ListTable(id="audit-table")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

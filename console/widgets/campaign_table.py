@@ -107,7 +107,7 @@ class CampaignTable(ScrollView, can_focus=True):
         Binding("pageup", "page(-1)", "Page up", show=False, id="table.page_up"),
         Binding("pagedown", "page(1)", "Page down", show=False, id="table.page_down"),
         Binding("home", "edge(0)", "First", show=False, id="table.first"),
-        Binding("end", "edge(1)", "Last", show=False, id="table.last"),
+        Binding("end,G", "edge(1)", "Last", show=False, id="table.last"),
         Binding("enter", "select", "Open", id="table.open"),
     ]
     COMPONENT_CLASSES = {"table--header", "table--cursor", "table--row", "table--alt", "table--live",

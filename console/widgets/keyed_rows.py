@@ -11,12 +11,14 @@ from typing import TypeVar
 from rich.text import Text
 from textual.widgets import DataTable
 
+from .list_table import ListTable
+
 T = TypeVar("T")
 
 
 def keyed_table(table_id: str, columns: Sequence[tuple[str, str]]) -> DataTable:
     """A row-cursor table with its (key, label) columns, for ``patch_rows``."""
-    table: DataTable = DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
+    table: DataTable = ListTable(id=table_id)
     for key, label in columns:
         table.add_column(label, key=key)
     return table
