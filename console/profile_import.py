@@ -9,6 +9,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from store.client import CampaignsClient
 from store.models.profile import ImportSummary
 from store.import_chunks import iter_import_chunks
+from store.import_repeats import RepeatedIds
 
 from . import output
 
@@ -21,10 +22,15 @@ async def import_profiles(client: CampaignsClient, path: Path, *, as_json: bool)
                   TextColumn("{task.fields[rows]:,} rows"), TimeRemainingColumn(), console=output.err,
                   transient=True, disable=not output.err.is_terminal) as progress:  # a bar only for a person
         task = None
+        repeats = RepeatedIds()
         for chunk in iter_import_chunks(path):
             if task is None:
                 task = progress.add_task(path.name, total=chunk.bytes_total, rows=0)
+            chunk, repeated = repeats.screen(chunk)
             summary = await client.import_profiles_chunk(chunk.format, chunk.text, chunk.first_line, chunk.header)
+            for rejection in repeated:
+                summary.reject(rejection.line, rejection.reason)
+            summary.rejections.sort(key=lambda r: r.line)
             total.add(summary)
             progress.update(task, completed=chunk.bytes_done, rows=total.imported + total.updated + total.rejected)
     if as_json:
