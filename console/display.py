@@ -77,6 +77,11 @@ def local_zone() -> str:
     return datetime.now().astimezone().strftime("%Z")
 
 
+def zoned(title: str) -> str:
+    """A column title over local times, with the zone they are in: "Next run (CET)"."""
+    return f"{title} ({local_zone()})"
+
+
 def cell_text(value: str) -> Text:
     """Someone's text (a user name, an audit detail, a provider's error) for a DataTable cell, which would
     read a string as markup: plain text, control characters made visible."""

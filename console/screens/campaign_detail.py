@@ -24,7 +24,7 @@ from store.text import printable
 from ..actions import CAMPAIGN_ACTIONS, bindings
 from ..campaign_actions import CampaignActions
 from ..diff import describe_approval, describe_rate
-from ..display import APPROVAL_WORDS, cell_text, configuration_text, local_zone, short_when, status_markup, when
+from ..display import APPROVAL_WORDS, cell_text, configuration_text, short_when, status_markup, when, zoned
 from ..host import host
 from ..run_pace import duration_text, rate_text
 from ..widgets.header import ConnectionBanner, WorkspaceHeader
@@ -170,12 +170,11 @@ class CampaignDetailScreen(CampaignActions, Screen):
 
     def on_mount(self) -> None:
         runs = self.query_one("#run-table", DataTable)
-        zone = local_zone()
         for key, label in RUN_COLUMNS:
-            runs.add_column(f"{label} ({zone})" if key in ZONED else label, key=key)
+            runs.add_column(zoned(label) if key in ZONED else label, key=key)
         audit = self.query_one("#audit-table", DataTable)
         for key, label in AUDIT_COLUMNS:
-            audit.add_column(f"{label} ({zone})" if key in ZONED else label, key=key)
+            audit.add_column(zoned(label) if key in ZONED else label, key=key)
         self.query_one("#detail-reason").display = False
         self.query_one("#draft-note").display = False
         self.query_one("#overview-scroll").focus()

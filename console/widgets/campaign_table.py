@@ -31,10 +31,10 @@ from store.list_rows import CampaignRow
 from store.models import ActiveRun, Status
 from store.text import printable
 
-from ..display import STATUS_TONES, status_label
+from ..display import STATUS_TONES, status_label, zoned
 from ..host import host
 
-_TONE_CLASSES = {"live": "table--live", "attention": "table--attention", "failed": "table--attention",
+_TONE_CLASSES = {"live": "table--live", "attention": "table--attention", "failed": "table--failed",
                  "muted": "table--muted"}
 
 
@@ -69,6 +69,7 @@ class Column:
     text: Callable[[CampaignRow, datetime], str]
     sort: Callable[[CampaignRow], Any]
     priority: int  # columns with the highest number are dropped first when space runs out
+    local_times: bool = False  # the title says the operator's zone the times are shown in
 
 
 TYPES = {"action": "action", "api": "api", "orchestrated": "orch."}
@@ -81,13 +82,18 @@ COLUMNS = (
     Column("category", "Cat.", 5, lambda r, now: "mkt" if r.category.value == "marketing" else "trans",
            lambda r: r.category.value, 6),
     Column("next_run", "Next run", 12, lambda r, now: _when(r.next_run, now),
-           lambda r: r.next_run or datetime.max.replace(tzinfo=timezone.utc), 3),
+           lambda r: r.next_run or datetime.max.replace(tzinfo=timezone.utc), 3, local_times=True),
     Column("last_run", "Sent/excl", 11, lambda r, now: _last_run(r), lambda r: r.last_run.sent if r.last_run else -1, 2),
     Column("updated", "Updated", 18, lambda r, now: f"{_when(r.updated_at, now)} {printable(r.updated_by)}",
-           lambda r: r.updated_at, 5),
+           lambda r: r.updated_at, 5, local_times=True),
     Column("id", "ID", 8, lambda r, now: r.id, lambda r: int(r.id.rsplit("-", 1)[-1]), 7),
 )
 NAME_MIN = 24
+
+
+def column_titles() -> dict[str, str]:
+    """Each column's title by key, local times' with the operator's zone."""
+    return {c.key: zoned(c.title) if c.local_times else c.title for c in COLUMNS}
 Order = tuple[str, bool, list[int]]  # a sort column, whether reversed, and the rows' indices in that order
 
 
@@ -111,7 +117,7 @@ class CampaignTable(ScrollView, can_focus=True):
         Binding("enter", "select", "Open", id="table.open"),
     ]
     COMPONENT_CLASSES = {"table--header", "table--cursor", "table--row", "table--alt", "table--live",
-                         "table--attention", "table--muted", "table--sorted"}
+                         "table--attention", "table--failed", "table--muted", "table--sorted"}
     DEFAULT_CSS = """
     CampaignTable { height: 1fr; scrollbar-size-horizontal: 0; }
     CampaignTable > .table--header { text-style: bold; background: $panel; color: $text; }
@@ -121,6 +127,7 @@ class CampaignTable(ScrollView, can_focus=True):
     CampaignTable > .table--alt { background: $surface-lighten-1 20%; }
     CampaignTable > .table--live { color: $success; }
     CampaignTable > .table--attention { color: $warning; }
+    CampaignTable > .table--failed { color: $error; }
     CampaignTable > .table--muted { color: $text-muted; }
     CampaignTable > .table--sorted { text-style: bold underline; }
     """
@@ -142,6 +149,7 @@ class CampaignTable(ScrollView, can_focus=True):
         self._order: list[int] = []  # indices of the loaded rows in the sort order
         self._ordered: list[CampaignRow] = []  # the loaded rows in that order
         self._live: dict[str, ActiveRun] = {}  # runs in flight by campaign id: their counters outrun the rows
+        self._titles = column_titles()
 
     # data --------------------------------------------------------------------------------
     def set_rows(self, rows: list[CampaignRow], keep: list[bool] | None = None, order: Order | None = None) -> None:
@@ -155,6 +163,7 @@ class CampaignTable(ScrollView, can_focus=True):
         self._keep = keep if keep is not None else [True] * len(rows)
         self.rows = list(compress(self._ordered, map(self._keep.__getitem__, self._order)))
         self._now = host(self).now()
+        self._titles = column_titles()  # the zone's name changes with daylight saving time
         index = next((i for i, r in enumerate(self.rows) if r.id == selected), None) if selected else None
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         self.cursor = index if index is not None else min(self.cursor, max(0, len(self.rows) - 1))
@@ -196,16 +205,18 @@ class CampaignTable(ScrollView, can_focus=True):
 
     # layout ------------------------------------------------------------------------------
     def visible_columns(self, width: int) -> list[tuple[Column, int]]:
-        """Columns that fit in ``width`` (least important dropped first), name taking the rest."""
+        """Columns that fit in ``width`` (least important dropped first), name taking the rest; a column is
+        at least as wide as its title (which may carry a zone)."""
+        widths = {c.key: c.width and max(c.width, cell_len(self._titles[c.key])) for c in COLUMNS}
         columns = sorted(COLUMNS, key=lambda c: c.priority)
         while True:
-            fixed = sum(c.width + 1 for c in columns if c.width)
+            fixed = sum(widths[c.key] + 1 for c in columns if c.width)
             if width - fixed >= NAME_MIN or len(columns) <= 2:
                 break
             columns.pop()
         name_width = max(NAME_MIN, width - fixed - 1)
         ordered = [c for c in COLUMNS if c in columns]
-        return [(c, c.width or name_width) for c in ordered]
+        return [(c, widths[c.key] or name_width) for c in ordered]
 
     def watch_cursor(self, old: int, new: int) -> None:
         height = self.scrollable_content_region.height - 1  # the header line is pinned
@@ -228,7 +239,7 @@ class CampaignTable(ScrollView, can_focus=True):
             for column, w in columns:
                 arrow = ("▼" if self.sort_reverse else "▲") if column.key == self.sort_key else ""
                 style = header + sorted_style if arrow else header
-                segments.append(Segment(set_cell_size(f"{column.title}{arrow}", w) + " ", style))
+                segments.append(Segment(set_cell_size(f"{self._titles[column.key]}{arrow}", w) + " ", style))
             return Strip(segments).adjust_cell_length(width, header)
         index = int(self.scroll_y) + y - 1
         if index >= len(self.rows):
