@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,10 +18,12 @@ from textual.screen import Screen
 
 from store.client import CampaignsClient
 from store.errors import CampaignsError
+from store.models.workspace_info import WorkspaceInfo
 from store.text import printable
 
 from .actions import APP_ACTIONS, bindings
 from .commands import CampaignCommands
+from .engine_lost import lost_engine
 from .key_order import OrderedKeysApp
 from .screens.campaign_list import CampaignListScreen
 
@@ -43,6 +46,7 @@ class CampaignsApp(OrderedKeysApp):
         self.permissions: set[str] = set()
         self.unsaved_edit = False
         self.clock_offset = timedelta(0)  # the engine's clock minus ours (a test engine runs on a frozen clock)
+        self.data_dir = "DIR"  # the workspace's directory, once the engine said it
         self.ready = asyncio.Event()  # set once we know who is acting: screens load their data after it
 
     def get_default_screen(self) -> CampaignListScreen:
@@ -55,15 +59,34 @@ class CampaignsApp(OrderedKeysApp):
             self.exit(return_code=1, message=f"error: {printable(error.detail)}")
             return
         if me is not None:
-            self.permissions = set(me.permissions)
-            self.clock_offset = me.now - datetime.now(timezone.utc)
-            engine = self.client.remote or ("here" if self.client.engine_here else "in this process")
-            self.identity = {"workspace": _short(me.data_dir), "user": me.user.name,
-                             "role": me.user.role.value, "proof": me.proof, "engine": engine}
-            self.screen.refresh_bindings()
+            self._identified(me)
         for notice in self.client.notices:  # e.g. modes tightened on open: the terminal is ours, so say it here
             self.notify(notice, title="Privacy", severity="warning", timeout=15)
         self.ready.set()
+
+    def _identified(self, me: WorkspaceInfo) -> None:
+        """Who is acting, and which engine answers: the header shows them."""
+        self.permissions = set(me.permissions)
+        self.clock_offset = me.now - datetime.now(timezone.utc)
+        self.data_dir = me.data_dir
+        self.identity = {"workspace": _short(me.data_dir), "user": me.user.name, "role": me.user.role.value,
+                         "proof": me.proof, "engine": self._engine(me)}
+        self.screen.refresh_bindings()
+
+    def _engine(self, me: WorkspaceInfo) -> str:
+        """Where the engine runs; over a socket, the PID of the process that answered (store.embedded names the
+        lock holder's "engine process PID (socket)"), so a restarted engine shows its new PID."""
+        remote = self.client.remote
+        if remote is None:
+            return "here" if self.client.engine_here else "in this process"
+        if me.engine_pid is None:
+            return remote
+        return re.sub(r"^engine process \S+", f"engine process {me.engine_pid}", remote, count=1)
+
+    async def _reconnected(self) -> None:
+        me = await self.call_api(self.client.me(), quiet=True)
+        if me is not None:
+            self._identified(me)
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
@@ -93,9 +116,11 @@ class CampaignsApp(OrderedKeysApp):
                 self.notify(error.detail, title=error.title, severity="error", timeout=8)
             return False if none_is_success else None
         except httpx.TransportError as error:
-            self.connection_problem = str(error) or type(error).__name__
+            self.connection_problem = lost_engine(error, remote=self.client.remote, data_dir=self.data_dir)
             return False if none_is_success else None
-        self.connection_problem = ""
+        if self.connection_problem:  # back: perhaps another engine, with another PID, for the header
+            self.connection_problem = ""
+            self.run_worker(self._reconnected(), group="reconnected", exclusive=True)
         return result
 
     def action_help(self) -> None:

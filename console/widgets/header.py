@@ -42,5 +42,4 @@ class ConnectionBanner(Static):
 
     def _update(self, problem: str) -> None:
         self.set_class(bool(problem), "-lost")
-        self.update(Text(printable(f"Engine unreachable: {problem} — retrying every second; nothing you typed is lost."))
-                    if problem else "")
+        self.update(Text(printable(f"{problem} Retrying every second; nothing you typed is lost.")) if problem else "")

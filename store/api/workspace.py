@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Response
 
 from ..errors import Conflict, ValidationFailed
@@ -29,7 +31,8 @@ def me(actor: Actor, ws: Space) -> WorkspaceInfo:
     from ..roles import PERMISSIONS
 
     return WorkspaceInfo(data_dir=str(ws.data_dir), user=actor, proof=proof_of(actor) or "",
-                         permissions=sorted(a.value for a in PERMISSIONS[actor.role]), now=ws.clock.now())
+                         permissions=sorted(a.value for a in PERMISSIONS[actor.role]), now=ws.clock.now(),
+                         engine_pid=os.getpid())
 
 
 @router.get("/users")
