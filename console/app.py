@@ -47,6 +47,7 @@ class CampaignsApp(OrderedKeysApp):
         self.unsaved_edit = False
         self.clock_offset = timedelta(0)  # the engine's clock minus ours (a test engine runs on a frozen clock)
         self.data_dir = "DIR"  # the workspace's directory, once the engine said it
+        self.granted_to: dict[str, list[str]] = {}  # permission → roles holding it (why a key is hidden)
         self.ready = asyncio.Event()  # set once we know who is acting: screens load their data after it
 
     def get_default_screen(self) -> CampaignListScreen:
@@ -69,6 +70,7 @@ class CampaignsApp(OrderedKeysApp):
         self.permissions = set(me.permissions)
         self.clock_offset = me.now - datetime.now(timezone.utc)
         self.data_dir = me.data_dir
+        self.granted_to = me.granted_to
         self.identity = {"workspace": _short(me.data_dir), "user": me.user.name, "role": me.user.role.value,
                          "proof": me.proof, "engine": self._engine(me)}
         self.screen.refresh_bindings()

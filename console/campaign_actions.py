@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
-from textual import work
+from textual import events, work
 
 from store.limits import MESSAGE_CHARS
 from store.models import CampaignAction, CampaignSummary, Status
 
+from .actions import CAMPAIGN_ACTIONS
 from .dialogs.activate import activate_dialog
 from .dialogs.confirm import ConfirmDialog
 from .dialogs.message import MessageDialog
+from .hidden_reason import hidden_reason
 from .host import host
 
 if TYPE_CHECKING:
@@ -38,6 +40,9 @@ SERVER_ACTIONS = {
     "stop": CampaignAction.stop, "archive": CampaignAction.archive, "duplicate": CampaignAction.duplicate,
     "delete_draft": CampaignAction.delete, "compare": CampaignAction.compare,
 }
+
+
+_BY_ACTION = {a.action: a for a in CAMPAIGN_ACTIONS}
 
 
 class CampaignActions(_Screen):
@@ -73,6 +78,19 @@ class CampaignActions(_Screen):
         if row is None:
             return None
         return server_action in row.actions
+
+    def on_key(self, event: events.Key) -> None:
+        """A key whose action is hidden here (no binding took it) says why in one line, instead of nothing."""
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            action = _BY_ACTION.get(binding.action)
+            if action is not None and self.check_campaign_action(action.action) is False:
+                me = host(self)
+                identity = me.identity or {}
+                self.notify(hidden_reason(action, self.current_campaign(), user=identity.get("user", ""),
+                                          role=identity.get("role", ""), permissions=me.permissions,
+                                          granted_to=me.granted_to), title="Not available", severity="warning")
+                event.stop()
+                return
 
     async def _call(self, coro: Awaitable[T], done: str | None = None) -> T | None:
         result = await host(self).call_api(coro)

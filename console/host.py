@@ -26,6 +26,8 @@ class ConsoleHost(Protocol):
     unsaved_edit: bool
     ready: asyncio.Event  # set once we know who is acting
     identity: dict | None
+    permissions: set[str]  # the user's permission words (/v1/me)
+    granted_to: dict[str, list[str]]  # each permission word → the roles that hold it
 
     def now(self) -> datetime: ...
 

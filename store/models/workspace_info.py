@@ -14,6 +14,7 @@ class WorkspaceInfo(Model):
     proof: str  # how the caller was proven: "OS account alice (uid 1001)", "bearer token"
     permissions: list[str]
     now: datetime  # the engine's clock: clients show times relative to it
+    granted_to: dict[str, list[str]] = {}  # each permission → the roles that have it: why a key is hidden
     engine_pid: int | None = None  # the process serving this answer: a console shows it, and sees a restarted engine
 
 
