@@ -57,8 +57,9 @@ FIELD_OF_PATH = {
     "schedule.recurrence.month_day": "month_day", "schedule.recurrence.at": "at",
     "rate_control": "rate", "rate_control.messages_per_second": "rate",
 }
-FIELD_ORDER = ("name", "description", "tags", "type", "category", "channel", "config", "audience", "start", "zone",
-               "frequency", "interval", "weekdays", "month_day", "at", "end", "rate")
+# The fields in the order they are on screen: a refused save focuses the first error there.
+FIELD_ORDER = ("name", "description", "tags", "type", "category", "channel", "config", "audience", "rate", "start",
+               "zone", "frequency", "interval", "weekdays", "month_day", "at", "end")
 
 
 def form_field(path: str, message: str) -> str | None:
@@ -444,8 +445,9 @@ class CampaignFormScreen(Screen[str | None]):
                 return datetime.strptime(text, pattern).isoformat()
             except ValueError:
                 continue
+        side = "above" if FIELD_ORDER.index(key) > FIELD_ORDER.index("zone") else "below"
         problems.append({"field": key, "message": f"{text!r} is not a date-time: write YYYY-MM-DD HH:MM, "
-                                                  "e.g. 2026-12-01 09:00, in the time zone below"})
+                                                  f"e.g. 2026-12-01 09:00, in the time zone {side}"})
         return None
 
     def _time(self, key: str, problems: list) -> str | None:
