@@ -415,6 +415,7 @@ class CampaignFormScreen(Screen[str | None]):
         content.update(self.query_one(ContentEditor).values())
         zone = self._value("zone") or "UTC"
         schedule: dict = {"time_zone": zone, "start": self._when("start", problems)}
+        self._flag_past_start(schedule["start"], zone, problems)
         frequency = self._value("frequency")
         if self._type() == "action" and frequency != "none":
             recurrence: dict = {"frequency": frequency, "interval": self._number("interval", problems, default=1)}
@@ -449,6 +450,19 @@ class CampaignFormScreen(Screen[str | None]):
         problems.append({"field": key, "message": f"{text!r} is not a date-time: write YYYY-MM-DD HH:MM, "
                                                   f"e.g. 2026-12-01 09:00, in the time zone {side}"})
         return None
+
+    def _flag_past_start(self, start: str | None, zone: str, problems: list) -> None:
+        """A start typed now that is already past would be refused at activation: say so at once. A start kept
+        from the stored draft is left alone (a live campaign's draft keeps the start it already had)."""
+        kept = ((self.base.get("draft") or {}).get("schedule") or {}).get("start")
+        if start is None or zone not in available_timezones() or (kept and kept[:16] == start[:16]):
+            return
+        when = datetime.fromisoformat(start).replace(tzinfo=ZoneInfo(zone))
+        now = host(self).now()
+        if when < now:
+            problems.append({"field": "start", "message": f"{start[:16].replace('T', ' ')} is in the past (it is "
+                             f"{now.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} in {zone}): choose a later time, "
+                             "or leave it empty to start when activated"})
 
     def _time(self, key: str, problems: list) -> str | None:
         text = self._value(key) or "09:00"
@@ -581,6 +595,7 @@ class CampaignFormScreen(Screen[str | None]):
             problems = self._merge(problems, error.errors or [{"field": "(document)", "message": error.detail}])
             edit = None
         if problems or edit is None:  # a document that does not parse is among the problems
+            problems = self._merge(problems, self.query_one(ContentEditor).last_errors)  # counted, and shown
             self._refused(problems, f"{len(problems)} problem{'s' if len(problems) > 1 else ''}: "
                                     "fix the fields marked ✗ and save again (Ctrl+S)")
             return
