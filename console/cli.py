@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
+import importlib
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from store.client import CampaignsClient, edit_from_file_document
-from store.embedded import connect
 from store.errors import CampaignsError, ValidationFailed
-from store.listing import CampaignFilter
-from store.models import CampaignType, Channel, Role, Status, User, editable_document
-from store.models.token import IssuedToken
+from store.vocabulary import CampaignType, Channel, Role, Status
 
-from . import output, policy_commands, run_commands
-from .documents import parse_document, read_document, run_editor
-from .paths import default_data_dir, default_demo_dir
-from .login import login, logout
-from .serve import serve
+from . import output
 from .subcommands import Command, Group, WorkspaceCommand, arg, build_parser
-from .target import Target
+
+if TYPE_CHECKING:  # the handlers import the client, the models and the rest when they run (_later, below)
+    from store.client import CampaignsClient
+    from store.models.token import IssuedToken
+
+    from .target import Target
 
 
 def _status(text: str) -> Status:
@@ -31,7 +29,20 @@ def _status(text: str) -> Status:
     raise argparse.ArgumentTypeError(f"unknown status {text!r}; use one of: {', '.join(s.value for s in Status)}")
 
 
+def _later(module: str, name: str, *made_with: Any) -> Any:
+    """A handler (or argument type) kept in ``console.MODULE``, imported only when it is called: declaring the
+    command line, all `--help` needs, loads none of them; ``made_with`` are the arguments of a factory."""
+    def call(*args: Any) -> Any:
+        found = getattr(importlib.import_module(f".{module}", __package__), name)
+        return (found(*made_with) if made_with else found)(*args)
+
+    call.__name__ = name  # what argparse names in "invalid <type> value"
+    return call
+
+
 def main(argv: list[str] | None = None) -> int:
+    import asyncio
+
     args = build_parser(DESCRIPTION, OPTIONS, COMMANDS, default=CONSOLE).parse_args(argv)
     try:
         return asyncio.run(_run(args))
@@ -51,6 +62,8 @@ async def _run(args: argparse.Namespace) -> int:
         if args.connect and not command.remote:
             raise ValidationFailed(f"`campaigns {command.name}` works on this machine's workspace only: drop --connect")
         return await command.handler(data, user, args)
+    from .target import Target
+
     async with Target.of(args, data, user).connect(host=command.hosts(args),
                                                         group=getattr(args, "group", None)) as client:
         _print_notices(client)
@@ -61,6 +74,8 @@ def _data_dir(args: argparse.Namespace, command: Command | WorkspaceCommand) -> 
     """``--data``, or with ``--demo`` the directory `campaigns demo` seeded (which only the demo commands create)."""
     if not args.demo:
         return args.data
+    from .paths import default_demo_dir
+
     if args.data is not None or args.connect:
         raise ValidationFailed("--demo names the demo workspace: drop --data and --connect")
     data = default_demo_dir()
@@ -77,6 +92,7 @@ def _print_notices(client: CampaignsClient) -> None:
 
 async def _console(data: Path | None, user: str | None, args: argparse.Namespace) -> int:
     from .run import run_console
+    from .target import Target
 
     return await run_console(Target.of(args, data, user))
 
@@ -84,6 +100,8 @@ async def _console(data: Path | None, user: str | None, args: argparse.Namespace
 async def _demo(data: Path | None, user: str | None, args: argparse.Namespace) -> int:
     """The console on the demo workspace, seeded the first time. Its founder (this OS account) seeds it:
     ``--user`` names one of the demo's people, who exists only once it is seeded, and only plays them."""
+    from .paths import default_demo_dir
+
     data = data or default_demo_dir()
     if not data.exists() or not any(data.iterdir()):
         await _seed_demo(data, None)
@@ -91,10 +109,14 @@ async def _demo(data: Path | None, user: str | None, args: argparse.Namespace) -
 
 
 async def _seed_demo_command(data: Path | None, user: str | None, args: argparse.Namespace) -> int:
+    from .paths import default_data_dir
+
     return await _seed_demo(data or default_data_dir(), user)
 
 
 async def _seed_demo(data: Path, user: str | None) -> int:
+    from store.embedded import connect
+
     async with connect(data, user, new=True) as client:
         _print_notices(client)
         seeded = await client.seed_demo()
@@ -104,13 +126,15 @@ async def _seed_demo(data: Path, user: str | None) -> int:
 
 
 async def _list(client: CampaignsClient, args: argparse.Namespace) -> int:
-    f = CampaignFilter(all=getattr(args, "all", False), statuses=getattr(args, "status", []),
-                       types=getattr(args, "type", []), channels=getattr(args, "channel", []),
-                       tags=getattr(args, "tag", []), search=getattr(args, "search", ""))
-    rows = await client.list_campaigns(f)
-    if args.json:
-        output.print_json([r.model_dump(mode="json") for r in rows])
+    query = dict(all=args.all, statuses=args.status, types=args.type, channels=args.channel, tags=args.tag,
+                 search=args.search)
+    if args.json:  # without a CampaignFilter: its module loads the campaign rules, a fifth of the start-up
+        output.print_json(await client.list_json(**query))
         return 0
+    from store.listing import CampaignFilter
+
+    f = CampaignFilter(**query)
+    rows = await client.list_campaigns(f)
     output.print_campaign_list(rows)
     output.err.print(f"{len(rows)} campaigns · {f.describe()}" + ("" if f.all or f.statuses else " (--all shows every status)"))
     return 0
@@ -135,6 +159,9 @@ def _print_result(args: argparse.Namespace, campaign) -> int:
 
 async def _trigger(client: CampaignsClient, args: argparse.Namespace) -> int:
     """The context is JSON given inline or, as ``@FILE``, read from a file like a create file."""
+    from . import run_commands
+    from .documents import parse_document, read_document
+
     text = args.context
     context = read_document(Path(text[1:])) if text.startswith("@") else parse_document(text.encode(), "--context")
     if not isinstance(context, dict):
@@ -143,12 +170,21 @@ async def _trigger(client: CampaignsClient, args: argparse.Namespace) -> int:
 
 
 async def _create(client: CampaignsClient, args: argparse.Namespace) -> int:
+    from store.client import edit_from_file_document
+
+    from .documents import read_document
+
     campaign = await client.create_campaign(edit_from_file_document(read_document(args.file)))
     return _print_result(args, campaign)
 
 
 async def _edit(data: Path | None, user: str | None, args: argparse.Namespace) -> int:
     """From --file, or in $EDITOR without it."""
+    from store.client import edit_from_file_document
+
+    from .documents import read_document
+    from .target import Target
+
     target = Target.of(args, data, user)
     if args.file is None:
         return await _edit_in_editor(target, args)
@@ -173,6 +209,11 @@ async def _edit_in_editor(target: Target, args: argparse.Namespace) -> int:
     against the revision read, so a change someone made meanwhile is refused, naming who and when.
     A save that fails keeps the edited file and says where.
     """
+    from store.client import edit_from_file_document
+    from store.models import editable_document
+
+    from .documents import parse_document, run_editor
+
     async with target.connect() as client:
         _print_notices(client)
         document = editable_document(await client.campaign(args.id))
@@ -295,6 +336,8 @@ async def _users(client: CampaignsClient, args: argparse.Namespace) -> int:
 
 async def _add_user(client: CampaignsClient, args: argparse.Namespace) -> int:
     """The new user's first token is printed once, alone on the last line: only its hash is kept."""
+    from store.models import User
+
     user = await client.add_user(User(name=args.name, role=args.role, os_user=args.os_user))
     issued = await client.issue_token(user.name, args.days)
     if args.json:
@@ -437,7 +480,7 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
     Command("cancel-request", "withdraw your approval request",
             _action("cancel_approval_request", "approval request withdrawn"), args=ON_CAMPAIGN),
     Command("approve", "approve the draft (an approver; not your own)", _approve, args=(*ON_CAMPAIGN, REVISION)),
-    Command("activate", "activate the draft (approved where a policy asks)", run_commands.activate, args=ON_CAMPAIGN,
+    Command("activate", "activate the draft (approved where a policy asks)", _later("run_commands", "activate"), args=ON_CAMPAIGN,
             hosts=_always),
     Command("stop", "stop a Live or Scheduled campaign: final",
             _action("stop", "stopped for good; future runs cancelled"), args=ON_CAMPAIGN),
@@ -462,15 +505,15 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
                 args=(arg("name"), TOKEN_DAYS_ARG)),
         Command("revoke", "revoke every bearer token of a user (admin)", _revoke_tokens, args=(arg("name"),)))),
     Group("policies", "approval policies: who must approve which campaigns (changes: admin)", actions=(
-        Command("list", "every policy: id, enabled, name, conditions, approvers", policy_commands.list_policies,
+        Command("list", "every policy: id, enabled, name, conditions, approvers", _later("policy_commands", "list_policies"),
                 args=(JSON,)),
         Command("add", "add a policy from a JSON file in the shape `policies list --json` prints",
-                policy_commands.add_policy, args=(arg("--file", type=Path, required=True),)),
-        Command("edit", "change a policy from --file, or in $EDITOR without it", policy_commands.edit_policy,
+                _later("policy_commands", "add_policy"), args=(arg("--file", type=Path, required=True),)),
+        Command("edit", "change a policy from --file, or in $EDITOR without it", _later("policy_commands", "edit_policy"),
                 args=(arg("id", metavar="ID"), arg("--file", type=Path))),
         Command("disable", "stop a policy from applying (kept, can be enabled again)",
-                policy_commands.set_enabled(False), args=(arg("id", metavar="ID"),)),
-        Command("enable", "make a disabled policy apply again", policy_commands.set_enabled(True),
+                _later("policy_commands", "set_enabled", False), args=(arg("id", metavar="ID"),)),
+        Command("enable", "make a disabled policy apply again", _later("policy_commands", "set_enabled", True),
                 args=(arg("id", metavar="ID"),)))),
     Group("profiles", "profiles: import, show, stats", actions=(
         Command("import", "import profiles from CSV (dotted column names) or JSON lines", _import_profiles,
@@ -484,25 +527,25 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
                     help="a profile to send to (repeatable; default: the campaign's audience)"),
                 arg("--context", default="{}", metavar="JSON|@FILE",
                     help='a JSON object, e.g. \'{"orderId": "A-42"}\', or @FILE to read it from a file'))),
-    Command("runs", "the runs of a campaign with their counters", run_commands.runs, hosts=lambda args: args.follow,
+    Command("runs", "the runs of a campaign with their counters", _later("run_commands", "runs"), hosts=lambda args: args.follow,
             args=(*ON_CAMPAIGN, arg("--follow", "-f", action="store_true",
                                     help="print the run in flight once a second (counters, rate, time left) until it ends"))),
-    Command("report", "a campaign's totals, runs, exclusions by reason and next runs", run_commands.report,
+    Command("report", "a campaign's totals, runs, exclusions by reason and next runs", _later("run_commands", "report"),
             args=ON_CAMPAIGN),
-    Command("outbox", "the newest messages the outbox provider wrote (oldest of them first)", run_commands.outbox,
+    Command("outbox", "the newest messages the outbox provider wrote (oldest of them first)", _later("run_commands", "outbox"),
             hosts=lambda args: args.follow, args=(
                 arg("--channel", type=Channel, choices=list(Channel)),
                 arg("--campaign", metavar="ID"),
-                arg("--limit", "-n", type=run_commands.outbox_limit, default=50, metavar="N",
+                arg("--limit", "-n", type=_later("run_commands", "outbox_limit"), default=50, metavar="N",
                     help="how many of the newest messages (default 50)"),
-                arg("--since", type=run_commands.since_time, metavar="WHEN",
+                arg("--since", type=_later("run_commands", "since_time"), metavar="WHEN",
                     help="only messages sent since then: a duration (10m, 2h, 1d) or a time (local unless zoned)"),
                 arg("--follow", "-f", action="store_true", help="keep printing new messages until Ctrl-C"),
                 arg("--json", action="store_true", help="one JSON object per line"))),
     Command("engine", "run the engine headless, serving this workspace to other commands, until SIGTERM or Ctrl-C",
-            run_commands.engine, hosts=_always, args=(GROUP_ARG,)),
+            _later("run_commands", "engine"), hosts=_always, args=(GROUP_ARG,)),
     WorkspaceCommand("serve", "run the engine with the API on a TCP port for bearer tokens, until SIGTERM or Ctrl-C",
-                     serve, args=(
+                     _later("serve", "serve"), args=(
                          arg("--host", default="127.0.0.1", help="address to bind (not loopback: needs TLS)"),
                          arg("--port", type=int, default=8765, help="TCP port (0: any free one)"),
                          arg("--tls-cert", type=Path, metavar="FILE", help="TLS certificate (PEM)"),
@@ -510,10 +553,11 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
                          arg("--insecure", action="store_true", help="allow a non-loopback bind without TLS"),
                          GROUP_ARG)),
     WorkspaceCommand("login", "check a token for a server's URL and keep it for --connect URL (in a file only you read)",
-                     login, args=(arg("url", metavar="URL"),
+                     _later("login", "login"), args=(arg("url", metavar="URL"),
                                   arg("--token", dest="login_token", help="the token (default: asked for, or one line "
                                       "of standard input)"))),
-    WorkspaceCommand("logout", "forget the token kept for URL (the only one, when not given)", logout, args=(
+    WorkspaceCommand("logout", "forget the token kept for URL (the only one, when not given)",
+                     _later("login", "logout"), args=(
         arg("url", metavar="URL", nargs="?"), arg("--all", action="store_true", help="forget every kept token"))),
     Command("audiences", "audiences with their sizes", _audiences, args=(JSON,)),
     Command("channels", "channel configurations", _channels, args=(JSON,)),

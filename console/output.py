@@ -7,67 +7,62 @@ here interprets it as markup, and its control and bidirectional characters are s
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from pydantic import TypeAdapter
+from store.text import printable
 
-from rich.console import Console
-from rich.highlighter import JSONHighlighter
-from rich.table import Table
-from rich.text import Text
+from .json_text import dumps
 
-from store.models import Campaign, CampaignSummary, Version
-from store.text import json_escaped, printable
+if TYPE_CHECKING:
+    from store.models import Campaign, CampaignSummary, Version
 
-from .display import approval_step, status_label
+    from .terminal import TerminalConsole
 
-
-class TerminalConsole(Console):
-    """A rich console for text that is not ours: markup off, and every string (table cells too) and
-    JSON it prints made printable (newlines kept: text that must stay on one line, a name in a cell,
-    is passed through ``printable`` first); our own styling goes through ``Text`` objects."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(markup=False, highlight=False, **kwargs)
-
-    def render_str(self, text: str, **kwargs: Any) -> Text:
-        return super().render_str(printable(text, multiline=True), **kwargs)
-
-    def print_json(self, json: str | None = None, *, data: Any = None, indent: int | str | None = 2,
-                   **_: Any) -> None:  # rich's signature (its text parameter is named ``json``)
-        value = _loads(json) if json is not None else data
-        self.print(JSONHighlighter()(Text(_dumps(value, indent))), soft_wrap=True)
+_CONSOLES: dict[str, TerminalConsole] = {}
 
 
-def _loads(text: str) -> Any:
-    return json.loads(text)
+def console(name: str) -> TerminalConsole:
+    """``out`` or ``err``, made on first use: a command that only prints JSON never loads rich (console/terminal.py).
+    Piped output is for scripts and pagers: never squeeze columns to a pretend 80-column terminal."""
+    if not _CONSOLES:
+        from .terminal import TerminalConsole
+
+        _CONSOLES.update(out=TerminalConsole(soft_wrap=False, width=None if sys.stdout.isatty() else 400),
+                         err=TerminalConsole(stderr=True))
+    return _CONSOLES[name]
 
 
-def _dumps(value: Any, indent: int | str | None = 2) -> str:
-    return json_escaped(json.dumps(value, indent=indent, ensure_ascii=False, default=str))
-
-
-# Piped output is for scripts and pagers: never squeeze columns to a pretend 80-column terminal.
-out = TerminalConsole(soft_wrap=False, width=None if sys.stdout.isatty() else 400)
-err = TerminalConsole(stderr=True)
+def __getattr__(name: str) -> Any:
+    """``output.out`` and ``output.err`` as other modules write them."""
+    if name in ("out", "err"):
+        return console(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(_dumps(value) + "\n")
-
-
-_INSTANT = TypeAdapter(datetime)
+    sys.stdout.write(dumps(value) + "\n")
 
 
 def instant(when: datetime) -> str:
     """A date-time written as ``--json`` writes it (ISO 8601, UTC as Z), so text and JSON output agree."""
-    return _INSTANT.dump_python(when, mode="json")
+    return _instants().dump_python(when, mode="json")
+
+
+@cache
+def _instants() -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(datetime)
 
 
 def print_campaign_list(rows: list[CampaignSummary]) -> None:
+    from rich.table import Table
+
+    from .display import status_label
+
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column in ("ID", "NAME", "TYPE", "CATEGORY", "CHANNEL", "STATUS", "UPDATED"):
         table.add_column(column, no_wrap=column != "NAME", overflow="fold")
@@ -75,10 +70,12 @@ def print_campaign_list(rows: list[CampaignSummary]) -> None:
         table.add_row(r.id, printable(r.name), r.type.value, r.category.value, r.channel.value,
                       status_label(r.status, r.has_draft, r.draft_approval),
                       f"{r.updated_at:%Y-%m-%d %H:%M} {printable(r.updated_by)}")
-    out.print(table)
+    console("out").print(table)
 
 
 def _version_rows(v: Version | None) -> dict[str, str]:
+    from .display import approval_step
+
     if v is None:
         return {}
     rows = {
@@ -103,6 +100,12 @@ def _version_rows(v: Version | None) -> dict[str, str]:
 
 
 def print_campaign(c: Campaign) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from .display import status_label
+
+    out = console("out")
     out.print(Text.assemble((printable(c.name), "bold"), f"  {c.id}  {c.type.value} · {c.category.value} · "
                             f"{status_label(c.status, c.has_draft)}"))
     if c.status_reason:

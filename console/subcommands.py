@@ -14,11 +14,12 @@ from enum import Enum
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from store.client import CampaignsClient
+if TYPE_CHECKING:  # declaring the command line loads no client: a handler imports what it uses when it runs
+    from store.client import CampaignsClient
 
-ClientHandler = Callable[[CampaignsClient, argparse.Namespace], Awaitable[int]]
+ClientHandler = Callable[["CampaignsClient", argparse.Namespace], Awaitable[int]]
 # Opens the workspace itself (or not at all): the console, the demo, an edit in $EDITOR. Given --data, --user.
 WorkspaceHandler = Callable[[Path | None, str | None, argparse.Namespace], Awaitable[int]]
 

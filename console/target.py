@@ -12,7 +12,6 @@ from pathlib import Path
 from store.client import CampaignsClient
 from store.embedded import connect
 from store.errors import ValidationFailed
-from store.remote import connect_remote, normal_url
 
 from .paths import default_data_dir
 from .token_file import read_tokens
@@ -35,6 +34,8 @@ class Target:
             return cls(data=data, user=user)
         if args.data is not None or args.user is not None:
             raise ValidationFailed("--connect acts as the user its token names: drop --data and --user")
+        from store.remote import normal_url  # TLS and the server's client only for --connect
+
         url = normal_url(args.connect)
         return cls(url=url, token=_token(url, args.token), ca_cert=ca_cert(args))
 
@@ -42,6 +43,8 @@ class Target:
         """A client of the target; ``host`` runs the engine here when the workspace is local and free (serving
         its socket to ``group``)."""
         if self.url:
+            from store.remote import connect_remote
+
             return connect_remote(self.url, self.token, ca_cert=self.ca_cert)
         return connect(self.data or default_data_dir(), self.user, host=host, group=group)
 

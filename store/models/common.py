@@ -1,10 +1,10 @@
-"""Words shared by every model: channels, types, categories, statuses, roles."""
+"""The base of every model; the words they share are plain enums in store/vocabulary.py, re-exported here."""
 
 from __future__ import annotations
 
-from enum import Enum
-
 from pydantic import BaseModel, ConfigDict
+
+from ..vocabulary import HIDDEN_BY_DEFAULT, CampaignType, Category, Channel, ExclusionReason, Role, Status
 
 
 class Model(BaseModel):
@@ -13,52 +13,4 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class Channel(str, Enum):
-    email = "email"
-    sms = "sms"
-    push = "push"
-
-
-class CampaignType(str, Enum):
-    action = "action"
-    api = "api"
-    orchestrated = "orchestrated"
-
-
-class Category(str, Enum):
-    marketing = "marketing"
-    transactional = "transactional"
-
-
-class Status(str, Enum):
-    """The nine statuses, with the words shown everywhere (console, CLI, API)."""
-
-    draft = "Draft"
-    in_review = "In review"
-    activating = "Activating"
-    scheduled = "Scheduled"
-    live = "Live"
-    stopped = "Stopped"
-    completed = "Completed"
-    failed = "Failed"
-    archived = "Archived"
-
-
-HIDDEN_BY_DEFAULT = frozenset({Status.stopped, Status.completed, Status.archived})
-
-
-class Role(str, Enum):
-    viewer = "viewer"
-    manager = "manager"
-    approver = "approver"
-    admin = "admin"
-
-
-class ExclusionReason(str, Enum):
-    no_address = "no_address"
-    no_consent = "no_consent"
-    suppressed = "suppressed"
-    rendering_error = "rendering_error"
-    dispatch_error = "dispatch_error"
-    throttle_timeout = "throttle_timeout"
-    stopped = "stopped"
+__all__ = ["HIDDEN_BY_DEFAULT", "CampaignType", "Category", "Channel", "ExclusionReason", "Model", "Role", "Status"]
