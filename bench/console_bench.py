@@ -7,7 +7,8 @@
     search also while the list changes (a campaign duplicated and the list reloaded every second);
 (d) the memory (RSS) of the console in tmux connected to the engine, with its list on screen;
 (e) the search keystrokes while the engine, in the console's process, sends a run (1,000,000 profiles by
-    default) and the list refreshes every second, as it does for a person watching the send.
+    default) and the list refreshes every second, as it does for a person watching the send: rounds of
+    keys until the run ends.
 
 Filling a workspace is slow: ``--cache DIR`` keeps the filled one there and copies it for each run.
 """
@@ -121,7 +122,8 @@ async def headless(data: Path, total: int) -> tuple[float, list[float], list[flo
 
 
 async def while_sending(data: Path) -> tuple[list[float], int]:
-    """Key to repaint while the run sends: three rounds of the search keys, so refreshes land among them."""
+    """Key to repaint while the run sends: rounds of the search keys until the run ends (refreshes land among
+    them); the samples, and how many were sent by the end of the last round."""
     from bench.engine_bench import _campaign
     from store.lifecycle import ENGINE
 
@@ -134,7 +136,9 @@ async def while_sending(data: Path) -> tuple[list[float], int]:
             engine.activate(ENGINE, campaign_id)
             await asyncio.sleep(0.5)  # the run is under way in the engine's thread
             await pilot.press("slash")
-            samples = await _to_repaint(pilot, SEARCH_KEYS * 3)
+            samples: list[float] = []
+            while not samples or engine.runs(campaign_id)[0].status.value in ("pending", "running"):
+                samples += await _to_repaint(pilot, SEARCH_KEYS)
             sent = engine.runs(campaign_id)[0].counters.sent
             return samples, sent
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -132,3 +133,34 @@ async def test_the_activation_preview_says_the_rate_the_duration_and_who_the_tim
     assert "45 profiles would be excluded (throttle_timeout)" in text
     unthrottled = await root.activation_preview((await root.create_campaign(email_campaign("Other"))).id)
     assert unthrottled.rate is None and unthrottled.expected_seconds is None and unthrottled.beyond_time_limit == 0
+
+
+async def test_activates_bar_moves_during_the_run_with_rate_and_time_left(root, engine, clock, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from console import output, run_commands
+
+    terminal = io.StringIO()
+    monkeypatch.setattr(output, "err", Console(file=terminal, force_terminal=True, width=160))
+    campaign = await start_throttled_run(root, engine, clock)
+    [run] = await eventually(lambda: root.runs(campaign.id), "the run to exist")
+    following = asyncio.create_task(run_commands._follow(root, campaign.id, run))
+
+    def done_counts() -> list[int]:
+        return [int(n) for n in re.findall(rf"(\d+)/{PROFILES + 8}", terminal.getvalue())]
+
+    try:
+        for _ in range(3):
+            clock.grant(1.0)
+            before = max(done_counts(), default=0)
+
+            async def moved():
+                return max(done_counts(), default=0) > before
+            await eventually(moved, "the bar to move")
+        assert "msg/s" in terminal.getvalue() and " left" in terminal.getvalue()
+        assert max(done_counts()) < PROFILES  # it moved while the run was far from done
+    finally:
+        clock.release()
+    assert (await following).status is RunStatus.completed
