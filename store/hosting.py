@@ -1,20 +1,17 @@
 """Opening a workspace in this process: its engine, its API in-process, and, for a host, the API served on the
 workspace's Unix socket (and on a TCP port for `campaigns serve`). Imported only by the process that opens the
-workspace: a command that talks to a running engine never loads the server side (FastAPI, uvicorn, the engine).
+workspace: a command that talks to a running engine never loads the server side (FastAPI, uvicorn, the engine),
+and one that opens it for itself loads no uvicorn (store/serving.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 from .api import create_app
 from .api.identity import OsAccountIdentity, TokenIdentity
@@ -23,54 +20,8 @@ from .clock import Clock
 from .engine.engine import Engine
 from .local_client import local_client, remove_socket, socket_path
 from .network import Listen
-from .peer import PeerCredentialsProtocol
-from .shared_host import account_name, open_directory_to, open_socket_to, shared_socket_path
+from .shared_host import account_name, open_directory_to, shared_socket_path
 from .workspace import Workspace
-
-
-class _SocketServer(uvicorn.Server):
-    """uvicorn without its own signal handling: the host decides how SIGTERM and Ctrl-C end it."""
-
-    @contextlib.contextmanager
-    def capture_signals(self):
-        yield
-
-
-async def serve_socket(app, path: Path, gid: int | None) -> tuple[_SocketServer, asyncio.Task]:
-    """Bind the socket ourselves with mode 0600 (uvicorn would chmod its own to 0666), open it to the group
-    if there is one, and serve on it; each request learns its peer's OS account (store/peer.py)."""
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()  # left by a crashed host; we hold the lock, so nobody else is serving it
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    previous = os.umask(0o177)  # born 0600: no window in which another account could connect
-    try:
-        sock.bind(str(path))
-    finally:
-        os.umask(previous)
-    if gid is not None:
-        open_socket_to(path, gid)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, http=PeerCredentialsProtocol)
-    return await _start(config, sock)
-
-
-async def serve_tcp(app, listen: Listen) -> tuple[_SocketServer, asyncio.Task]:
-    """`campaigns serve`'s port (port 0 binds a free one, written back into ``listen``), TLS when given."""
-    sock = socket.create_server((listen.host, listen.port), family=socket.AF_INET6 if ":" in listen.host
-                                else socket.AF_INET)
-    listen.port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
-                            ssl_certfile=listen.tls_cert, ssl_keyfile=listen.tls_key)
-    return await _start(config, sock)
-
-
-async def _start(config: uvicorn.Config, sock: socket.socket) -> tuple[_SocketServer, asyncio.Task]:
-    server = _SocketServer(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started and not task.done():
-        await asyncio.sleep(0.01)
-    if task.done():
-        task.result()
-    return server, task
 
 
 @asynccontextmanager
@@ -84,6 +35,8 @@ async def open_here(data_dir: Path, user: str | None, *, clock: Clock | None, ho
     serving = []  # the socket's server (and the TCP one) with their tasks, when this process hosts the engine
     try:
         if host:
+            from .serving import serve_socket, serve_tcp  # uvicorn: only a host serves
+
             path = socket_path(ws.data_dir) if gid is None else shared_socket_path(ws.data_dir)
             if gid is not None:
                 assert group is not None

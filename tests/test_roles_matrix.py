@@ -14,7 +14,7 @@ import pytest
 from store.api import create_app
 from store.api.identity import USER_HEADER, OsAccountIdentity, TokenIdentity
 from store.client import CampaignsClient, edit_from_file_document
-from store.hosting import serve_socket, serve_tcp
+from store.serving import serve_socket, serve_tcp
 from store.network import Listen
 from store.errors import Forbidden
 from store.models import ApprovalPolicy, ChannelConfiguration, Role, User, editable_document
