@@ -15,7 +15,8 @@ from typing import Any
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
-PEER_UID = "campaigns.peer_uid"
+from .api.identity import PEER_UID
+
 _UCRED = struct.Struct("3i")  # pid, uid, gid
 
 

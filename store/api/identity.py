@@ -19,11 +19,13 @@ from fastapi import Depends, Request
 
 from ..errors import Forbidden, Unauthenticated
 from ..models import Caller, User
-from ..peer import PEER_UID
 from ..shared_host import account_name
 from ..tokens import matching
 from ..workspace import Workspace
 from ..local_client import USER_HEADER
+
+
+PEER_UID = "campaigns.peer_uid"  # the ASGI scope key under which store/peer.py puts the socket peer's uid
 
 
 class Identity(Protocol):
