@@ -87,7 +87,9 @@ async def test_runs_follow_prints_a_line_a_second_with_growing_counters_until_th
     from console import run_commands
 
     campaign = await start_throttled_run(root, engine, clock)
-    await eventually(lambda: root.active_runs(), "the run to start")
+    async def started():
+        return [a for a in await root.active_runs() if a.status is RunStatus.running and a.counters.targeted]
+    await eventually(started, "the run to start")
     args = argparse.Namespace(id=campaign.id, json=False, follow=True)
     following = asyncio.create_task(run_commands.runs(root, args))
     printed: list[str] = []
