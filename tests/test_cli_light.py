@@ -95,3 +95,29 @@ def test_opening_the_workspace_here_still_works_and_is_what_loads_the_server_sid
     seen = probe("--data", str(demo), "--user", "root", "list", "--json")
     assert seen["code"] == 0 and "fastapi" in seen["loaded"] and "store.hosting" in seen["loaded"]
     assert not {"store.serving", "store.peer", "uvicorn"} & set(seen["loaded"])  # only a host serves
+
+
+def test_the_collector_is_off_only_while_a_command_starts(demo, capsys, monkeypatch):
+    """Start-up runs without the cyclic collector (a fifth of an embedded command's time); the command itself, and
+    whatever runs after main, has it back: the console and the servers run for hours."""
+    import gc
+
+    from console import cli
+    from console import run_commands
+
+    seen = []
+
+    async def runs(client, args):
+        seen.append(gc.isenabled())
+        return 0
+
+    monkeypatch.setattr(run_commands, "runs", runs)
+    assert cli.main(["--data", str(demo), "--user", "root", "runs", "cmp-1"]) == 0
+    assert seen == [True] and gc.isenabled()
+    assert cli.main(["--data", str(demo), "--user", "nobody-here", "list"]) == 1  # refused while connecting
+    assert gc.isenabled()
+    try:
+        cli.main(["--help"])
+    except SystemExit:
+        pass
+    assert gc.isenabled()
