@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from .import_chunks import ImportChunk
+from .limits import too_deep
 from .models.profile import Rejection, normalize_profile_id
 
 
@@ -47,7 +48,7 @@ def _records(chunk: ImportChunk) -> Iterator[tuple[Any, int, int]]:
     """``(id value, line offset in the chunk, lines it spans)`` of each record that has one."""
     if chunk.format == "jsonl":
         for offset, raw in enumerate(chunk.text.split("\n")):  # as the server splits (JSON may hold U+2028)
-            if '"id"' in raw:
+            if '"id"' in raw and not too_deep(raw):  # too deep for json: the server rejects that line, saying so
                 try:
                     record = json.loads(raw)
                 except ValueError:

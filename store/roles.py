@@ -45,6 +45,11 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
 }
 
 
+def granted_to() -> dict[str, list[str]]:
+    """Each action and the roles that may do it: what a client shows to explain a key it hides."""
+    return {a.value: [r.value for r in Role if a in PERMISSIONS[r]] for a in Action}
+
+
 def allowed(user: User, action: Action) -> bool:
     return action in PERMISSIONS[user.role]
 

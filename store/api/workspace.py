@@ -28,12 +28,11 @@ class AudienceSize(Model):
 
 @router.get("/me")
 def me(actor: Actor, ws: Space) -> WorkspaceInfo:
-    from ..roles import PERMISSIONS, Action
+    from ..roles import PERMISSIONS, granted_to
 
-    granted_to = {a.value: [r.value for r in Role if a in PERMISSIONS[r]] for a in Action}
     return WorkspaceInfo(data_dir=str(ws.data_dir), user=actor, proof=proof_of(actor) or "",
                          permissions=sorted(a.value for a in PERMISSIONS[actor.role]), now=ws.clock.now(),
-                         granted_to=granted_to, engine_pid=os.getpid())
+                         granted_to=granted_to(), engine_pid=os.getpid())
 
 
 @router.get("/users")
