@@ -534,7 +534,9 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
             hosts=_always, args=(
                 *ON_CAMPAIGN,
                 arg("--profile", "-p", action="append", dest="profiles", metavar="ID",
-                    help="a profile to send to (repeatable; default: the campaign's audience)"),
+                    help="a profile to send to (repeatable, up to 20)"),
+                arg("--request-id", metavar="R", help="the call's id: the same id again answers the first execution "
+                    "and sends nothing (default: a new one)"),
                 arg("--context", default="{}", metavar="JSON|@FILE",
                     help='a JSON object, e.g. \'{"orderId": "A-42"}\', or @FILE to read it from a file'))),
     Command("runs", "the runs of a campaign with their counters", _later("run_commands", "runs"), hosts=lambda args: args.follow,

@@ -51,15 +51,24 @@ async def activate(client: CampaignsClient, args: argparse.Namespace) -> int:
 
 
 async def trigger(client: CampaignsClient, args: argparse.Namespace, context: dict) -> int:
-    """Trigger an API campaign and follow its run to the end, like activate does."""
-    run = await client.trigger(args.id, profiles=args.profiles, context=context)
-    run = await _follow(client, args.id, run)
+    """Trigger an API campaign and wait for its execution's outcomes (the engine sends it within moments)."""
+    from store.models.execution import ExecutionStatus, Outcome
+
+    execution = await client.trigger(args.id, profiles=args.profiles or [], context=context, request_id=args.request_id)
+    while execution.status in (ExecutionStatus.accepted, ExecutionStatus.in_progress):
+        await asyncio.sleep(POLL_SECONDS)
+        execution = await client.execution(execution.id)
     if args.json:
-        output.print_json(run.model_dump(mode="json"))
-    else:
-        output.out.print(run.id, markup=False)
-        output.err.print(_run_line(run), markup=False)
-    return 0 if run.status is RunStatus.completed else 1
+        output.print_json(execution.model_dump(mode="json"))
+        return 0 if execution.status is ExecutionStatus.succeeded else 1
+    output.out.print(execution.id, markup=False)
+    counts = {o: sum(1 for r in execution.outcomes if r.outcome is o) for o in (Outcome.sent, Outcome.excluded, Outcome.failed)}
+    output.err.print(f"{execution.status.value} (request {execution.request_id}): "
+                     + ", ".join(f"{o.value} {n}" for o, n in counts.items()), markup=False)
+    for r in execution.outcomes:
+        if r.outcome is not Outcome.sent:
+            output.err.print(f"  {r.user_id}: {r.outcome.value} {r.reason or r.error or ''}".rstrip(), markup=False)
+    return 0 if execution.status is ExecutionStatus.succeeded else 1
 
 
 async def _new_run(client: CampaignsClient, campaign_id: str, before: set[str]) -> Run | None:

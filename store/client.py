@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .models.approval_inbox import AwaitingApproval
     from .models.audience import Audience
     from .models.authoring import ContentCheck, Rendered
+    from .models.execution import Execution
     from .models.outbox import OutboxPage
     from .models.profile import ImportSummary, Profile, ProfileStats
     from .models.report import ActivationPreview, Report
@@ -176,11 +177,24 @@ class CampaignsClient:
     async def duplicate(self, campaign_id: str) -> Campaign:
         return await self._act(campaign_id, "duplicate")
 
-    async def trigger(self, campaign_id: str, *, profiles: list[str] | None = None, context: dict | None = None) -> Run:
-        from .models import Run
+    async def trigger(self, campaign_id: str, *, profiles: list[str], context: dict | None = None,
+                      request_id: str | None = None) -> Execution:
+        """The call's execution (the first one when ``request_id`` was used before with the same body)."""
+        from .models.execution import Execution
 
-        body = {"profiles": profiles, "context": context or {}}
-        return Run.model_validate(await self._call("POST", f"/v1/campaigns/{campaign_id}/trigger", json=body))
+        body = {"profiles": profiles, "context": context or {}, "request_id": request_id}
+        return Execution.model_validate(await self._call("POST", f"/v1/campaigns/{campaign_id}/trigger", json=body))
+
+    async def execution(self, execution_id: str) -> Execution:
+        from .models.execution import Execution
+
+        return Execution.model_validate(await self._call("GET", f"/v1/executions/{execution_id}"))
+
+    async def executions(self, campaign_id: str, limit: int = 20) -> list[Execution]:
+        from .models.execution import Execution
+
+        return [Execution.model_validate(e) for e in
+                await self._call("GET", f"/v1/campaigns/{campaign_id}/executions", params={"limit": limit})]
 
     async def runs(self, campaign_id: str) -> list[Run]:
         from .models import Run

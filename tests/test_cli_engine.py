@@ -108,11 +108,16 @@ def test_trigger_an_api_campaign_from_the_command_line(demo, capsys):
     reset = campaign_id(capsys, "Password reset")
     profiles = [r["profileId"] for r in map(json.loads, (demo / "outbox" / "email.jsonl").read_text().splitlines()[:2])]
     code, out, err = run(capsys, "trigger", reset, "--profile", profiles[0], "--profile", profiles[1],
-                         "--context", '{"orderId": "A-42"}')
+                         "--context", '{"orderId": "A-42"}', "--request-id", "A-42-1")
     assert code == 0, err
-    run_id = out.strip()
-    assert run_id.startswith(f"{reset}-r") and "completed: targeted 2" in err
+    execution_id = out.strip()
+    assert execution_id.startswith("exe-") and "succeeded (request A-42-1): sent 2" in err
     code, out, _ = run(capsys, "outbox", "--campaign", reset, "--json")
-    assert {json.loads(line)["runId"] for line in out.splitlines()} == {run_id}
+    assert {json.loads(line)["runId"] for line in out.splitlines()} == {execution_id}
+    code, out, err = run(capsys, "trigger", reset, "--profile", profiles[0], "--profile", profiles[1],
+                         "--context", '{"orderId": "A-42"}', "--request-id", "A-42-1")
+    assert (code, out.strip()) == (0, execution_id)  # a replay: the first execution, nothing sent again
+    code, out, _ = run(capsys, "outbox", "--campaign", reset, "--json")
+    assert len(out.splitlines()) == 2
     code, out, err = run(capsys, "trigger", reset, "--context", "[1]")  # refused before anything is sent
     assert code == 1 and "must be a JSON object" in err and len(err.strip().splitlines()) == 1

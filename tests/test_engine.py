@@ -297,16 +297,20 @@ async def test_an_api_call_sends_to_the_named_profiles_with_its_context(root, en
     assert (await root.activate(c.id)).status is Status.live
     engine.run_until_idle()
     assert await root.runs(c.id) == []  # an API campaign sends only when called
-    run = await root.trigger(c.id, profiles=["p01", "p07", "p04"], context={"code": "<741>"})
+    execution = await root.trigger(c.id, profiles=["p01", "p07", "p04"], context={"code": "<741>"})
+    assert execution.status.value == "accepted" and execution.created_by == "root"
     engine.run_until_idle()
-    run = next(r for r in await root.runs(c.id) if r.id == run.id)
-    assert run.trigger.value == "api" and run.status is RunStatus.completed
-    assert (run.counters.targeted, run.counters.sent) == (3, 2) and reasons(run) == {"no_address": 1}
-    messages = {m.profile_id: m.content for m in await outbox(root, c.id)}
-    assert messages["p01"] == {"subject": "Reset for Ana", "preheader": "", "body": "<p>Code &lt;741&gt;</p>"}
-    await root.trigger(c.id, profiles=["p02"], context={"code": "1"})
+    execution = await root.execution(execution.id)
+    outcomes = {o.user_id: o for o in execution.outcomes}
+    assert execution.status.value == "succeeded" and outcomes["p04"].reason == "no_address"
+    assert {o.outcome.value for o in outcomes.values()} == {"sent", "excluded"}
+    messages = {m.profile_id: m for m in await outbox(root, c.id)}
+    assert messages["p01"].content == {"subject": "Reset for Ana", "preheader": "", "body": "<p>Code &lt;741&gt;</p>"}
+    assert outcomes["p01"].message_id == messages["p01"].message_key
+    second = await root.trigger(c.id, profiles=["p02"], context={"code": "1"})
     engine.run_until_idle()
-    assert len(await root.runs(c.id)) == 2  # every call is a run of its own
+    assert [e.id for e in await root.executions(c.id)] == [second.id, execution.id]  # newest first
+    assert await root.runs(c.id) == []  # calls are executions, not runs
 
 
 async def test_triggering_is_refused_for_what_is_not_a_live_api_campaign(root, engine, client_as):
@@ -319,8 +323,8 @@ async def test_triggering_is_refused_for_what_is_not_a_live_api_campaign(root, e
     with pytest.raises(InvalidTransition, match="activate it before triggering"):
         await root.trigger(api.id, profiles=["p01"])
     await root.activate(api.id)
-    with pytest.raises(ValidationFailed, match="name the profiles"):
-        await root.trigger(api.id)
+    with pytest.raises(ValidationFailed, match="profiles"):
+        await root.trigger(api.id, profiles=[])
     await root.add_user(User(name="vic", role="viewer"))
     with pytest.raises(Forbidden, match="may not trigger an API campaign"):
         await client_as("vic").trigger(api.id, profiles=["p01"])

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field, field_validator
 
 from ..engine.engine import Engine
@@ -13,6 +14,7 @@ from ..errors import ValidationFailed
 from ..limits import CONTEXT_BYTES, OUTBOX_PAGE_MESSAGES, in_words
 from ..models import ActiveRun, Campaign, Channel, ExclusionReason, Run, RunCounters, Status
 from ..models.common import Model
+from ..models.execution import MAX_RECIPIENTS, Execution, Namespace, Recipient
 from ..models.outbox import OutboxPage
 from ..models.report import ActivationPreview, Report
 from .identity import Actor, Space
@@ -25,9 +27,12 @@ def engine(request: Request) -> Engine:
 
 
 class TriggerRequest(Model):
-    """One call of an API-triggered campaign."""
+    """One call of an API-triggered campaign: its profiles become profileId recipients of an execution."""
 
-    profiles: list[str] | None = Field(None, max_length=10_000, description="profile ids; default: the campaign's audience")
+    profiles: list[str] = Field(min_length=1, max_length=MAX_RECIPIENTS, description=(
+        "profile ids (to send to an audience, use the audience execution)"))
+    request_id: str | None = Field(None, min_length=1, max_length=200, description=(
+        "the same id again (same body) answers the first execution and sends nothing; default: a new one"))
     context: dict = Field(default_factory=dict, description=(
         f"read by {{{{context.*}}}} in the content; at most {CONTEXT_BYTES // 1024} KB as compact JSON"))
 
@@ -79,9 +84,28 @@ def activation_preview(campaign_id: str, actor: Actor, ws: Space, request: Reque
 
 
 @router.post("/campaigns/{campaign_id}/trigger", status_code=202)
-def trigger(campaign_id: str, body: TriggerRequest, actor: Actor, request: Request) -> Run:
-    """Send an API campaign now to the named profiles, personalized with ``context``; returns its run."""
-    return engine(request).trigger(actor, campaign_id, body.profiles, body.context)
+def trigger(campaign_id: str, body: TriggerRequest, actor: Actor, request: Request, response: Response) -> Execution:
+    """Send an API campaign now to the named profiles, personalized with ``context``: its execution, durable
+    when answered (202), or the first one for a request id already used (200, nothing sent again)."""
+    recipients = [Recipient(user_id=p, namespace=Namespace.profile_id) for p in dict.fromkeys(body.profiles)]
+    execution, replayed = engine(request).execute(actor, campaign_id, body.request_id or uuid.uuid4().hex,
+                                                  recipients, body.context)
+    if replayed:
+        response.status_code = 200
+    return execution
+
+
+@router.get("/executions/{execution_id}")
+def execution(execution_id: str, actor: Actor, request: Request) -> Execution:
+    """One execution with each recipient's outcome: sent (message id), excluded (reason) or failed (error)."""
+    return engine(request).execution(actor, execution_id)
+
+
+@router.get("/campaigns/{campaign_id}/executions")
+def executions(campaign_id: str, actor: Actor, request: Request,
+               limit: int = Query(20, ge=1, le=200)) -> list[Execution]:
+    """The campaign's latest executions, newest first."""
+    return engine(request).executions(actor, campaign_id, limit)
 
 
 @router.post("/campaigns/{campaign_id}/stop")

@@ -11,8 +11,11 @@ live process still owns it (fence.py), so a sender left behind by a killed host 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
+import uuid
 from collections.abc import Iterable
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,15 +26,20 @@ from ..clock import Clock
 from ..errors import CampaignsError, InvalidTransition, NotFound, ValidationFailed
 from ..lifecycle import ActivationOutcome, Lifecycle
 from ..list_changes import ListChanges
+from ..models.execution import Execution, Recipient
+from ..models.ajo import ScheduledExecution
 from ..models import ActiveRun, Campaign, CampaignType, Channel, Run, RunFailure, RunStatus, RunTrigger, Status, User, Version
 from ..workspace import Workspace
 from .activation import check_activation
+from .execution_journal import ExecutionJournal
+from .execution_sender import ExecutionSender
 from .ledger import ACTIVE, Ledger
 from .occurrences import completion_time, due, first_fire, next_occurrences
 from .outbox import Outbox
 from .fence import Fences
 from .providers.registry import isolation_key
 from .runner import RunBusy, RunFailed, RunSpec, execute_run, resolve_run
+from .scheduled_executions import ScheduledExecutions, is_schedule_key, schedule_key
 from .senders import Senders, SenderLost
 from .signals import Signals
 from .timetable import Timetable
@@ -73,6 +81,7 @@ class Engine:
         self.signals = Signals(ws.data_dir)
         self.signals.clear_shutdown()
         self.fences = Fences(ws.data_dir)
+        self.scheduled = ScheduledExecutions(ws.data_dir)  # audience executions waiting for their executeAt
         self._timings: dict[str, _Timing] = {}
         self._timetable = Timetable()
         self._changed: set[str] = set()  # campaigns saved since the last tick, as the catalogue told us
@@ -90,6 +99,11 @@ class Engine:
         self._pool = ThreadPoolExecutor(max_workers=MAX_SENDERS, thread_name_prefix="campaigns-run")
         self._thread: threading.Thread | None = None
         self.list_changes = ListChanges()  # list rows changed, for the list's incremental answers
+        self.executions_journal = ExecutionJournal(ws.data_dir, on_commit=self._wake_sender)
+        self.execution_sender = ExecutionSender(ws, self.executions_journal, self.outbox, self.clock,
+                                                sent=self.list_changes.touch)
+        self._send_executions = threading.Event()
+        self._sender_thread: threading.Thread | None = None
         ws.catalogue.add_listener(self._campaign_changed)
 
     # what the API calls -----------------------------------------------------------------
@@ -119,19 +133,56 @@ class Engine:
             return ActivationOutcome(refusal=error.detail)
         return ActivationOutcome(scheduled=version.schedule.start is not None and first > now)
 
-    def trigger(self, actor: User, campaign_id: str, profiles: list[str] | None, context: dict) -> Run:
-        """One call of an API-triggered campaign: a run for the named profiles (or its audience), with
-        ``context`` for ``{{context.*}}`` in the content. The run starts at once."""
+    def execute(self, actor: User, campaign_id: str, request_id: str, recipients: list[Recipient],
+                context: dict) -> tuple[Execution, bool]:
+        """One call of an API-triggered campaign, durable when this returns (sent soon after, in a batch shared
+        with other calls); (the execution, replayed?). The same request id with the same body is the first
+        execution, sent once; with another body, a Conflict. Only a Live api campaign accepts calls."""
+        campaign = self.lifecycle.trigger_target(actor, campaign_id)
+        if "system" in context or any(r.context and "system" in r.context for r in recipients):
+            raise ValidationFailed.of([{"field": "context.system", "message": "reserved for the system; rename the key"}])
+        execution = Execution(id=f"exe-{uuid.uuid4().hex[:20]}", campaign_id=campaign.id, request_id=request_id,
+                              created_at=self.clock.now(), created_by=actor.name, context=context, recipients=recipients)
+        return self.executions_journal.accept(execution, _digest(recipients, context))
+
+    def execution(self, actor: User, execution_id: str) -> Execution:
+        self.lifecycle.check_may_read(actor)
+        return self.executions_journal.get(execution_id)
+
+    def executions(self, actor: User, campaign_id: str, limit: int = 20) -> list[Execution]:
+        """The campaign's latest executions, newest first."""
+        self.lifecycle.campaign(actor, campaign_id)
+        return self.executions_journal.of_campaign(campaign_id, limit)
+
+    def schedule_execution(self, actor: User, campaign_id: str, execute_at: datetime, context: dict,
+                           request_id: str | None) -> ScheduledExecution:
+        """An audience execution at ``execute_at`` on the engine's clock, made then as ``actor`` (who may trigger
+        the campaign now; the campaign is asked again then)."""
+        self.lifecycle.trigger_target(actor, campaign_id)
+        schedule = self.scheduled.add(campaign_id, execute_at, created_by=actor.name, context=context,
+                                      request_id=request_id)
+        self._wake.set()
+        return schedule
+
+    def run_audience(self, actor: User, campaign_id: str, context: dict) -> Run:
+        """An audience execution (AJO's word): a run of the api campaign over its audience, with ``context``
+        for ``{{context.*}}``; it starts at once."""
         campaign = self.lifecycle.trigger_target(actor, campaign_id)
         assert campaign.live is not None  # the lifecycle refuses a campaign that is not Live
-        if profiles is None and campaign.live.audience is None:
-            raise ValidationFailed("name the profiles to send to: the campaign has no audience of its own",
-                                   [{"field": "profiles", "message": "required when the campaign has no audience"}])
-        run = self.ledger.create_run(campaign.id, campaign.live.number,
-                                     RunTrigger.api, now=self.clock.now(), context=context, recipients=profiles)
+        if campaign.live.audience is None:
+            raise ValidationFailed.of([{"field": "audience", "message": (
+                f"{campaign_id} has no audience of its own; name its recipients with the unitary call")}])
+        run = self.ledger.create_run(campaign.id, campaign.live.number, RunTrigger.api, now=self.clock.now(),
+                                     context=context)
         assert run is not None  # only scheduled occurrences can collide
         self._dispatch_soon()
         return run
+
+    def _fire_scheduled(self, campaign_id: str, user: str, context: dict) -> str:
+        actor = self.ws.catalogue.users.find(user)
+        if actor is None:
+            raise NotFound(f"{user!r}, who scheduled it, is no longer a user of the workspace")
+        return self.run_audience(actor, campaign_id, context).id
 
     def stop(self, actor: User, campaign_id: str) -> Campaign:
         campaign = self.lifecycle.stop_campaign(actor, campaign_id)
@@ -195,9 +246,14 @@ class Engine:
                 self._schedule(campaign_id)
             except CampaignsError:
                 continue  # changed under us (stopped, archived): the change brings it back
+        for schedule in self.scheduled.take_new():
+            self._timetable.set(schedule_key(schedule.schedule_id), schedule.execute_at)
         for campaign_id in self._timetable.pop_due(now):
             try:
-                self._fire_and_complete(campaign_id, now)
+                if is_schedule_key(campaign_id):
+                    self.scheduled.fire(campaign_id, self._fire_scheduled)
+                else:
+                    self._fire_and_complete(campaign_id, now)
             except CampaignsError:
                 continue
         if self._runs_changed or self._waiting:
@@ -210,6 +266,9 @@ class Engine:
             self._changed.add(campaign_id)
         self.list_changes.touch(campaign_id)
         self._wake.set()
+
+    def _wake_sender(self) -> None:
+        self._send_executions.set()
 
     def _dispatch_soon(self) -> None:
         self._runs_changed = True
@@ -277,6 +336,10 @@ class Engine:
                 if last else [first_fire(version.schedule, activated_at=activated_at)]
             next_fire = upcoming[0] if upcoming else None
             completes = completion_time(version.schedule, activated_at=activated_at)
+        elif campaign.type is CampaignType.api:  # no runs of its own: Live at its start, Completed at its end
+            start = version.schedule.start
+            next_fire = start if campaign.status is Status.scheduled and start is not None else None
+            completes = version.schedule.end
         timing = self._timings[campaign.id] = _Timing(next_fire, completes)
         self.list_changes.touch(campaign.id)  # its next run, as the list shows it
         return timing
@@ -290,6 +353,9 @@ class Engine:
             return  # changed under us: its change reschedules it
         version = campaign.live
         assert version is not None  # Scheduled and Live campaigns have a live version
+        if campaign.type is CampaignType.api:
+            self._api_dates(campaign, timing, now)
+            return
         if timing.next_fire is not None and timing.next_fire <= now:
             activated_at = version.activated_at or campaign.updated_at
             last = self.ledger.last_occurrence(campaign.id)
@@ -311,6 +377,16 @@ class Engine:
             reason = ("one-shot campaign completed 3 days after it was sent" if version.schedule.recurrence is None
                       else "recurring campaign reached its end date")
             self.lifecycle.engine_completed(campaign.id, reason)
+            self._timings.pop(campaign.id, None)
+
+    def _api_dates(self, campaign: Campaign, timing: _Timing, now: datetime) -> None:
+        """An api campaign goes Live at its start date and completes at its end date (its change brings it back
+        to the timetable, so one whose start and end both passed goes Live, then Completed)."""
+        if campaign.status is Status.scheduled and timing.next_fire is not None and timing.next_fire <= now:
+            self.lifecycle.engine_went_live(campaign.id)
+        elif (campaign.status is Status.live and timing.completes_at is not None and now >= timing.completes_at
+              and not self._has_active_runs(campaign.id)):
+            self.lifecycle.engine_completed(campaign.id, "api campaign reached its end date")
             self._timings.pop(campaign.id, None)
 
     def _has_active_runs(self, campaign_id: str) -> bool:
@@ -433,6 +509,8 @@ class Engine:
             with self._lock:
                 futures = list(self._running.values())
             if not futures and not self._changed and not self._unscheduled:
+                while self.execution_sender.send_open():
+                    pass
                 return
             for future in futures:
                 future.result()
@@ -452,8 +530,20 @@ class Engine:
                 if not self._wake.wait(self._sleep_seconds()):
                     self._runs_changed = True  # woken by time: also look for runs, a cheap safety net
 
+        def send_executions() -> None:
+            while not self._shutdown.is_set():
+                self._send_executions.wait(IDLE_SECONDS)
+                self._send_executions.clear()  # before the pass: a commit during it brings another at once
+                try:
+                    while self.execution_sender.send_open():
+                        pass
+                except Exception:  # a disk error: the executions stay open and are sent on the next pass
+                    log.exception("sending executions failed")
+
         if self.senders is not None:
             self.senders.warm()
+        self._sender_thread = threading.Thread(target=send_executions, name="campaigns-executions-sender", daemon=True)
+        self._sender_thread.start()
         self._thread = threading.Thread(target=loop, name="campaigns-scheduler", daemon=True)
         self._thread.start()
 
@@ -462,11 +552,23 @@ class Engine:
         self._shutdown.set()
         self.signals.request_shutdown()  # runs in child processes see it too
         self._wake.set()
+        self._send_executions.set()
         if self._thread is not None:
             self._thread.join()
+        if self._sender_thread is not None:
+            self._sender_thread.join()
+        self.executions_journal.close()
         self.ws.catalogue.remove_listener(self._campaign_changed)
         self._pool.shutdown(wait=True)  # each run's thread returns once its sender paused or was killed
         if self.senders is not None:
             self.senders.close()
         self.signals.clear_shutdown()
+        self.scheduled.close()
         self.ledger.close()
+
+
+def _digest(recipients: list[Recipient], context: dict) -> str:
+    """What makes two calls with one request id the same call: their recipients and context."""
+    body = json.dumps([[r.model_dump(mode="json", by_alias=True) for r in recipients], context],
+                      sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
