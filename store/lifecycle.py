@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .approvals import decidable, policies_for, self_approval, why_not_decider
@@ -26,7 +27,7 @@ from .limits import NAME_CHARS
 from .listing import summarize
 from .readiness import draft_problems
 from .models import (
-    Approval, ApprovalPolicy, ApprovalState, AuditEvent, Campaign, CampaignAction, CampaignEdit, Role, Status, User,
+    Approval, ApprovalPolicy, ApprovalState, AuditEvent, Campaign, CampaignAction, CampaignEdit, CampaignType, Role, Status, User,
     Version, proof_of,
 )
 from .roles import Action, require
@@ -375,9 +376,15 @@ class Lifecycle:
         return self._change(campaign_id, actor, "archived", CampaignAction.archive, mutate)
 
     def trigger_target(self, actor: User, campaign_id: str) -> Campaign:
-        """The API campaign ``actor`` may trigger now, or the refusal."""
+        """The API campaign ``actor`` may trigger now, or the refusal: naming its dates when outside them."""
         campaign = self.catalogue.campaign(campaign_id)
-        self.check(actor, CampaignAction.trigger, campaign)
+        try:
+            self.check(actor, CampaignAction.trigger, campaign)
+        except InvalidTransition as refused:
+            raise InvalidTransition(_outside_dates(campaign, self.clock.now()) or refused.detail) from None
+        outside = _outside_dates(campaign, self.clock.now())  # past its end, before the engine completes it
+        if outside is not None:
+            raise InvalidTransition(outside)
         return campaign
 
     # transitions the engine drives -------------------------------------------------------
@@ -401,6 +408,10 @@ class Lifecycle:
     def check_may_read(self, actor: User) -> None:
         """Every role reads everything (DESIGN 2); the check is here so that the rule has one home."""
         require(actor, Action.view)
+
+    def check_may_trigger(self, actor: User) -> None:
+        """The role may call API campaigns (whatever their status now): to cancel a scheduled execution."""
+        require(actor, Action.trigger)
 
     def awaiting_approval(self, actor: User) -> list[dict[str, Any]]:
         """List rows of the drafts whose approval was requested under a policy naming ``actor`` (any, for an
@@ -484,3 +495,18 @@ def copy_name(name: str, taken: set[str]) -> str:
         if candidate not in taken:
             return candidate
     raise AssertionError("unreachable: itertools.count never ends")
+
+
+def _outside_dates(campaign: Campaign, now: datetime) -> str | None:
+    """Why an api campaign takes no call at ``now`` because of its start or end date, or None."""
+    version = campaign.live
+    if campaign.type is not CampaignType.api or version is None:
+        return None
+    start, end = version.schedule.start, version.schedule.end
+    if campaign.status is Status.scheduled and start is not None and start > now:
+        return (f"{campaign.id} takes calls from its start date {start.isoformat()}"
+                + (f" until its end date {end.isoformat()}" if end else "") + "; it is Scheduled until then")
+    if end is not None and end <= now:
+        return f"{campaign.id} took calls until its end date {end.isoformat()}; it takes none after it"
+    return None
+

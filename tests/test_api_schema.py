@@ -7,6 +7,8 @@ schema and headers against the description; a 5xx fails too.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import schemathesis
 from hypothesis import strategies as st
@@ -17,6 +19,7 @@ from schemathesis.specs.openapi.checks import (
 
 from store.api import create_app
 from store.api.identity import TokenIdentity
+from store.client import edit_from_file_document
 from store.engine.engine import Engine
 from store.models import ApprovalPolicy, ChannelConfiguration, Role, User
 from store.models.audience import Audience
@@ -44,6 +47,8 @@ SEEDED_IDS = {
     "policy_id": ["sms-review"],
     "profile_id": ["p01"],
     "name": ["max"],
+    "execution_id": ["cmp-4-r1"],  # the api campaign's audience execution
+    "schedule_id": [],  # its scheduled execution (a random id, set by seed)
 }
 
 
@@ -67,6 +72,15 @@ def seed(ws: Workspace, engine: Engine) -> None:
     live = ws.lifecycle.campaign(root, "cmp-3").live
     ws.lifecycle.edit_draft(root, "cmp-3", email_campaign("Autumn sale", subject="Autumn").model_copy(
         update={"base_revision": live.revision}))  # Live, with a draft beside
+    ws.lifecycle.create_campaign(root, edit_from_file_document({"name": "Password reset", "type": "api",
+                                                                "category": "marketing", "draft": {
+        "channel": "email", "channel_configuration": "email-marketing", "audience": "everyone",
+        "content": {"email": {"subject": "Reset", "body": "<p>{{context.code | default: \"-\"}}</p>"}}}}))
+    engine.activate(root, "cmp-4")  # a Live api campaign, with an audience execution and a scheduled one
+    engine.run_audience(root, "cmp-4", {})
+    scheduled = engine.schedule_execution(
+        root, "cmp-4", engine.clock.now() + timedelta(days=1), {}, None)
+    SEEDED_IDS["schedule_id"] = [scheduled.schedule_id]
 
 
 @pytest.fixture

@@ -48,8 +48,15 @@ def test_end_before_start_is_refused_on_end():
     assert list(errors) == ["end"] and "is not after start" in errors["end"]
 
 
-def test_end_without_recurrence_is_refused():
-    assert "only applies to a recurring campaign" in errors_of(Schedule, end="2026-12-01T09:00")["end"]
+def test_end_without_recurrence_is_refused_but_for_an_api_campaign():
+    with pytest.raises(ValidationFailed) as e:
+        edit_from_file_document({"name": "Sale", "type": "action", "category": "marketing",
+                                 "draft": {"channel": "email", "schedule": {"end": "2026-12-01T09:00"}}})
+    assert e.value.errors[0]["field"] == "schedule.end"
+    assert "only applies to a recurring campaign" in e.value.errors[0]["message"]
+    api = edit_from_file_document({"name": "Reset", "type": "api", "category": "transactional",
+                                   "draft": {"channel": "email", "schedule": {"end": "2026-12-01T09:00"}}})
+    assert api.version.schedule.end is not None
 
 
 def test_unknown_time_zone_names_the_field_and_suggests():

@@ -200,12 +200,16 @@ class CampaignSpec(CampaignFields):
 
 
 def check_version_fits_type(type: CampaignType, spec: VersionFields) -> None:
-    """Rules that need both the campaign and the version: recurrence is for action campaigns only."""
+    """Rules that need both the campaign and the version: recurrence is for action campaigns only; an end
+    date-time ends a recurrence, or the calls an api campaign takes."""
     if spec.schedule.recurrence is not None and type is not CampaignType.action:
         raise ValueError(
             f"schedule.recurrence: a recurrence only applies to action campaigns; an {type.value} campaign sends "
             + ("on each API call" if type is CampaignType.api else "through its workflow")
         )
+    if spec.schedule.end is not None and spec.schedule.recurrence is None and type is not CampaignType.api:
+        raise ValueError("schedule.end: an end date-time only applies to a recurring campaign or an api campaign: "
+                         "add a recurrence or remove end")
 
 
 class Campaign(CampaignFields):

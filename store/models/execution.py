@@ -84,9 +84,14 @@ class Execution(Model):
 
     @model_validator(mode="after")
     def _unique_recipients(self) -> "Execution":
-        seen: set[str] = set()
-        for r in self.recipients:
-            if r.user_id in seen:
-                raise ValueError(f"recipients: userId {r.user_id!r} appears twice; name each recipient once")
-            seen.add(r.user_id)
+        check_unique_recipients(self.recipients)
         return self
+
+
+def check_unique_recipients(recipients: list[Recipient]) -> None:
+    """Each userId once per call: a duplicate would be sent twice, or its outcome be ambiguous."""
+    seen: set[str] = set()
+    for r in recipients:
+        if r.user_id in seen:
+            raise ValueError(f"recipients: userId {r.user_id!r} appears twice; name each recipient once")
+        seen.add(r.user_id)

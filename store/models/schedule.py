@@ -69,7 +69,8 @@ def _check_zone(name: str) -> str:
 
 
 class Schedule(Model):
-    """``start`` None means "on manual activation"; naive date-times are local to ``time_zone``.
+    """``start`` None means "on manual activation"; naive date-times are local to ``time_zone``. ``end`` ends a
+    recurring campaign, or an api campaign's calls (the campaign's type decides: ``check_version_fits_type``).
 
     Field order matters: each validator sees the fields declared before it, so an error is
     reported on the field that is wrong (``end``), not on the schedule as a whole.
@@ -96,10 +97,6 @@ class Schedule(Model):
         value = _localize(value, info)
         if value is None:
             return None
-        if "recurrence" not in info.data:
-            return value  # the recurrence itself is invalid: its own error says what to fix
-        if info.data.get("recurrence") is None:
-            raise ValueError("an end date-time only applies to a recurring campaign: add a recurrence or remove end")
         start = info.data.get("start")
         if start is not None and value <= start:
             raise ValueError(f"end {value.isoformat()} is not after start {start.isoformat()}")
