@@ -178,3 +178,53 @@ async def test_an_api_campaign_without_dates_is_live_until_stopped(http, root, e
     engine.run_until_idle()
     assert (await root.campaign(cid)).status is Status.live
     assert (await http.post(f"{AJO}/audience", json={"campaignId": cid})).status_code == 202
+
+
+def test_the_unitary_call_through_a_real_server(tmp_path):
+    """202, a replay's 200 with the first executionId, a different body's 409, and bad input refused before
+    anything is stored, against `campaigns serve` with a bearer token and AJO's headers."""
+    from store.engine.engine import Engine
+    from store.workspace import Workspace
+
+    from .processes import wait_until
+    from .serving import serving, token
+    from .test_api_schema import seed
+
+    data = tmp_path / "ws"
+    ws = Workspace(data, founder="root")
+    eng = Engine(ws)
+    try:
+        seed(ws, eng)  # cmp-4: a Live api campaign
+    finally:
+        eng.shutdown()
+        ws.close()
+    call = {"requestId": "req-1", "campaignId": "cmp-4", "context": {"code": "42"},
+            "recipients": [{"type": "aep", "userId": "p01", "namespace": "profileId"},
+                           {"type": "aep", "userId": "bo@example.com", "namespace": "email"}]}
+    with serving(data) as (_, base):
+        headers = {"Authorization": f"Bearer {token(data, 'root')}", **AJO_HEADERS}
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+            first = http.post(f"{AJO}/unitary", json=call)
+            assert first.status_code == 202, first.text
+            assert set(first.json()) == {"executionId", "requestId", "createdAt", "createdBy"}
+            replay = http.post(f"{AJO}/unitary", json=call)
+            assert replay.status_code == 200 and replay.json()["executionId"] == first.json()["executionId"]
+            other = http.post(f"{AJO}/unitary", json={**call, "context": {"code": "43"}})
+            assert_problem(other, 409, None, "cmp-4", "req-1")
+            one = call["recipients"][:1]
+            for body, status, field in [
+                ({**call, "requestId": "req-2", "context": {"blob": "x" * CONTEXT_BYTES}}, 413, "context"),
+                ({**call, "requestId": "req-3", "context": {"system": 1}}, 422, "context.system"),
+                ({**call, "requestId": "req-4", "recipients": [{**one[0], "userId": f"p{n}"} for n in range(21)]},
+                 422, "recipients"),
+                ({**call, "requestId": "req-5", "recipients": one * 2}, 422, "appears twice"),
+                ({k: v for k, v in call.items() if k != "requestId"}, 422, "requestId"),
+                ({**call, "requestId": "req-6", "campaignId": "cmp-2"}, 422, "campaignId"),
+            ]:
+                assert_problem(http.post(f"{AJO}/unitary", json=body), status, field, body["campaignId"],
+                               body.get("requestId"))
+            executions = http.get("/v1/campaigns/cmp-4/executions").json()
+            assert [e["id"] for e in executions] == [first.json()["executionId"]]  # the refused calls stored nothing
+            sent = wait_until(lambda: (e := http.get(f"/v1/executions/{first.json()['executionId']}").json())
+                              ["status"] == "succeeded" and e, "the execution to be sent", timeout=60)
+            assert {o["user_id"]: o["outcome"] for o in sent["outcomes"]} == {"p01": "sent", "bo@example.com": "sent"}
