@@ -388,9 +388,9 @@ class Lifecycle:
         return campaign
 
     # transitions the engine drives -------------------------------------------------------
-    def engine_went_live(self, campaign_id: str) -> Campaign:
+    def engine_went_live(self, campaign_id: str, reason: str = "first run started") -> Campaign:
         return self._change(campaign_id, ENGINE, "went live", None,
-                            lambda c: self._move(c, Status.live, "start") or "first run started")
+                            lambda c: self._move(c, Status.live, "start") or reason)
 
     def engine_completed(self, campaign_id: str, reason: str) -> Campaign:
         return self._change(campaign_id, ENGINE, "completed", None,

@@ -161,7 +161,10 @@ async def test_an_api_campaign_takes_calls_between_its_start_and_end_dates(http,
     clock.advance(timedelta(hours=1))
     engine.run_until_idle()
     assert (await root.campaign(cid)).status is Status.live
+    assert "its start date came: it takes calls" in [e.detail for e in await root.audit_trail(cid)]
     assert (await http.post(f"{AJO}/audience", json={"campaignId": cid})).status_code == 202
+    after_end = await http.post(f"{AJO}/audience", json={"campaignId": cid, "schedule": {"executeAt": end.isoformat()}})
+    assert_problem(after_end, 409, "end date 2026-11-26T12:00:00+00:00", cid)
     engine.run_until_idle()
     clock.advance(timedelta(hours=2))
     late = await http.post(f"{AJO}/audience", json={"campaignId": cid})  # before the engine's next tick

@@ -17,9 +17,9 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from ..engine.engine import Engine
-from ..errors import TooLarge, ValidationFailed
+from ..errors import InvalidTransition, TooLarge, ValidationFailed
 from ..limits import CONTEXT_BYTES, in_words
-from ..models import CampaignType, RunStatus
+from ..models import Campaign, CampaignType, RunStatus
 from ..models.ajo import (
     RESERVED_CONTEXT_KEY, AudienceExecution, AudienceExecutionRequest, AudienceExecutionStatus, ExecutionAccepted,
     ScheduleAccepted, ScheduledExecution, UnitaryExecutionRequest,
@@ -89,12 +89,13 @@ def check_context(context: dict | None, field: str) -> None:
                                     "message": "is reserved; put your values under another key"}])
 
 
-def _api_campaign(eng: Engine, actor: Actor, campaign_id: str) -> None:
+def _api_campaign(eng: Engine, actor: Actor, campaign_id: str) -> Campaign:
     """The campaign exists, the caller may read it, and it is an api campaign (naming the field otherwise)."""
     campaign = eng.lifecycle.campaign(actor, campaign_id)
     if campaign.type is not CampaignType.api:
         raise ValidationFailed.of([{"field": "campaignId", "message": (
             f"{campaign_id} is an {campaign.type.value} campaign; only api campaigns take execution calls")}])
+    return campaign
 
 
 @router.post("/unitary", status_code=202,
@@ -119,14 +120,17 @@ def audience(body: AudienceExecutionRequest, actor: Actor, request: Request) -> 
     """Run the campaign over its audience now, or at ``schedule.executeAt`` (then the answer is the schedule)."""
     eng = engine(request)
     check_context(body.context, "context")
-    _api_campaign(eng, actor, body.campaign_id)
-    campaign = eng.lifecycle.campaign(actor, body.campaign_id)
+    campaign = _api_campaign(eng, actor, body.campaign_id)
     if body.audience is not None and campaign.live is not None and body.audience.id != campaign.live.audience:
         raise ValidationFailed.of([{"field": "audience.id", "message": (
             f"{body.campaign_id} sends to its own audience {campaign.live.audience!r}; name it or leave audience out")}])
     if body.schedule is not None:
         if body.schedule.execute_at.tzinfo is None:
             raise ValidationFailed.of([{"field": "schedule.executeAt", "message": "give the time with its zone, e.g. 2026-12-01T09:00Z"}])
+        end = campaign.live.schedule.end if campaign.live else None
+        if end is not None and body.schedule.execute_at >= end:
+            raise InvalidTransition(f"schedule.executeAt {body.schedule.execute_at.isoformat()} is not before "
+                                    f"{body.campaign_id}'s end date {end.isoformat()}; it takes no call after it")
         scheduled = eng.schedule_execution(actor, body.campaign_id, body.schedule.execute_at, body.context or {},
                                            body.request_id)
         return ScheduleAccepted(schedule_id=scheduled.schedule_id, schedule_status=scheduled.schedule_status,

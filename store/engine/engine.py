@@ -383,7 +383,7 @@ class Engine:
         """An api campaign goes Live at its start date and completes at its end date (its change brings it back
         to the timetable, so one whose start and end both passed goes Live, then Completed)."""
         if campaign.status is Status.scheduled and timing.next_fire is not None and timing.next_fire <= now:
-            self.lifecycle.engine_went_live(campaign.id)
+            self.lifecycle.engine_went_live(campaign.id, "its start date came: it takes calls")
         elif (campaign.status is Status.live and timing.completes_at is not None and now >= timing.completes_at
               and not self._has_active_runs(campaign.id)):
             self.lifecycle.engine_completed(campaign.id, "api campaign reached its end date")
