@@ -19,6 +19,7 @@ class Action(str, Enum):
     activate = "activate"
     activate_approved = "activate an approved version"
     trigger = "trigger an API campaign"
+    read_executions = "read executions"
     stop = "stop"
     archive = "archive"
     duplicate = "duplicate"
@@ -30,18 +31,20 @@ class Action(str, Enum):
     import_profiles = "import profiles"
 
 
+_READ = {Action.view, Action.read_executions}
 _MANAGER = {
-    Action.view, Action.create, Action.edit, Action.request_approval, Action.cancel_approval_request,
+    *_READ, Action.create, Action.edit, Action.request_approval, Action.cancel_approval_request,
     Action.activate, Action.activate_approved, Action.stop, Action.archive, Action.duplicate, Action.delete,
     Action.trigger,
 }
-_APPROVER = {Action.view, Action.approve, Action.request_changes, Action.activate_approved}
+_APPROVER = {*_READ, Action.approve, Action.request_changes, Action.activate_approved}
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
-    Role.viewer: frozenset({Action.view}),
+    Role.viewer: frozenset(_READ),
     Role.manager: frozenset(_MANAGER),
     Role.approver: frozenset(_APPROVER),
     Role.admin: frozenset(Action),
+    Role.api_client: frozenset({Action.trigger, Action.read_executions}),  # a system: nothing else, not even views
 }
 
 

@@ -46,6 +46,7 @@ class Role(str, Enum):
     manager = "manager"
     approver = "approver"
     admin = "admin"
+    api_client = "api-client"  # a system (a shop, a login service): calls API campaigns and reads executions
 
 
 class ExclusionReason(str, Enum):

@@ -23,7 +23,8 @@ def serving(data: Path, *options: str) -> Iterator[tuple[subprocess.Popen, str]]
 
     def url() -> str | None:
         assert process.poll() is None, f"serve ended: {process.stderr.read() if process.stderr else ''}"
-        return (read_holder(data) or {}).get("url")
+        holder = read_holder(data) or {}
+        return holder.get("url") if holder.get("pid") == process.pid else None  # not one a killed server left
 
     try:
         yield process, wait_until(url, "campaigns serve to listen", timeout=60, every=0.05)

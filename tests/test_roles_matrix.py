@@ -22,7 +22,7 @@ from store.models.audience import Audience
 
 from .approval_support import approve_current, request_changes_current
 
-V, M, AP, AD = "viewer", "manager", "approver", "admin"
+V, M, AP, AD, API = "viewer", "manager", "approver", "admin", "api-client"
 MATRIX = {
     "view": {V, M, AP, AD},
     "create": {M, AD},
@@ -33,7 +33,8 @@ MATRIX = {
     "request changes": {AP, AD},
     "activate (no approval needed)": {M, AD},
     "activate an approved version": {M, AP, AD},
-    "trigger an API campaign": {M, AD},
+    "trigger an API campaign": {M, AD, API},
+    "read executions": {V, M, AP, AD, API},
     "stop": {M, AD},
     "archive": {M, AD},
     "duplicate": {M, AD},
@@ -58,7 +59,7 @@ SETUP = {
 
 async def _prepare(workspace, root: CampaignsClient, manager: CampaignsClient, action: str) -> str:
     """Bring a fresh campaign, made by the manager `max`, to the state the action needs."""
-    if action == "trigger an API campaign":
+    if action in ("trigger an API campaign", "read executions"):
         api = {**DOC, "type": "api", "name": "Matrix API"}
         cid = (await manager.create_campaign(edit_from_file_document(api))).id
         await manager.activate(cid)
@@ -114,7 +115,7 @@ async def client_over(request, workspace, engine, client_as, tmp_path):
     await task
 
 
-@pytest.mark.parametrize("role", [V, M, AP, AD])
+@pytest.mark.parametrize("role", [V, M, AP, AD, API])
 @pytest.mark.parametrize("action", list(MATRIX))
 async def test_role_matrix(workspace, client_over, role, action):
     root, manager = client_over("root"), client_over("max")
@@ -139,6 +140,7 @@ async def test_role_matrix(workspace, client_over, role, action):
         "activate an approved version": lambda: client.activate(cid),
         "stop": lambda: client.stop(cid),
         "trigger an API campaign": lambda: client.trigger(cid, profiles=["p1"], context={"code": "1"}),
+        "read executions": lambda: _read_executions(client, manager, cid),
         "archive": lambda: client.archive(cid),
         "duplicate": lambda: client.duplicate(cid),
         "delete": lambda: client.delete_campaign(cid),
@@ -163,3 +165,9 @@ async def _edit(client: CampaignsClient, cid: str):
     doc = editable_document(await client.campaign(cid))
     doc["description"] = "changed"
     return await client.edit_draft(cid, edit_from_file_document(doc))
+
+
+async def _read_executions(client: CampaignsClient, manager: CampaignsClient, cid: str):
+    execution = await manager.trigger(cid, profiles=["p1"], context={"code": "1"})
+    assert (await client.execution(execution.id)).id == execution.id
+    assert [e.id for e in await client.executions(cid)] == [execution.id]
