@@ -41,8 +41,18 @@ class ApprovalRequest(Model):
 _ETAG = {"ETag": {"description": "names this answer: send it back as If-None-Match", "schema": {"type": "string"}}}
 
 
+class ListChangesAnswer(Model):
+    """The answer to ``since``: the rows changed since that revision (every row when ``full``), and the ids gone."""
+
+    revision: str
+    full: bool
+    removed: list[str]
+    rows: list[CampaignSummary]
+
+
 @router.get("/campaigns", responses={
-    200: {"model": list[CampaignSummary], "headers": _ETAG},
+    200: {"model": list[CampaignSummary] | ListChangesAnswer, "headers": _ETAG,
+          "description": "the list; with `since`, the changes since that revision"},
     304: {"description": "Not modified since the list whose ETag was sent as If-None-Match", "headers": _ETAG}})
 def list_campaigns(
     actor: Actor, ws: Space, request: Request,
