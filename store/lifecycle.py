@@ -409,6 +409,10 @@ class Lifecycle:
         """Every role reads everything (DESIGN 2); the check is here so that the rule has one home."""
         require(actor, Action.view)
 
+    def check_may_read_executions(self, actor: User) -> None:
+        """Executions and their schedules: what a system that calls API campaigns may read (not the campaigns)."""
+        require(actor, Action.read_executions)
+
     def check_may_trigger(self, actor: User) -> None:
         """The role may call API campaigns (whatever their status now): to cancel a scheduled execution."""
         require(actor, Action.trigger)

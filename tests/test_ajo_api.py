@@ -231,3 +231,20 @@ def test_the_unitary_call_through_a_real_server(tmp_path):
             sent = wait_until(lambda: (e := http.get(f"/v1/executions/{first.json()['executionId']}").json())
                               ["status"] == "succeeded" and e, "the execution to be sent", timeout=60)
             assert {o["user_id"]: o["outcome"] for o in sent["outcomes"]} == {"p01": "sent", "bo@example.com": "sent"}
+
+
+async def test_a_systems_role_reads_its_audience_executions_and_schedules(http, root, engine):
+    from store.models import Role, User
+
+    cid = await live_api(root)
+    await root.add_user(User(name="shop", role=Role.api_client))
+    shop = {USER_HEADER: "shop"}
+    accepted = (await http.post(f"{AJO}/audience", headers=shop, json={"campaignId": cid, "requestId": "s-1"})).json()
+    assert (await http.get(f"{AJO}/audience/{accepted['executionId']}", headers=shop)).status_code == 200
+    later = (engine.clock.now() + timedelta(hours=1)).isoformat()
+    scheduled = await http.post(f"{AJO}/audience", headers=shop,
+                                json={"campaignId": cid, "requestId": "s-2", "schedule": {"executeAt": later}})
+    assert scheduled.status_code == 202, scheduled.text
+    read = await http.get(f"{AJO}/schedules/{scheduled.json()['scheduleId']}", headers=shop)
+    assert read.status_code == 200 and read.json()["scheduleStatus"] == "Scheduled"
+    assert (await http.get(f"/v1/campaigns/{cid}", headers=shop)).status_code == 403  # and nothing else

@@ -145,7 +145,7 @@ def audience(body: AudienceExecutionRequest, actor: Actor, request: Request) -> 
 def audience_execution(execution_id: str, actor: Actor, request: Request) -> AudienceExecution:
     """An audience execution's status and counters, as its run journals them batch by batch."""
     eng = engine(request)
-    eng.lifecycle.check_may_read(actor)
+    eng.lifecycle.check_may_read_executions(actor)
     run = eng.ledger.run(execution_id)
     return _audience_execution(run)
 
@@ -162,7 +162,7 @@ def _audience_execution(run: Run) -> AudienceExecution:
 @router.get("/schedules/{schedule_id}")
 def schedule(schedule_id: str, actor: Actor, request: Request) -> ScheduledExecution:
     eng = engine(request)
-    eng.lifecycle.check_may_read(actor)
+    eng.lifecycle.check_may_read_executions(actor)
     return eng.scheduled.get(schedule_id)
 
 
