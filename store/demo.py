@@ -1,5 +1,6 @@
 """A realistic demo workspace: users of every role, channel configurations, audiences, profiles,
-and 40+ campaigns in every type, category and status, built through the lifecycle itself.
+and 40+ campaigns in every type, category and status, built through the lifecycle itself, and a history
+of executions of its Live api campaigns called by the shop's backend (an api-client).
 
 History is laid out over the days before now with its own clock, so the list reads like a
 workspace people have been using: drafts beside live versions, reviews pending, runs completed.
@@ -18,9 +19,10 @@ from .clock import FrozenClock
 from .engine.engine import Engine
 from .import_chunks import iter_import_chunks
 from .models import (
-    ApprovalPolicy, CampaignAction, ChannelConfiguration, Role, Status, User, editable_document, edit_from_document,
+    ApprovalPolicy, CampaignAction, Category, Channel, ChannelConfiguration, Role, Status, User, editable_document, edit_from_document,
 )
-from .models.audience import Audience
+from .models.audience import AllRule, Audience
+from .models.execution import Recipient
 from .models.workspace_info import DemoSeeded
 from .profiles.generate import generate_profiles_csv
 from .workspace import Workspace
@@ -29,7 +31,9 @@ DEMO_PROFILES = 2_400
 
 USERS = [("alice", Role.manager, "Alice Martin"), ("bruno", Role.manager, "Bruno Costa"),
          ("chloe", Role.approver, "Chloé Dubois"), ("dmitri", Role.approver, "Dmitri Volkov"),
-         ("eve", Role.viewer, "Eve Nakamura"), ("fatima", Role.admin, "Fatima Haddad")]
+         ("eve", Role.viewer, "Eve Nakamura"), ("fatima", Role.admin, "Fatima Haddad"),
+         ("storefront", Role.api_client, "Shop backend")]
+CALLER = "storefront"  # the system that calls the api campaigns in the demo's history
 
 CONFIGS = [
     dict(id="email-marketing", name="Newsletter email", channel="email", category="marketing",
@@ -64,6 +68,23 @@ CONTENT = {
 }
 
 
+# API-triggered content reads the call's {{context.*}}; the defaults keep the console's preview readable
+API_CONTENT = {
+    "Password reset": {"email": {
+        "subject": "Reset your password",
+        "body": "Hello {{profile.person.name.firstName | default: \"there\"}},\n\nReset your password within the hour: "
+                "{{context.resetLink | default: \"https://shop.example/reset\"}}\n\nThe Shop team"}},
+    "Order shipped": {"sms": {"text": "SHOP: order {{context.orderId | default: \"(your order)\"}} is on its way, "
+                                      "track it at {{context.trackingUrl | default: \"https://shop.example/track\"}}"}},
+    "Cart reminder": {"email": {
+        "subject": "{{profile.person.name.firstName | default: \"Hi\"}}, your cart is waiting",
+        "body": "You left {{context.itemName | default: \"something\"}} in your cart "
+                "({{context.cartTotal | default: \"see total\"}}).\n\nThe Shop team"}},
+    "Back in stock": {"sms": {"text": "SHOP: {{context.productName | default: \"an item you liked\"}} is back in "
+                                      "stock. Reply STOP to opt out."}},
+}
+
+
 @dataclass
 class Plan:
     name: str
@@ -93,7 +114,7 @@ def _plans() -> list[Plan]:
         Plan("Stock alert sync", "action", "transactional", "push", S.live, "app-users", ("ops",), hourly),
         Plan("Password reset", "api", "transactional", "email", S.live, "everyone", ("account",)),
         Plan("Order shipped", "api", "transactional", "sms", S.live, "everyone", ("orders",), draft_beside="open"),
-        Plan("Cart reminder", "api", "marketing", "push", S.live, "app-users", ("cart",), rate=100),
+        Plan("Cart reminder", "api", "marketing", "email", S.live, "email-subscribers", ("cart",), rate=100),
         Plan("Delivery delay notice", "action", "transactional", "sms", S.completed, "americas", ("ops",)),
         Plan("Autumn lookbook", "action", "marketing", "email", S.completed, "email-subscribers", ("lookbook",)),
         Plan("App update 5.2", "action", "marketing", "push", S.completed, "app-users", ("app",)),
@@ -124,7 +145,7 @@ def _plans() -> list[Plan]:
         Plan("Q1 product survey", "action", "marketing", "email", S.draft, "beta-testers", ("beta", "survey")),
         Plan("Price change notice", "action", "transactional", "email", S.draft, "everyone", ("legal",)),
         Plan("Win a trip contest", "action", "marketing", "sms", S.draft, "americas", ("contest",)),
-        Plan("Back in stock", "api", "marketing", "push", S.live, "app-users", ("stock",)),
+        Plan("Back in stock", "api", "marketing", "sms", S.live, "americas", ("stock",)),
         Plan("Quarterly lookbook", "orchestrated", "marketing", "email", S.live, "europe-newsletter", ("lookbook",)),
         Plan("Account locked alert", "api", "transactional", "push", S.live, "app-users", ("account",)),
         Plan("Green week digest", "action", "marketing", "email", S.completed, "europe-newsletter", ("newsletter",)),
@@ -183,8 +204,10 @@ def seed_demo_workspace(ws: Workspace, actor: User) -> DemoSeeded:
             story.step_to(start + span * (i + rng.uniform(0.6, 1.0)) / len(plans))
             _build(engine, ws, people, plan, author=people["alice" if i % 2 == 0 else "bruno"], story=story)
             engine.run_until_idle()
+        calls = _ApiCalls(engine, ws, people[CALLER])
         while story.now() < story.end - timedelta(minutes=2):  # live until now: recurring runs happen on time
             story.step(60)
+            calls.next()
             engine.run_until_idle()
         for plan in activating:
             _build(engine, ws, people, plan, author=people["alice"], story=story)
@@ -192,6 +215,41 @@ def seed_demo_workspace(ws: Workspace, actor: User) -> DemoSeeded:
         engine.shutdown()
     return DemoSeeded(users=len(ws.catalogue.users.all()), channel_configurations=len(CONFIGS), audiences=len(AUDIENCES),
                       profiles=profiles, campaigns=len(plans))
+
+
+class _ApiCalls:
+    """The shop's backend calling the Live api campaigns through the engine, one call an hour in turn (never
+    "Password reset", whose outbox the tests read as their own): known customers by their email or phone, now
+    and then someone unknown, or a guest (external) for a transactional one, so some recipients are excluded."""
+
+    CAMPAIGNS = {"Order shipped": lambda n: {"orderId": f"A-{1040 + n}", "trackingUrl": f"https://shop.example/t/{n}"},
+                 "Cart reminder": lambda n: {"itemName": ("a rain jacket", "two mugs", "trail shoes")[n % 3],
+                                             "cartTotal": f"{40 + 7 * n} EUR"},
+                 "Back in stock": lambda n: {"productName": ("Linen shirt", "Espresso cups", "Wool socks")[n % 3]}}
+
+    def __init__(self, engine: Engine, ws: Workspace, caller: User) -> None:
+        self.engine, self.caller, self.count = engine, caller, 0
+        self.rows = next(ws.profiles.iter_audience_rows(AllRule(), chunk_size=120))
+        ids = {r.row["name"]: r.row["id"] for r in ws.catalogue.campaign_rows()}
+        self.catalogue, self.campaign_ids = ws.catalogue, [ids[name] for name in self.CAMPAIGNS]
+
+    def next(self) -> None:
+        n = self.count
+        self.count += 1
+        campaign = self.catalogue.campaign(self.campaign_ids[n % len(self.campaign_ids)])
+        if campaign.status is not Status.live:
+            return
+        email = campaign.channel is Channel.email
+        namespace, column = ("email", 1) if email else ("phone", 2)
+        rows = [r for r in self.rows[n * 3:] if r[column]][:1 + n % 3]
+        recipients = [{"userId": r[column], "namespace": namespace} for r in rows]
+        if n % 4 == 1:
+            recipients.append({"userId": "someone@unknown.example" if email else "+15550100999", "namespace": namespace})
+        if n % 5 == 2 and campaign.category is Category.transactional:
+            recipients.append({"type": "external", "userId": "guest-7", "namespace": namespace,
+                               "channelData": {"mobilePhoneNumber": "+33699887766"}})
+        self.engine.execute(self.caller, campaign.id, f"{campaign.id}-call-{n + 1}",
+                            [Recipient.model_validate(r) for r in recipients], self.CAMPAIGNS[campaign.name](n))
 
 
 def _import_profiles(ws: Workspace) -> int:
@@ -219,7 +277,7 @@ def _build(engine: Engine, ws: Workspace, people: dict[str, User], plan: Plan, a
     S = Status
     life = engine.lifecycle
     draft = {"channel": plan.channel, "channel_configuration": f"{plan.channel}-{plan.category}",
-             "audience": plan.audience, "content": CONTENT[plan.channel](plan.name),
+             "audience": plan.audience, "content": API_CONTENT.get(plan.name) or CONTENT[plan.channel](plan.name),
              "schedule": _schedule(plan, ws.clock.now())}
     if plan.rate:
         draft["rate_control"] = {"messages_per_second": plan.rate}

@@ -56,7 +56,7 @@ def test_seed_demo_covers_every_type_category_and_status(demo, capsys):
     assert any(r["has_draft"] and r["status"] == "Live" for r in rows)
     assert any(r["has_draft"] and r["status"] == "Scheduled" for r in rows)
     users = run_json(capsys, "users")
-    assert {u["role"] for u in users} == {"viewer", "manager", "approver", "admin"}
+    assert {u["role"] for u in users} == {"viewer", "manager", "approver", "admin", "api-client"}
     assert {"root", "alice", "chloe", "eve"} <= {u["name"] for u in users}
     code, out, _ = run(capsys, "profiles", "stats")
     assert int(out.split()[0]) >= 2000

@@ -17,7 +17,8 @@ from textual.markup import escape
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static, TabbedContent, TabPane
 
-from store.models import Campaign, CampaignSummary, ChannelConfiguration, Run, Status, Version
+from store.models import Campaign, CampaignSummary, CampaignType, ChannelConfiguration, Run, Status, Version
+from store.models.execution import Execution
 from store.models.report import Report
 from store.text import printable
 
@@ -29,6 +30,7 @@ from ..host import host
 from ..run_pace import duration_text, rate_text
 from ..widgets.header import ConnectionBanner, WorkspaceHeader
 from ..widgets.list_table import ListTable
+from .executions import EXECUTION_COLUMNS, ExecutionOutcomes, execution_cells, server_url, unitary_curl
 
 RUN_COLUMNS = (("run", "Run"), ("trigger", "Trigger"), ("when", "Occurrence/start"), ("status", "Status"),
                ("targeted", "Targeted"), ("sent", "Sent"), ("failed", "Failed"), ("excluded", "Excluded"),
@@ -108,6 +110,10 @@ class CampaignDetailScreen(CampaignActions, Screen):
                 tooltip="The live version (or the draft), rendered for a test profile"),
         Binding("2", "show_view('runs')", "Runs", show=False, id="detail.runs", tooltip="Every run with its counters"),
         Binding("3", "show_view('audit')", "Audit", show=False, id="detail.audit", tooltip="Who did what, and when"),
+        Binding("4", "show_view('executions')", "Executions", show=False, id="detail.executions",
+                tooltip="An api campaign's call to copy, its recent executions and their outcomes"),
+        Binding("k", "copy_curl", "Copy curl", id="detail.copy_curl",
+                tooltip="Copy the curl that triggers this Live api campaign"),
         Binding("c", "compare", "Compare", id="compare", tooltip="Live and draft side by side, changes highlighted"),
         Binding("v", "toggle_version", "Live/draft", id="detail.toggle_version",
                 tooltip="Show the draft in the overview, or back to the live version"),
@@ -128,6 +134,7 @@ class CampaignDetailScreen(CampaignActions, Screen):
     CampaignDetailScreen #rendered.-error { color: $text-error; }
     CampaignDetailScreen .table-note { height: auto; padding: 0 1; color: $text-muted; }
     CampaignDetailScreen DataTable { height: 1fr; }
+    CampaignDetailScreen #curl { height: auto; padding: 0 1; margin: 0 1; border: round $primary; }
     """
 
     def __init__(self, campaign_id: str) -> None:
@@ -143,6 +150,7 @@ class CampaignDetailScreen(CampaignActions, Screen):
         self._need_full = True  # configurations and audience sizes are (re)read on the first load and after actions
         self._loading = False
         self._audit_count = 0
+        self._executions: dict[str, Execution] = {}
 
     def compose(self) -> ComposeResult:
         yield WorkspaceHeader(id="header")
@@ -166,6 +174,11 @@ class CampaignDetailScreen(CampaignActions, Screen):
             with TabPane("3 Audit trail", id="audit"):
                 yield Static("Oldest first: the newest event is at the bottom.", id="audit-note", classes="table-note")
                 yield ListTable(id="audit-table")
+            with TabPane("4 Executions", id="executions"):
+                yield Static("", id="curl-note", classes="table-note")
+                yield Static("", id="curl")
+                yield Static("", id="executions-note", classes="table-note")
+                yield ListTable(id="execution-table")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -175,6 +188,9 @@ class CampaignDetailScreen(CampaignActions, Screen):
         audit = self.query_one("#audit-table", DataTable)
         for key, label in AUDIT_COLUMNS:
             audit.add_column(zoned(label) if key in ZONED else label, key=key)
+        executions = self.query_one("#execution-table", DataTable)
+        for key, label in EXECUTION_COLUMNS:
+            executions.add_column(zoned(label) if key in ZONED else label, key=key)
         self.query_one("#detail-reason").display = False
         self.query_one("#draft-note").display = False
         self.query_one("#overview-scroll").focus()
@@ -212,6 +228,8 @@ class CampaignDetailScreen(CampaignActions, Screen):
         runs = await api(client.runs(self.campaign_id), quiet=True)
         report = await api(client.report(self.campaign_id), quiet=True)
         audit = await api(client.audit_trail(self.campaign_id), quiet=True)
+        executions = (await api(client.executions(self.campaign_id), quiet=True)
+                      if campaign.type is CampaignType.api else None)
         if (self.showing == "draft" and campaign.draft is None) or campaign.live is None:
             self.showing = "draft" if campaign.live is None else "live"
         shown = self.shown_version(campaign)
@@ -226,6 +244,8 @@ class CampaignDetailScreen(CampaignActions, Screen):
             self.show_runs(runs, report)
         if audit is not None:
             self.show_audit(audit)
+        if executions is not None:
+            self.show_executions(executions)
         key = (self.showing, shown.number, shown.revision, self.profile_id)
         if full or key != self._rendered_key:
             self._rendered_key = key
@@ -293,6 +313,61 @@ class CampaignDetailScreen(CampaignActions, Screen):
             title = f"Draft version {version.number} — not live"
         self.query_one("#version-title", Static).update(f"{title}  [$text-muted]revision {version.revision}[/]")
         self.query_one("#version-facts", Static).update(self._facts(c, version))
+        self.show_call(c)
+
+    def curl(self) -> str | None:
+        """The call that triggers this campaign now, or None when it would be refused (not a Live api campaign)."""
+        c = self.campaign
+        if c is None or c.type is not CampaignType.api or c.status is not Status.live:
+            return None
+        return unitary_curl(server_url(host(self).client.remote)[0], c)
+
+    def show_call(self, c: Campaign) -> None:
+        tabs = self.query_one(TabbedContent)
+        if c.type is not CampaignType.api:
+            tabs.hide_tab("executions")
+            return
+        tabs.show_tab("executions")
+        curl, note = self.curl(), self.query_one("#curl-note", Static)
+        self.query_one("#curl").display = curl is not None
+        if curl is None:
+            note.update(f"Only a Live api campaign accepts calls; this one is {c.status.value}.")
+            return
+        note.update(Text(f"Trigger it (k copies; {server_url(host(self).client.remote)[1]}; "
+                         "$CAMPAIGNS_TOKEN holds a token, e.g. an api-client's):"))
+        self.query_one("#curl", Static).update(Text(curl))
+
+    def show_executions(self, executions: list[Execution]) -> None:
+        """Newest first, as the engine answers; Enter on one shows its recipients' outcomes."""
+        self._executions = {e.id: e for e in executions}
+        self.query_one("#executions-note", Static).update(
+            f"Recent executions, newest first ({len(executions)}) · Enter: each recipient's outcome"
+            if executions else "No executions yet.")
+        table = self.query_one("#execution-table", DataTable)
+        keys = [e.id for e in executions]
+        if [row.key.value for row in table.ordered_rows] == keys:
+            for e in executions:  # the same executions: patch what changed (a status, counts), cursor stays
+                for (column, _), value in zip(EXECUTION_COLUMNS, execution_cells(e)):
+                    if table.get_cell(e.id, column) != value:
+                        table.update_cell(e.id, column, value, update_width=True)
+            return
+        selected = table.ordered_rows[table.cursor_row].key.value if table.row_count else None
+        with self.app.batch_update():
+            table.clear()
+            for e in executions:
+                table.add_row(*execution_cells(e), key=e.id)
+            if selected in self._executions:
+                table.move_cursor(row=keys.index(selected), animate=False)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "execution-table" and event.row_key.value in self._executions:
+            self.app.push_screen(ExecutionOutcomes(self._executions[event.row_key.value]))
+
+    def action_copy_curl(self) -> None:
+        curl = self.curl()
+        if curl is not None:
+            self.app.copy_to_clipboard(curl)
+            self.notify("The curl is copied: set $CAMPAIGNS_TOKEN, then paste it in a shell.")
 
     def _facts(self, c: Campaign, v: Version) -> Table:
         grid = _grid()
@@ -389,6 +464,8 @@ class CampaignDetailScreen(CampaignActions, Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "toggle_version":
             return self.campaign is not None and self.campaign.has_draft
+        if action == "copy_curl":
+            return self.curl() is not None
         if action == "render_profile":
             return None if self.campaign is None else True
         return self.check_campaign_action(action)
@@ -402,7 +479,8 @@ class CampaignDetailScreen(CampaignActions, Screen):
         self._focus_view(view)
 
     def _focus_view(self, view: str) -> None:
-        target = {"overview": "#overview-scroll", "runs": "#run-table", "audit": "#audit-table"}[view]
+        target = {"overview": "#overview-scroll", "runs": "#run-table", "audit": "#audit-table",
+                  "executions": "#execution-table"}[view]
         self.query_one(target).focus()
 
     def action_toggle_version(self) -> None:
