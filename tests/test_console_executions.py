@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, TabbedContent
 
-from console.screens.executions import ExecutionOutcomes
+from console.screens.executions import ExecutionOutcomes, server_url
 from store.models.execution import Outcome
 
 from .console_support import settle, wait_for
@@ -57,3 +57,9 @@ async def test_the_executions_table_lists_the_history_and_enter_shows_outcomes(a
             assert line == [o.user_id, o.outcome.value, detail]
         await pilot.press("escape")
         assert pilot.app.screen is screen
+
+
+def test_the_curl_names_the_connected_server_or_the_local_default():
+    assert server_url("https://campaigns.example.com:8765/")[0] == "https://campaigns.example.com:8765"
+    assert server_url("engine pid 42 (/data/campaigns.sock)") == server_url(None)
+    assert server_url(None)[0] == "http://127.0.0.1:8765" and "campaigns serve" in server_url(None)[1]
