@@ -202,6 +202,7 @@ def test_a_snapshot_that_saw_a_rolled_back_change_is_not_installed(tmp_path):
 @pytest.mark.slow
 def test_a_kill_during_a_background_compaction_loses_no_durable_change(tmp_path):
     path = tmp_path / "store"
+    last = 0  # the last update reported durable, by this run or (when killed before it printed one) an earlier one
     for kill in range(3):
         proc = subprocess.Popen([sys.executable, "-m", "tests.compaction_writer", str(path)], cwd=ROOT,
                                 env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -214,7 +215,7 @@ def test_a_kill_during_a_background_compaction_loses_no_durable_change(tmp_path)
         reported = [int(n) for n in proc.stdout.read().split()]  # read(), not communicate(): lines read ahead
         proc.wait()
         proc.stderr.close()
-        last = reported[-1] if reported else 0
+        last = reported[-1] if reported else last
         copy = tmp_path / f"copy{kill}"
         shutil.copytree(path, copy)
         db = JournalDB(copy)
