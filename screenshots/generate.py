@@ -79,6 +79,13 @@ async def shoot_all(demo: Path) -> None:
         await pilot.press("n")
         await settle(pilot)
 
+    async def executions(pilot):
+        await select(pilot, "Order shipped")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+
     async def help_screen(pilot):
         await pilot.press("question_mark")
         await pilot.pause()
@@ -91,6 +98,7 @@ async def shoot_all(demo: Path) -> None:
     await shoot(demo, "awaiting-my-approval", approvals, user="chloe")
     await shoot(demo, "new-campaign", new_campaign, user="alice")
     await shoot(demo, "help", help_screen)
+    await shoot(demo, "api-executions", executions)
 
 
 def main() -> None:

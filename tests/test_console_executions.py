@@ -63,3 +63,20 @@ def test_the_curl_names_the_connected_server_or_the_local_default():
     assert server_url("https://campaigns.example.com:8765/")[0] == "https://campaigns.example.com:8765"
     assert server_url("engine pid 42 (/data/campaigns.sock)") == server_url(None)
     assert server_url(None)[0] == "http://127.0.0.1:8765" and "campaigns serve" in server_url(None)[1]
+
+
+def test_the_curl_pasted_into_a_shell_sends_one_json_call_with_a_fresh_request_id():
+    """What the shell makes of the copied text: curl's standard input is the body (curl itself replaced by cat)."""
+    import json
+    import subprocess
+    from types import SimpleNamespace
+
+    from console.screens.executions import unitary_curl
+    from store.models import Channel
+
+    campaign = SimpleNamespace(id="cmp-20", channel=Channel.sms, live=None)
+    text = unitary_curl("http://127.0.0.1:8765", campaign)
+    shell = "curl() { cat; }\nuuidgen() { echo 5f0c; }\n" + text
+    body = json.loads(subprocess.run(["bash", "-c", shell], capture_output=True, text=True, check=True).stdout)
+    assert body == {"requestId": "5f0c", "campaignId": "cmp-20", "context": {},
+                    "recipients": [{"type": "aep", "userId": "+33612345678", "namespace": "phone"}]}

@@ -57,15 +57,14 @@ def unitary_curl(url: str, campaign: Campaign) -> str:
     """``POST /ajo/im/executions/unitary`` for one example recipient on the campaign's channel; the token comes from
     ``$CAMPAIGNS_TOKEN`` and every paste gets a fresh requestId (``uuidgen``), so a copy never replays another."""
     user_id, namespace = EXAMPLE_RECIPIENT[campaign.channel]
-    body = json.dumps({"requestId": "REQUEST_ID", "campaignId": campaign.id,
-                       "recipients": [{"type": "aep", "userId": user_id, "namespace": namespace}],
-                       "context": _example_context(campaign)}, indent=2, ensure_ascii=False)
-    return "\n".join([
+    recipients = json.dumps([{"type": "aep", "userId": user_id, "namespace": namespace}], ensure_ascii=False)
+    context = json.dumps(_example_context(campaign), ensure_ascii=False)
+    return "\n".join([  # one field a line: short enough to read beside the executions, valid JSON as pasted
         f"curl -sS -X POST '{url}/ajo/im/executions/unitary' \\",
-        '  -H "Authorization: Bearer $CAMPAIGNS_TOKEN" \\',
-        "  -H 'Content-Type: application/json' \\",
-        "  -d @- <<EOF",
-        body.replace('"REQUEST_ID"', '"$(uuidgen)"'),
+        '  -H "Authorization: Bearer $CAMPAIGNS_TOKEN" -H \'Content-Type: application/json\' -d @- <<EOF',
+        f'{{"requestId": "$(uuidgen)", "campaignId": {json.dumps(campaign.id)},',
+        f' "recipients": {recipients},',
+        f' "context": {context}}}',
         "EOF"])
 
 
