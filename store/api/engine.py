@@ -84,12 +84,14 @@ def activation_preview(campaign_id: str, actor: Actor, ws: Space, request: Reque
 
 
 @router.post("/campaigns/{campaign_id}/trigger", status_code=202)
-def trigger(campaign_id: str, body: TriggerRequest, actor: Actor, request: Request, response: Response) -> Execution:
+async def trigger(campaign_id: str, body: TriggerRequest, actor: Actor, request: Request,
+                  response: Response) -> Execution:
     """Send an API campaign now to the named profiles, personalized with ``context``: its execution, durable
-    when answered (202), or the first one for a request id already used (200, nothing sent again)."""
+    when answered (202), or the first one for a request id already used (200, nothing sent again). Awaited on
+    the event loop: the checks read memory only, and the group commit is awaited, not waited for in a thread."""
     recipients = [Recipient(user_id=p, namespace=Namespace.profile_id) for p in dict.fromkeys(body.profiles)]
-    execution, replayed = engine(request).execute(actor, campaign_id, body.request_id or uuid.uuid4().hex,
-                                                  recipients, body.context)
+    execution, replayed = await engine(request).execute_async(actor, campaign_id, body.request_id or uuid.uuid4().hex,
+                                                              recipients, body.context)
     if replayed:
         response.status_code = 200
     return execution

@@ -139,12 +139,23 @@ class Engine:
         """One call of an API-triggered campaign, durable when this returns (sent soon after, in a batch shared
         with other calls); (the execution, replayed?). The same request id with the same body is the first
         execution, sent once; with another body, a Conflict. Only a Live api campaign accepts calls."""
+        return self.executions_journal.accept(*self._execution(actor, campaign_id, request_id, recipients, context))
+
+    async def execute_async(self, actor: User, campaign_id: str, request_id: str, recipients: list[Recipient],
+                            context: dict) -> tuple[Execution, bool]:
+        """``execute`` awaited on the server's event loop (no thread held while the group commits)."""
+        return await self.executions_journal.accept_async(
+            *self._execution(actor, campaign_id, request_id, recipients, context))
+
+    def _execution(self, actor: User, campaign_id: str, request_id: str, recipients: list[Recipient],
+                   context: dict) -> tuple[Execution, str]:
+        """The call checked and made an execution, with the digest a replay is compared by."""
         campaign = self.lifecycle.trigger_target(actor, campaign_id)
         if "system" in context or any(r.context and "system" in r.context for r in recipients):
             raise ValidationFailed.of([{"field": "context.system", "message": "reserved for the system; rename the key"}])
         execution = Execution(id=f"exe-{uuid.uuid4().hex[:20]}", campaign_id=campaign.id, request_id=request_id,
                               created_at=self.clock.now(), created_by=actor.name, context=context, recipients=recipients)
-        return self.executions_journal.accept(execution, _digest(recipients, context))
+        return execution, _digest(recipients, context)
 
     def execution(self, actor: User, execution_id: str) -> Execution:
         require(actor, Action.read_executions)

@@ -12,10 +12,11 @@ ambiguous, and the outbox says which of their messages already left.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -46,14 +47,21 @@ OPEN = (ExecutionStatus.accepted.value, ExecutionStatus.in_progress.value)
 
 
 class _Pending:
-    """One caller's execution waiting for the group's commit, and what the commit answered."""
+    """One caller's execution waiting for the group's commit, and what the commit answered; ``done`` is called
+    (on the committer's thread) once it is known."""
 
     __slots__ = ("execution", "digest", "done", "answer", "error")
 
-    def __init__(self, execution: Execution, digest: str) -> None:
-        self.execution, self.digest, self.done = execution, digest, threading.Event()
+    def __init__(self, execution: Execution, digest: str, done: Callable[[], None]) -> None:
+        self.execution, self.digest, self.done = execution, digest, done
         self.answer: tuple[Execution, bool] | None = None
         self.error: Exception | None = None
+
+    def result(self) -> tuple[Execution, bool]:
+        if self.error is not None:
+            raise self.error
+        assert self.answer is not None
+        return self.answer
 
 
 class ExecutionJournal:
@@ -104,17 +112,37 @@ class ExecutionJournal:
         first = self._existing(execution.campaign_id, execution.request_id)
         if first is not None:
             return self._replay(first, execution.request_id, digest)
-        pending = _Pending(execution, digest)
+        committed = threading.Event()
+        pending = _Pending(execution, digest, committed.set)
+        self._enqueue(pending)
+        committed.wait()
+        return pending.result()
+
+    async def accept_async(self, execution: Execution, digest: str) -> tuple[Execution, bool]:
+        """``accept`` for the server's event loop: awaits the group's commit instead of holding a thread. No read
+        before queueing (it would block the loop while a commit holds the connection): a replay is found in the
+        group's transaction, at the cost of a share of one commit."""
+        loop = asyncio.get_running_loop()
+        committed = loop.create_future()
+
+        def resolve() -> None:
+            if not committed.done():
+                committed.set_result(None)
+
+        def done() -> None:
+            loop.call_soon_threadsafe(resolve)
+
+        pending = _Pending(execution, digest, done)
+        self._enqueue(pending)
+        await asyncio.shield(committed)  # a caller that hangs up leaves the execution accepted, as it is
+        return pending.result()
+
+    def _enqueue(self, pending: _Pending) -> None:
         with self._queued:
             if self._closed:
                 raise Conflict("the engine is shutting down; send the call again in a moment")
             self._queue.append(pending)
             self._queued.notify()
-        pending.done.wait()
-        if pending.error is not None:
-            raise pending.error
-        assert pending.answer is not None
-        return pending.answer
 
     def _commit_groups(self) -> None:
         while True:
@@ -130,7 +158,7 @@ class ExecutionJournal:
                 for pending in group:
                     pending.error = error
             for pending in group:
-                pending.done.set()
+                pending.done()
             self._on_commit()
 
     def _commit(self, group: list[_Pending]) -> None:
