@@ -45,6 +45,9 @@ async def serve_tcp(app, listen: Listen) -> tuple[_SocketServer, asyncio.Task]:
     """`campaigns serve`'s port (port 0 binds a free one, written back into ``listen``), TLS when given."""
     sock = socket.create_server((listen.host, listen.port), family=socket.AF_INET6 if ":" in listen.host
                                 else socket.AF_INET)
+    # accepted connections inherit it: asyncio sets it only on sockets made with proto IPPROTO_TCP, and
+    # create_server's are proto 0, so a response's second write waited out the client's delayed ACK (40 ms)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     listen.port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
                             ssl_certfile=listen.tls_cert, ssl_keyfile=listen.tls_key)
