@@ -89,9 +89,26 @@ class _Connection:
         self.writer.close()
 
 
-async def measure(target: dict, headers: dict[str, str], path: str, profiles: list[str], seconds: float,
-                  concurrency: int) -> dict[str, float]:
+def ajo_call(campaign_id: str, profile: str, n: int) -> dict:
+    """AJO's unitary call (POST /ajo/im/executions/unitary), as a client written for AJO sends it."""
+    return {"requestId": f"bench-{os.getpid()}-{time.time_ns()}-{n}", "campaignId": campaign_id, "context": {"n": n},
+            "recipients": [{"type": "aep", "userId": profile, "namespace": "profileId"}]}
+
+
+def v1_call(campaign_id: str, profile: str, n: int) -> dict:
+    """The same call through /v1/campaigns/ID/trigger."""
+    return {"profiles": [profile], "context": {"n": n}, "request_id": f"bench-{os.getpid()}-{time.time_ns()}-{n}"}
+
+
+ENDPOINTS = {"ajo": ("/ajo/im/executions/unitary", ajo_call, "executionId"),
+             "v1": ("/v1/campaigns/{campaign}/trigger", v1_call, "id")}
+
+
+async def measure(target: dict, headers: dict[str, str], endpoint: str, campaign_id: str, profiles: list[str],
+                  seconds: float, concurrency: int) -> dict[str, float]:
     """Unitary triggers over ``concurrency`` connections for ``seconds``; every 20th call's outcome is followed."""
+    template, call, id_key = ENDPOINTS[endpoint]
+    path = template.format(campaign=campaign_id)
     latencies: list[float] = []
     followed: dict[str, float] = {}
     to_outbox: list[float] = []
@@ -104,15 +121,14 @@ async def measure(target: dict, headers: dict[str, str], path: str, profiles: li
         try:
             while time.monotonic() < end:
                 n = next(counter)
-                body = json.dumps({"profiles": [profiles[n % len(profiles)]], "context": {"n": n},
-                                   "request_id": f"bench-{os.getpid()}-{time.time_ns()}-{n}"}).encode()
+                body = json.dumps(call(campaign_id, profiles[n % len(profiles)], n)).encode()
                 started = time.monotonic()
                 status, answer = await connection.request("POST", path, body)
                 accepted = time.monotonic()
                 assert status == 202, answer
                 latencies.append(accepted - started)
                 if n % 20 == 0:
-                    followed[json.loads(answer)["id"]] = accepted
+                    followed[json.loads(answer)[id_key]] = accepted
         finally:
             connection.close()
 
@@ -146,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--endpoint", choices=list(ENDPOINTS), default="ajo",
+                        help="ajo: POST /ajo/im/executions/unitary (default); v1: POST /v1/campaigns/ID/trigger")
     args = parser.parse_args(argv)
     from store.api.identity import USER_HEADER
 
@@ -159,17 +177,17 @@ def main(argv: list[str] | None = None) -> int:
             reset = next(r["id"] for r in rows if r["name"] == "Password reset")
             lines = (data / "outbox" / "email.jsonl").read_text().splitlines()
             profiles = list(dict.fromkeys(json.loads(line)["profileId"] for line in lines))[:50]
-            path = f"/v1/campaigns/{reset}/trigger"
             url = urlsplit(holder["url"])
             transports = {
                 "TCP + token": ({"host": url.hostname, "port": url.port}, {"Authorization": f"Bearer {token}"}),
                 "socket": ({"uds": holder["endpoint"]}, {USER_HEADER: "root"}),
             }
-            print(f"unitary triggers at concurrency {args.concurrency}, {args.seconds:g} s a run, median of "
+            print(f"unitary triggers ({ENDPOINTS[args.endpoint][0]}) at concurrency {args.concurrency}, {args.seconds:g} s a run, median of "
                   f"{args.runs} runs (before executions: 137-231/s)")
             print(f"{'':12} {'accepted/s':>10} {'AJO std':>8} {'p50 ms':>7} {'p99 ms':>7} {'202-to-outbox p99 ms':>21}")
             for name, (target, headers) in transports.items():
-                runs = [asyncio.run(measure(target, headers, path, profiles, args.seconds, args.concurrency))
+                runs = [asyncio.run(measure(target, headers, args.endpoint, reset, profiles, args.seconds,
+                                            args.concurrency))
                         for _ in range(args.runs)]
                 m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
                 print(f"{name:12} {m['accepted/s']:10,.0f} {AJO_STANDARD_PER_SECOND:8,}/s {m['p50 ms']:7.0f} "

@@ -101,15 +101,17 @@ def _api_campaign(eng: Engine, campaign_id: str) -> Campaign:
 
 @router.post("/unitary", status_code=202,
              responses={200: {"model": ExecutionAccepted, "description": "a replay of a requestId: the first execution"}})
-def unitary(body: UnitaryExecutionRequest, actor: Actor, request: Request, response: Response) -> ExecutionAccepted:
+async def unitary(body: UnitaryExecutionRequest, actor: Actor, request: Request, response: Response) -> ExecutionAccepted:
     """Send the campaign now to 1 to 20 recipients; durable when answered. The same requestId again answers
-    200 with the first executionId and sends nothing; with a different body it is refused (409)."""
+    200 with the first executionId and sends nothing; with a different body it is refused (409). Awaited on the
+    event loop like /v1's trigger: the checks read memory only, and the group commit is awaited."""
     eng = engine(request)
     check_context(body.context, "context")
     for n, recipient in enumerate(body.recipients):
         check_context(recipient.context, f"recipients.{n}.context")
     _api_campaign(eng, body.campaign_id)
-    execution, replayed = eng.execute(actor, body.campaign_id, body.request_id, body.recipients, body.context or {})
+    execution, replayed = await eng.execute_async(actor, body.campaign_id, body.request_id, body.recipients,
+                                                  body.context or {})
     if replayed:
         response.status_code = 200
     return ExecutionAccepted(execution_id=execution.id, request_id=execution.request_id,
