@@ -248,3 +248,16 @@ async def test_a_systems_role_reads_its_audience_executions_and_schedules(http, 
     read = await http.get(f"{AJO}/schedules/{scheduled.json()['scheduleId']}", headers=shop)
     assert read.status_code == 200 and read.json()["scheduleStatus"] == "Scheduled"
     assert (await http.get(f"/v1/campaigns/{cid}", headers=shop)).status_code == 403  # and nothing else
+
+
+async def test_an_audience_call_replayed_with_its_request_id_runs_once(http, root, engine):
+    cid = await live_api(root)
+    call = {"campaignId": cid, "requestId": "nightly-1", "context": {"code": "7"}}
+    first = await http.post(f"{AJO}/audience", json=call)
+    again = await http.post(f"{AJO}/audience", json=call)
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json()["executionId"] == first.json()["executionId"]
+    other = await http.post(f"{AJO}/audience", json={**call, "context": {"code": "8"}})
+    assert_problem(other, 409, None, campaign_id=cid, request_id="nightly-1")
+    assert "already used" in other.json()["detail"]
+    assert len(engine.runs(cid)) == 1

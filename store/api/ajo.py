@@ -118,8 +118,10 @@ async def unitary(body: UnitaryExecutionRequest, actor: Actor, request: Request,
                              created_at=execution.created_at, created_by=execution.created_by)
 
 
-@router.post("/audience", status_code=202, response_model=ExecutionAccepted | ScheduleAccepted)
-def audience(body: AudienceExecutionRequest, actor: Actor, request: Request) -> ExecutionAccepted | ScheduleAccepted:
+@router.post("/audience", status_code=202, response_model=ExecutionAccepted | ScheduleAccepted,
+             responses={200: {"model": ExecutionAccepted, "description": "a replay of a requestId: the first execution"}})
+def audience(body: AudienceExecutionRequest, actor: Actor, request: Request,
+             response: Response) -> ExecutionAccepted | ScheduleAccepted:
     """Run the campaign over its audience now, or at ``schedule.executeAt`` (then the answer is the schedule)."""
     eng = engine(request)
     check_context(body.context, "context")
@@ -138,7 +140,9 @@ def audience(body: AudienceExecutionRequest, actor: Actor, request: Request) -> 
                                            body.request_id)
         return ScheduleAccepted(schedule_id=scheduled.schedule_id, schedule_status=scheduled.schedule_status,
                                 campaign_id=scheduled.campaign_id, execute_at=scheduled.execute_at)
-    run = eng.run_audience(actor, body.campaign_id, body.context or {})
+    run, replayed = eng.run_audience(actor, body.campaign_id, body.context or {}, body.request_id)
+    if replayed:
+        response.status_code = 200
     return ExecutionAccepted(execution_id=run.id, request_id=body.request_id or run.id, created_at=eng.clock.now(),
                              created_by=actor.name)
 

@@ -177,25 +177,34 @@ class Engine:
         self._wake.set()
         return schedule
 
-    def run_audience(self, actor: User, campaign_id: str, context: dict) -> Run:
+    def run_audience(self, actor: User, campaign_id: str, context: dict,
+                     request_id: str | None = None) -> tuple[Run, bool]:
         """An audience execution (AJO's word): a run of the api campaign over its audience, with ``context``
-        for ``{{context.*}}``; it starts at once."""
+        for ``{{context.*}}``; it starts at once. With ``request_id``: (the first run, True) for a replay of the
+        same call, a Conflict for another call under that id."""
         campaign = self.lifecycle.trigger_target(actor, campaign_id)
         assert campaign.live is not None  # the lifecycle refuses a campaign that is not Live
         if campaign.live.audience is None:
             raise ValidationFailed.of([{"field": "audience", "message": (
                 f"{campaign_id} has no audience of its own; name its recipients with the unitary call")}])
-        run = self.ledger.create_run(campaign.id, campaign.live.number, RunTrigger.api, now=self.clock.now(),
-                                     context=context)
-        assert run is not None  # only scheduled occurrences can collide
-        self._dispatch_soon()
-        return run
+        if request_id is None:
+            run = self.ledger.create_run(campaign.id, campaign.live.number, RunTrigger.api, now=self.clock.now(),
+                                         context=context)
+            assert run is not None  # only scheduled occurrences can collide
+            replayed = False
+        else:
+            run, replayed = self.ledger.create_requested_run(campaign.id, campaign.live.number, now=self.clock.now(),
+                                                             context=context, request_id=request_id,
+                                                             digest=_digest([], context))
+        if not replayed:
+            self._dispatch_soon()
+        return run, replayed
 
     def _fire_scheduled(self, campaign_id: str, user: str, context: dict) -> str:
         actor = self.ws.catalogue.users.find(user)
         if actor is None:
             raise NotFound(f"{user!r}, who scheduled it, is no longer a user of the workspace")
-        return self.run_audience(actor, campaign_id, context).id
+        return self.run_audience(actor, campaign_id, context)[0].id
 
     def stop(self, actor: User, campaign_id: str) -> Campaign:
         campaign = self.lifecycle.stop_campaign(actor, campaign_id)

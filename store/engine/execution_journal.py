@@ -18,14 +18,12 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 
 from ..errors import Conflict, NotFound, StoreCorrupted
 from ..models.execution import Execution, ExecutionStatus
-from .ledger import FILE_NAME
+from .ledger import FILE_NAME, KEPT
 
-KEPT = timedelta(days=7)
 PURGE_EVERY = 1000  # commits between purges of ids older than KEPT (one indexed delete)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS executions (

@@ -21,14 +21,15 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from ..errors import NotFound, StoreCorrupted
+from ..errors import Conflict, NotFound, StoreCorrupted
 from ..models import Run, RunCounters, RunFailure, RunStatus, RunTrigger
 from .pace import time_left
 
 FILE_NAME = "engine.sqlite3"
+KEPT = timedelta(days=7)  # how long a caller's request id is remembered (unitary and audience executions)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
@@ -55,6 +56,14 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_by_campaign ON runs (campaign_id, created_at);
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
+CREATE TABLE IF NOT EXISTS audience_requests (
+    campaign_id TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (campaign_id, request_id)
+);
 CREATE TABLE IF NOT EXISTS batches (
     run_id TEXT NOT NULL,
     number INTEGER NOT NULL,
@@ -135,18 +144,31 @@ class Ledger:
 
         ``recipients`` narrows an API-triggered run to the profiles the call named."""
         with self._transaction() as db:
-            number = db.execute("SELECT count(*) FROM runs WHERE campaign_id = ?", (campaign_id,)).fetchone()[0] + 1
-            run_id = f"{campaign_id}-r{number}"
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO runs (id, campaign_id, version, trigger, occurrence, status, created_at, context, error,"
-                " ended_at, recipients) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, campaign_id, version, trigger.value, _iso(occurrence), status.value, _iso(now),
-                 json.dumps(context) if context is not None else None, error,
-                 _iso(now) if status is RunStatus.missed else None,
-                 json.dumps(recipients) if recipients is not None else None))
-            if cursor.rowcount == 0:
-                return None
-        return self.run(run_id)
+            run_id = _insert_run(db, campaign_id, version, trigger, now, occurrence, status, context, error, recipients)
+        return None if run_id is None else self.run(run_id)
+
+    def create_requested_run(self, campaign_id: str, version: int, *, now: datetime, context: dict,
+                             request_id: str, digest: str) -> tuple[Run, bool]:
+        """An audience execution keyed by the caller's request id, in one transaction with its key: (the run,
+        replayed?). The same id with the same ``digest`` is the first run; with another, a Conflict. Keys older
+        than ``KEPT`` (as long as a unitary call's) are forgotten on the way."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM audience_requests WHERE created_at < ?", (_iso(now - KEPT),))
+            known = db.execute("SELECT digest, run_id FROM audience_requests WHERE campaign_id = ? AND request_id = ?",
+                               (campaign_id, request_id)).fetchone()
+            if known is not None:
+                if known[0] != digest:
+                    raise Conflict(f"requestId {request_id!r} was already used for {campaign_id} with another body; "
+                                   "use a new requestId for a new call")
+                run_id, replayed = known[1], True
+            else:
+                run_id = _insert_run(db, campaign_id, version, RunTrigger.api, now, None, RunStatus.pending, context,
+                                     None, None)
+                assert run_id is not None  # only scheduled occurrences can collide
+                db.execute("INSERT INTO audience_requests VALUES (?, ?, ?, ?, ?)",
+                           (campaign_id, request_id, digest, run_id, _iso(now)))
+                replayed = False
+        return self.run(run_id), replayed
 
     def run(self, run_id: str) -> Run:
         with self._lock:
@@ -318,6 +340,22 @@ def _run_of(row: tuple) -> Run:
 
 def _excluded_json(counters: RunCounters) -> str:
     return json.dumps({k.value if hasattr(k, "value") else k: v for k, v in counters.excluded.items() if v})
+
+
+def _insert_run(db: sqlite3.Connection, campaign_id: str, version: int, trigger: RunTrigger, now: datetime,
+                occurrence: datetime | None, status: RunStatus, context: dict | None, error: str | None,
+                recipients: list[str] | None) -> str | None:
+    """Insert a run numbered after the campaign's others; its id, or None when the occurrence already has one."""
+    number = db.execute("SELECT count(*) FROM runs WHERE campaign_id = ?", (campaign_id,)).fetchone()[0] + 1
+    run_id = f"{campaign_id}-r{number}"
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO runs (id, campaign_id, version, trigger, occurrence, status, created_at, context, error,"
+        " ended_at, recipients) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (run_id, campaign_id, version, trigger.value, _iso(occurrence), status.value, _iso(now),
+         json.dumps(context) if context is not None else None, error,
+         _iso(now) if status is RunStatus.missed else None,
+         json.dumps(recipients) if recipients is not None else None))
+    return run_id if cursor.rowcount else None
 
 
 def _iso(value: datetime | None) -> str | None:
