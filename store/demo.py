@@ -64,7 +64,7 @@ CONTENT = {
                                       "preheader": "Only this week",
                                       "body": f"Hello {{{{profile.person.name.firstName}}}},\n\n{title}: see what's new.\n\nThe Shop team"}},
     "sms": lambda title: {"sms": {"text": f"SHOP: {title}. Reply STOP to opt out."}},
-    "push": lambda title: {"push": {"title": title, "body": f"{{{{profile.person.name.firstName}}}}, tap to see more"}},
+    "push": lambda title: {"push": {"title": title, "body": "{{profile.person.name.firstName}}, tap to see more"}},
 }
 
 

@@ -11,6 +11,8 @@ import pytest
 from console.cli import COMMANDS, CONSOLE, DESCRIPTION, OPTIONS, main
 from console.subcommands import build_parser
 
+from .test_cli import run
+
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
@@ -18,13 +20,6 @@ def seeded(tmp_path_factory):
     path = tmp_path_factory.mktemp("options") / "demo"
     assert main(["seed-demo", "--data", str(path), "--user", "root"]) == 0
     return path
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_global_options_after_the_subcommand(seeded, capsys, monkeypatch):
@@ -63,7 +58,7 @@ def test_help_lists_choices_by_value(capsys):
     parser = build_parser(DESCRIPTION, OPTIONS, COMMANDS, default=CONSOLE)
     helps = [p.format_help() for p in _parsers(parser)]
     assert not [h for h in helps if "Channel." in h or "Role." in h or "CampaignType." in h]
-    assert any("{email,sms,push}" in h for h in helps) and any("{viewer,manager,approver,admin}" in h for h in helps)
+    assert any("{email,sms,push}" in h for h in helps) and any("{viewer,manager,approver,admin,api-client}" in h for h in helps)
     with pytest.raises(SystemExit) as exit:
         main(["list", "--channel", "fax"])
     assert exit.value.code == 2

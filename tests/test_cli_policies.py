@@ -10,6 +10,8 @@ import pytest
 
 from console.cli import main
 
+from .test_cli import run
+
 POLICY = {"id": "vip", "name": "VIP offers", "conditions": {"tags": ["vip"]},
           "approvers": {"users": ["dmitri"], "roles": ["approver"]}}
 
@@ -22,13 +24,6 @@ def workspace(tmp_path, monkeypatch):
     monkeypatch.delenv("CAMPAIGNS_USER", raising=False)
     assert main(["users", "add", "mo", "--role", "manager"]) == 0
     return path
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def policies(capsys) -> dict[str, dict]:

@@ -16,13 +16,13 @@ import asyncio
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from ..errors import Conflict, NotFound, StoreCorrupted
 from ..models.execution import Execution, ExecutionStatus
-from .ledger import FILE_NAME, KEPT
+from .ledger import FILE_NAME, KEPT, immediate
 
 PURGE_EVERY = 1000  # commits between purges of ids older than KEPT (one indexed delete)
 SCHEMA = """
@@ -92,16 +92,8 @@ class ExecutionJournal:
         with self._lock:
             self._db.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate(self._db, self._lock)
 
     # accepting ------------------------------------------------------------------------------
     def accept(self, execution: Execution, digest: str) -> tuple[Execution, bool]:

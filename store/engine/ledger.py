@@ -19,7 +19,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -124,16 +124,8 @@ class Ledger:
         with self._lock:
             self._db.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate(self._db, self._lock)
 
     # runs --------------------------------------------------------------------------------
     def create_run(self, campaign_id: str, version: int, trigger: RunTrigger, *, now: datetime,
@@ -340,6 +332,19 @@ def _run_of(row: tuple) -> Run:
 
 def _excluded_json(counters: RunCounters) -> str:
     return json.dumps({k.value if hasattr(k, "value") else k: v for k, v in counters.excluded.items() if v})
+
+
+@contextmanager
+def immediate(db: sqlite3.Connection, lock: threading.RLock | threading.Lock) -> Iterator[sqlite3.Connection]:
+    """One write transaction on the engine journal, begun at once (BEGIN IMMEDIATE), rolled back on any error."""
+    with lock:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
 
 def _insert_run(db: sqlite3.Connection, campaign_id: str, version: int, trigger: RunTrigger, now: datetime,

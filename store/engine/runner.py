@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from ..clock import Clock, SystemClock
 from ..models import Category, Channel, ChannelConfiguration, ExclusionReason, Provider, Run, RunCounters, RunFailure, RunStatus, Version
