@@ -4,6 +4,7 @@ line on stderr when more matched than were shown."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -45,8 +46,15 @@ def test_limit_campaign_and_since_filter_the_newest(demo, capsys):
     recent = [m for m in written if m["sentAt"] >= since]
     code, out, err = run(capsys, "outbox", "--channel", "email", "--json", "--since", since, "--limit", "10000")
     assert code == 0 and printed(out) == recent
-    code, out, err = run(capsys, "outbox", "--since", "10m", "--json")  # the demo's messages are older than that
-    assert code == 0 and (out, err) == ("", "")
+    code, out, err = run(capsys, "outbox", "--channel", "email", "--since", "100d", "--json", "--limit", "10000")
+    assert code == 0 and printed(out) == written  # a duration: the demo's nine days of history are all newer
+    before = datetime.now(timezone.utc) - timedelta(days=1)
+    code, out, err = run(capsys, "outbox", "--channel", "email", "--since", "1d", "--json", "--limit", "10000")
+    after = datetime.now(timezone.utc) - timedelta(days=1)
+    shown = printed(out)
+    assert code == 0 and 0 < len(shown) < len(written)
+    assert all(datetime.fromisoformat(m["sentAt"]) >= before for m in shown)
+    assert all(m in shown for m in written if datetime.fromisoformat(m["sentAt"]) >= after)
 
 
 @pytest.mark.parametrize("argv, says", [
