@@ -73,7 +73,7 @@ class CampaignListScreen(CampaignActions, Screen):
         console = host(self)
         await console.ready.wait()
         runs = await console.call_api(console.client.active_runs(), quiet=True)
-        if runs is not None:
+        if runs is not None and self.is_attached:  # the console may have quit meanwhile
             self.query_one(CampaignTable).set_live(runs)
 
     @work(exclusive=True, group="list-refresh")
@@ -82,6 +82,8 @@ class CampaignListScreen(CampaignActions, Screen):
         console = host(self)
         await console.ready.wait()
         rows = await console.call_api(console.client.campaign_rows(CampaignFilter(all=True)), quiet=True)
+        if not self.is_attached:  # the console quit while the answer travelled
+            return
         if rows is not None and rows is not self.all_rows:  # the same object: not modified since
             table = self.query_one(CampaignTable)
             first, self._loaded_once = not self._loaded_once, True
@@ -89,6 +91,8 @@ class CampaignListScreen(CampaignActions, Screen):
                 keys, texts, order = _prepare(rows, table.sort_key, table.sort_reverse)
             else:  # 0.2 s of work at 100,000 rows, in a thread: keys typed meanwhile are answered
                 keys, texts, order = await asyncio.to_thread(_prepare, rows, table.sort_key, table.sort_reverse)
+                if not self.is_attached:
+                    return
             self.all_rows, self._keys, self._texts, self._narrowed = rows, keys, texts, (None, [])
             self.apply_filter(order)
             self.call_after_refresh(_spare_the_collector if first else gc.freeze)  # the new rows too
