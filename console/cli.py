@@ -242,9 +242,10 @@ async def _edit_in_editor(target: Target, args: argparse.Namespace) -> int:
     return _print_saved(args, campaign)
 
 
-def _action(method: str, done: str):
+def _action(method: str, done: str, *options: str):
+    """A lifecycle action on ``args.id``; ``options`` name further arguments passed on (e.g. the message)."""
     async def run(client: CampaignsClient, args: argparse.Namespace) -> int:
-        campaign = await getattr(client, method)(args.id)
+        campaign = await getattr(client, method)(args.id, *(getattr(args, o) for o in options))
         if args.json:
             output.print_json(campaign.model_dump(mode="json"))
         else:
@@ -252,15 +253,6 @@ def _action(method: str, done: str):
         return 0
 
     return run
-
-
-async def _request_approval(client: CampaignsClient, args: argparse.Namespace) -> int:
-    campaign = await client.request_approval(args.id, args.message)
-    if args.json:
-        output.print_json(campaign.model_dump(mode="json"))
-    else:
-        output.err.print(f"{campaign.id} ({campaign.name}) sent for approval; status {campaign.status.value}")
-    return 0
 
 
 async def _reviewed_revision(client: CampaignsClient, args: argparse.Namespace) -> int:
@@ -486,7 +478,8 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
     WorkspaceCommand("edit", "edit the draft (created beside a Live or Scheduled version); opens $EDITOR without --file",
                      _edit, args=(*ON_CAMPAIGN, arg("--file", type=Path)), remote=True),
     Command("request-approval", "ask for approval of the draft, with an optional message to the approvers",
-            _request_approval, args=(*ON_CAMPAIGN, arg("--message", "-m", help="what the approvers should know"))),
+            _action("request_approval", "sent for approval", "message"),
+            args=(*ON_CAMPAIGN, arg("--message", "-m", help="what the approvers should know"))),
     Command("cancel-request", "withdraw your approval request",
             _action("cancel_approval_request", "approval request withdrawn"), args=ON_CAMPAIGN),
     Command("approve", "approve the draft (an approver; not your own)", _approve, args=(*ON_CAMPAIGN, REVISION)),

@@ -8,6 +8,7 @@ records it is private; when it cannot get there it is told, in one line, what to
 
 from __future__ import annotations
 
+import functools
 import grp
 import os
 import pwd
@@ -95,7 +96,9 @@ def reach(data_dir: Path) -> Path:
         raise Conflict(f"cannot reach the engine of workspace {data_dir}: {error.strerror or error}") from None
 
 
+@functools.lru_cache(maxsize=256)
 def account_name(uid: int) -> str:
+    """The login name of ``uid`` (each request asks, so the passwd lookup is remembered for the process)."""
     try:
         return pwd.getpwuid(uid).pw_name
     except KeyError:

@@ -54,7 +54,7 @@ class OsAccountIdentity:
         account = account_name(uid)
         proof = f"OS account {account} (uid {uid})"
         claimed = request.headers.get(USER_HEADER)
-        mapped = next((u for u in ws.catalogue.users.all() if u.os_account == account), None)
+        mapped = _user_of_account(ws, account)
         if claimed and (mapped is None or claimed != mapped.name):
             if uid != os.geteuid():
                 raise Forbidden(f"you are OS account {account}: on a shared workspace you act as "
@@ -69,6 +69,15 @@ class OsAccountIdentity:
             raise Unauthenticated(f"OS account {account} has no user in workspace {ws.data_dir}; an admin can add one "
                                   f"with `campaigns users add NAME --role viewer --os-user {account}`")
         return Caller(**mapped.model_dump(), proof=proof)
+
+
+def _user_of_account(ws: Workspace, account: str) -> User | None:
+    """The user an OS account acts as: by default the one of the same name (a key look-up, on every request);
+    only a user mapped to another account (``--os-user``) needs the scan. One user per account (Administration)."""
+    same = ws.catalogue.users.find(account)
+    if same is not None and same.os_account == account:
+        return same
+    return next((u for u in ws.catalogue.users.all() if u.os_account == account), None)
 
 
 class BadToken(Unauthenticated):

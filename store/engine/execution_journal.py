@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..errors import Conflict, NotFound, StoreCorrupted
 from ..models.execution import Execution, ExecutionStatus
-from .ledger import FILE_NAME, KEPT, immediate
+from .ledger import FILE_NAME, KEPT, immediate, open_journal
 
 PURGE_EVERY = 1000  # commits between purges of ids older than KEPT (one indexed delete)
 SCHEMA = """
@@ -67,11 +67,7 @@ class ExecutionJournal:
         """``on_commit``: called after each group is durable (the sender wakes)."""
         self.path = Path(data_dir) / FILE_NAME
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
-            self._db.execute("PRAGMA busy_timeout = 10000")
-            self._db.executescript(SCHEMA)
+            self._db = open_journal(self.path, SCHEMA)
         except sqlite3.DatabaseError as error:
             raise StoreCorrupted(f"the engine journal {self.path} cannot be read ({error}); it was left untouched: "
                                  "restore it from a backup or move it away to start with no execution history") from None

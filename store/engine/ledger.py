@@ -103,11 +103,7 @@ class Ledger:
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / FILE_NAME
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
-            self._db.execute("PRAGMA busy_timeout = 10000")
-            self._db.executescript(SCHEMA)
+            self._db = open_journal(self.path, SCHEMA)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
             if "recipients" not in columns:
                 self._db.execute("ALTER TABLE runs ADD COLUMN recipients TEXT")  # journals from before API triggers
@@ -332,6 +328,17 @@ def _run_of(row: tuple) -> Run:
 
 def _excluded_json(counters: RunCounters) -> str:
     return json.dumps({k.value if hasattr(k, "value") else k: v for k, v in counters.excluded.items() if v})
+
+
+def open_journal(path: Path, schema: str) -> sqlite3.Connection:
+    """A connection to the engine journal (WAL, every commit fsync'd) with ``schema`` created if missing; the
+    ledger and the executions each keep one."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = FULL")
+    db.execute("PRAGMA busy_timeout = 10000")
+    db.executescript(schema)
+    return db
 
 
 @contextmanager
