@@ -3,6 +3,8 @@ alone (external, transactional only); the call's profile and context override fo
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from store.client import edit_from_file_document
@@ -72,3 +74,40 @@ async def test_replays_conflicts_and_reserved_context(root, engine, workspace):
         engine.execute(actor, cid, "other", [_r("p01", context={"system": 1})], {})
     engine.run_until_idle()
     assert [m.profile_id for m in await outbox(root, cid)] == ["p01"]
+
+
+async def test_a_hung_gateway_holds_only_its_own_campaigns_calls(root, engine, workspace):
+    """Calls through an SMTP server that never answers wait in that gateway's own slots; a call of another
+    campaign, accepted after them, is sent meanwhile (it used to wait behind them in one shared pass)."""
+    import time
+
+    from store.models import ChannelConfiguration
+
+    from .servers import SilentServer
+
+    with SilentServer() as gateway:
+        await root.put_channel_configuration(ChannelConfiguration.model_validate({
+            "id": "hung", "name": "Hung SMTP", "channel": "email", "category": "transactional",
+            "sender": "shop@example.com", "provider": "smtp",
+            "smtp": {"host": "127.0.0.1", "port": gateway.port, "timeout_seconds": 3}}))
+        hung = await root.create_campaign(edit_from_file_document({
+            "name": "Via the hung gateway", "type": "api", "category": "transactional", "draft": {
+                "channel": "email", "channel_configuration": "hung",
+                "content": {"email": {"subject": "Hi", "body": "<p>Hi</p>"}}}}))
+        await root.activate(hung.id)
+        quick = await _live(root)
+        actor = workspace.catalogue.users.get("root")
+        engine.start()
+        stuck, _ = engine.execute(actor, hung.id, "h-1", [_r("ana@example.com", "email")], {})
+        sent, _ = engine.execute(actor, quick, "q-1", [_r("ana@example.com", "email")], {"code": "1"})
+        deadline = time.monotonic() + 60
+        while engine.execution(actor, sent.id).status.value not in ("succeeded", "failed"):
+            assert time.monotonic() < deadline, "the outbox call waited behind the hung gateway"
+            await asyncio.sleep(0.02)
+        assert engine.execution(actor, sent.id).outcomes[0].outcome.value == "sent"
+        assert engine.execution(actor, stuck.id).status.value in ("accepted", "in_progress")  # still at the gateway
+        while engine.execution(actor, stuck.id).status.value not in ("succeeded", "failed"):
+            assert time.monotonic() < deadline, "the hung gateway's attempts never ended"
+            await asyncio.sleep(0.02)
+        outcome = engine.execution(actor, stuck.id).outcomes[0]
+        assert outcome.outcome.value == "failed" and outcome.error

@@ -38,7 +38,7 @@ from .ledger import ACTIVE, Ledger
 from .occurrences import completion_time, due, first_fire, next_occurrences
 from .outbox import Outbox
 from .fence import Fences
-from .providers.registry import isolation_key
+from .providers.registry import SLOTS_PER_GATEWAY, isolation_key
 from .runner import RunBusy, RunFailed, RunSpec, execute_run, resolve_run
 from .scheduled_executions import ScheduledExecutions, is_schedule_key, schedule_key
 from .senders import Senders, SenderLost
@@ -49,7 +49,6 @@ log = logging.getLogger("campaigns.engine")
 TICK_SECONDS = 0.05  # while runs wait for a gateway slot or another process's fence: how often they are re-checked
 IDLE_SECONDS = 5.0  # the longest the scheduler sleeps: a wall clock set forward is noticed within it
 MAX_SENDERS = 8  # runs sending at once
-SLOTS_PER_GATEWAY = 2  # of which through any one gateway: a hung one holds only these
 MAX_LOST = 3  # a run whose sender dies this many times in a row without progress fails, with the reason
 TIMINGS_PER_TICK = 500  # campaigns scheduled per tick at start-up (about 30 ms): 100,000 take slices, never one long hold
 SCHEDULED_TYPES = (CampaignType.action, CampaignType.orchestrated)
@@ -533,6 +532,7 @@ class Engine:
             if not futures and not self._changed and not self._unscheduled:
                 while self.execution_sender.send_open():
                     pass
+                self.execution_sender.wait_in_flight()
                 return
             for future in futures:
                 future.result()
@@ -579,6 +579,7 @@ class Engine:
             self._thread.join()
         if self._sender_thread is not None:
             self._sender_thread.join()
+        self.execution_sender.close()
         self.executions_journal.close()
         self.ws.catalogue.remove_listener(self._campaign_changed)
         self._pool.shutdown(wait=True)  # each run's thread returns once its sender paused or was killed

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from .message import OutboundMessage
 from .message import Outcome as SendOutcome
 from .outbox import Outbox, OutboxLines
 from .providers.breaker import CircuitBreaker, deliver
-from .providers.registry import open_provider
+from .providers.registry import SLOTS_PER_GATEWAY, isolation_key, open_provider
 from .runner import ADDRESS, CONSENT, SUPPRESSED, version_of
 
 GROUP = 500  # executions sent per pass (at most 20 recipients each)
@@ -64,11 +65,15 @@ class ExecutionSender:
         """``sent``: told each campaign whose executions just got their outcomes (the console's list)."""
         self.ws, self.journal, self.outbox, self.clock, self._sent = ws, journal, outbox, clock, sent
         self._pass = threading.Lock()  # the scheduler's thread and run_until_idle never send the same group
+        # Executions through a network gateway leave the shared pass for their gateway's own slots, so one that
+        # hangs holds only its own campaigns' calls (as runs do); those in flight are not picked up again.
+        self._gateways: dict[str, ThreadPoolExecutor] = {}
+        self._in_flight: dict[str, Future] = {}
 
     def send_open(self) -> int:
         """One pass over the open executions; how many got their outcomes."""
         with self._pass:
-            group = self.journal.open(GROUP)
+            group = [(e, c) for e, c in self.journal.open(GROUP + len(self._in_flight)) if e.id not in self._in_flight]
             if not group:
                 return 0
             fresh = [e.id for e, offsets in group if offsets is None]
@@ -83,6 +88,9 @@ class ExecutionSender:
                 target = targets.get(execution.campaign_id) or targets.setdefault(
                     execution.campaign_id, self._target(execution.campaign_id))
                 left = self._already_sent(execution, target, claimed)
+                if target.refusal is None and target.config is not None and target.config.provider is not Provider.outbox:
+                    self._hand_to_gateway(execution, target, profiles, left)
+                    continue
                 finished.append(self._send(execution, target, profiles, lines, left))
             for channel, channel_lines in lines.items():
                 self.outbox.append(channel, channel_lines)
@@ -90,6 +98,36 @@ class ExecutionSender:
             for campaign_id in targets:
                 self._sent(campaign_id)
             return len(finished)
+
+    def _hand_to_gateway(self, execution: Execution, target: _Target, profiles: "_Lookup", left: set[str]) -> None:
+        """Send ``execution`` in one of its gateway's slots; it completes there, on its own."""
+        assert target.config is not None
+        key = isolation_key(target.config)
+        pool = self._gateways.get(key) or self._gateways.setdefault(
+            key, ThreadPoolExecutor(SLOTS_PER_GATEWAY, thread_name_prefix=f"executions {key}"))
+
+        def send() -> None:
+            try:
+                self.journal.complete([self._send(execution, target, profiles, {}, left)])
+                self._sent(execution.campaign_id)
+            finally:
+                with self._pass:
+                    self._in_flight.pop(execution.id, None)
+
+        self._in_flight[execution.id] = pool.submit(send)
+
+    def wait_in_flight(self) -> None:
+        """Until every execution handed to a gateway has its outcomes (run_until_idle, tests)."""
+        with self._pass:
+            futures = list(self._in_flight.values())
+        for done in wait(futures).done:
+            done.result()
+
+    def close(self) -> None:
+        """After the last pass: executions still at a gateway finish their attempts (each bounded by its
+        timeout) before the journal closes; the rest stay open for the next start."""
+        for pool in self._gateways.values():
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _target(self, campaign_id: str) -> _Target:
         try:

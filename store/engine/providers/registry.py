@@ -17,6 +17,9 @@ from ..message import Provider
 from . import smtp, webhook
 
 
+SLOTS_PER_GATEWAY = 2  # sends through any one gateway at a time: a hung one holds only these
+
+
 @dataclass(frozen=True, slots=True)
 class Registration:
     isolation_key: Callable[[ChannelConfiguration], str]
