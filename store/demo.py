@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .administration import Administration
 from .clock import FrozenClock
+from .demo_workflows import WORKFLOWS
 from .engine.engine import Engine
 from .import_chunks import iter_import_chunks
 from .models import (
@@ -281,6 +282,8 @@ def _build(engine: Engine, ws: Workspace, people: dict[str, User], plan: Plan, a
              "schedule": _schedule(plan, ws.clock.now())}
     if plan.rate:
         draft["rate_control"] = {"messages_per_second": plan.rate}
+    if plan.type == "orchestrated":
+        draft["workflow"] = WORKFLOWS[plan.name]
     c = life.create_campaign(author, edit_from_document({
         "name": plan.name, "type": plan.type, "category": plan.category, "tags": list(plan.tags),
         "description": f"{plan.category.capitalize()} {plan.channel} campaign.", "draft": draft}))

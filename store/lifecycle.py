@@ -26,6 +26,7 @@ from .errors import Forbidden, InvalidTransition, StaleRevision, ValidationFaile
 from .limits import NAME_CHARS
 from .listing import summarize
 from .readiness import draft_problems
+from .workflow_rules import workflow_problems
 from .models import (
     Approval, ApprovalPolicy, ApprovalState, AuditEvent, Campaign, CampaignAction, CampaignEdit, CampaignType, Role, Status, User,
     Version, proof_of,
@@ -122,6 +123,8 @@ class Lifecycle:
         except ValidationFailed as error:
             errors.extend(error.errors)
         spec, category = edit.version, edit.campaign.category
+        if spec.workflow is not None:
+            errors.extend(workflow_problems(spec.workflow, category, self.catalogue))
         if spec.audience and self.catalogue.audiences.find(spec.audience) is None:
             errors.append({"field": "draft.audience", "message": f"no audience {spec.audience!r}; create it first or pick one from `campaigns audiences`"})
         if spec.channel_configuration:

@@ -12,6 +12,7 @@ from .engine.occurrences import first_fire
 from .errors import CampaignsError, ValidationFailed
 from .models import Campaign, CampaignType, Channel, Version
 from .templates import CompiledContent, compile_content
+from .workflow_rules import workflow_problems
 
 PAST_START_TOLERANCE = timedelta(minutes=1)
 REQUIRED_CONTENT = {Channel.email: ("subject", "body"), Channel.sms: ("text",), Channel.push: ("body",)}
@@ -27,6 +28,14 @@ def draft_problems(catalogue: Catalogue, campaign: Campaign, version: Version,
     def problem(field: str, message: str) -> None:
         problems.append({"field": field, "message": message})
 
+    if campaign.type is CampaignType.orchestrated:  # its activities carry audiences, contents and configurations
+        if version.workflow is None:
+            problem("draft.workflow", "an orchestrated campaign needs a workflow before it can go live: "
+                                      "add its activities and transitions (`campaigns edit`, or the console's canvas)")
+        else:
+            problems.extend(workflow_problems(version.workflow, campaign.category, catalogue, now=now))
+        _check_schedule(version, now, problem)
+        return problems, None
     if version.audience is None:
         if campaign.type is not CampaignType.api:
             problem("draft.audience", "choose an audience (see `campaigns audiences`)")

@@ -69,7 +69,7 @@ def test_recurrence_on_an_api_campaign_is_refused():
         edit_from_file_document({"name": "Reset", "type": "api", "category": "transactional",
                                  "draft": {"channel": "email", "schedule": {"recurrence": {"frequency": "daily"}}}})
     assert e.value.errors[0]["field"] == "schedule.recurrence"
-    assert "only applies to action campaigns" in e.value.errors[0]["message"]
+    assert "does not apply to api campaigns" in e.value.errors[0]["message"]
 
 
 def test_weekly_needs_weekdays_and_monthly_needs_a_day():

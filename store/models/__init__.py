@@ -10,5 +10,8 @@ from .common import HIDDEN_BY_DEFAULT, CampaignType, Category, Channel, Exclusio
 from .people import ApprovalPolicy, Approvers, Caller, PolicyConditions, User, proof_of
 from .run import ActiveRun, Delivery, DeliveryOutcome, Run, RunCounters, RunFailure, RunStatus, RunTrigger
 from .schedule import Frequency, Recurrence, Schedule, Weekday
+from .workflow import (
+    ActivityCount, ActivityKind, ActivityState, Transition, TransitionCount, Workflow, WorkflowCounts,
+)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -9,65 +9,15 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from ..limits import CONTENT_FIELD_BYTES, DESCRIPTION_CHARS, NAME_CHARS, TAG_CHARS, TAGS, in_words
+from ..limits import DESCRIPTION_CHARS, NAME_CHARS, TAG_CHARS, TAGS
 from ..text import multi_line, single_line, unsafe_character
 from .channel import SLUG
 from .common import CampaignType, Category, Channel, Model, Status
+from .content import Content, EmailContent, PushContent, RateControl, SmsContent, oversized_content
 from .schedule import Schedule
+from .workflow import Workflow
 
 TAG = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_.:-]{{0,{TAG_CHARS - 1}}}$")
-
-
-class EmailContent(Model):
-    subject: str = ""
-    preheader: str = ""
-    body: str = ""
-
-
-class SmsContent(Model):
-    text: str = ""
-
-
-class PushContent(Model):
-    title: str = ""
-    body: str = ""
-
-
-class Content(Model):
-    """Content per channel; a version sends the entry of its own channel."""
-
-    email: EmailContent | None = None
-    sms: SmsContent | None = None
-    push: PushContent | None = None
-
-    def for_channel(self, channel: Channel) -> EmailContent | SmsContent | PushContent | None:
-        return getattr(self, channel.value)
-
-
-def oversized_content(content: Content, prefix: str = "") -> list[dict[str, str]]:
-    """Every content field over ``CONTENT_FIELD_BYTES`` (UTF-8), as field errors named ``prefix`` + ``email.body``:
-    each field is bounded so that saving, checking and compiling a version is bounded work too."""
-    errors = []
-    for channel in Channel:
-        fields = content.for_channel(channel)
-        for name, value in (fields.model_dump() if fields is not None else {}).items():
-            # A character is at most 4 bytes: only a long text needs encoding to be measured.
-            size = len(value.encode("utf-8", "surrogatepass")) if len(value) * 4 > CONTENT_FIELD_BYTES else 0
-            if size > CONTENT_FIELD_BYTES:
-                errors.append({"field": f"{prefix}{channel.value}.{name}", "message": (
-                    f"{size:,} bytes is over the limit of {in_words(CONTENT_FIELD_BYTES)} per content field; shorten it")})
-    return errors
-
-
-class RateControl(Model):
-    messages_per_second: int = Field(description="never exceeded over any one-second window")
-
-    @field_validator("messages_per_second")
-    @classmethod
-    def _within_limits(cls, rate: int) -> int:
-        if not 1 <= rate <= 2000:
-            raise ValueError(f"a rate must be between 1 and 2000 messages per second, not {rate}")
-        return rate
 
 
 class CampaignAction(str, Enum):
@@ -131,6 +81,18 @@ class VersionFields(Model):
     content: Content = Field(default_factory=Content)
     schedule: Schedule = Field(default_factory=Schedule)
     rate_control: RateControl | None = None
+    workflow: Workflow | None = Field(None, description="an orchestrated campaign's activities and transitions")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _channel_of_workflow(cls, data: Any) -> Any:
+        """A workflow's version may leave ``channel`` out: it is then its first channel activity's (email if none),
+        which the list shows."""
+        if isinstance(data, dict) and "channel" not in data and isinstance(data.get("workflow"), dict):
+            activities = data["workflow"].get("activities")
+            kinds = [a.get("kind") for a in activities if isinstance(a, dict)] if isinstance(activities, list) else []
+            data = {**data, "channel": next((k for k in kinds if k in ("email", "sms", "push")), "email")}
+        return data
 
 
 class VersionSpec(VersionFields):
@@ -200,13 +162,14 @@ class CampaignSpec(CampaignFields):
 
 
 def check_version_fits_type(type: CampaignType, spec: VersionFields) -> None:
-    """Rules that need both the campaign and the version: recurrence is for action campaigns only; an end
-    date-time ends a recurrence, or the calls an api campaign takes."""
-    if spec.schedule.recurrence is not None and type is not CampaignType.action:
-        raise ValueError(
-            f"schedule.recurrence: a recurrence only applies to action campaigns; an {type.value} campaign sends "
-            + ("on each API call" if type is CampaignType.api else "through its workflow")
-        )
+    """Rules that need both the campaign and the version: recurrence is for action and orchestrated campaigns;
+    an end date-time ends a recurrence, or the calls an api campaign takes; a workflow is an orchestrated
+    campaign's alone."""
+    if spec.schedule.recurrence is not None and type is CampaignType.api:
+        raise ValueError("schedule.recurrence: a recurrence does not apply to api campaigns; they send on each API call")
+    if spec.workflow is not None and type is not CampaignType.orchestrated:
+        raise ValueError(f"workflow: only orchestrated campaigns have a workflow; an {type.value} campaign sends "
+                         + ("on each API call" if type is CampaignType.api else "its content to its audience"))
     if spec.schedule.end is not None and spec.schedule.recurrence is None and type is not CampaignType.api:
         raise ValueError("schedule.end: an end date-time only applies to a recurring campaign or an api campaign: "
                          "add a recurrence or remove end")
