@@ -532,6 +532,9 @@ COMMANDS: tuple[Command | Group | WorkspaceCommand, ...] = (
                     "and sends nothing (default: a new one)"),
                 arg("--context", default="{}", metavar="JSON|@FILE",
                     help='a JSON object, e.g. \'{"orderId": "A-42"}\', or @FILE to read it from a file'))),
+    Command("test", "test an orchestrated campaign's workflow: every transition's count, nothing sent or saved",
+            _later("workflow_commands", "test"), args=(*ON_CAMPAIGN, arg(
+                "--live", action="store_true", help="test the live version (default: the draft if there is one)"))),
     Command("runs", "the runs of a campaign with their counters", _later("run_commands", "runs"), hosts=lambda args: args.follow,
             args=(*ON_CAMPAIGN, arg("--follow", "-f", action="store_true",
                                     help="print the run in flight once a second (counters, rate, time left) until it ends"))),

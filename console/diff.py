@@ -5,18 +5,22 @@ channel, channel configuration, schedule, rate control and approval state, then 
 of the channel(s) involved. Content fields carry a line diff (``difflib``) with the changed words of
 a rewritten line marked, so a one-word edit in a long body stands out. Campaign-level fields
 (name, description, tags) are not versioned: ``campaign_fields`` lists them once, for both sides.
+An orchestrated campaign's versions are compared activity by activity instead (``workflow_changes``): each
+activity added, removed or changed, with its settings as a line diff, then the transitions.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Literal
 
-from store.models import ApprovalState, Campaign, Channel, Version
+from store.models import ApprovalState, Campaign, Channel, Version, Workflow
+from store.models.workflow import KIND_LABELS, ActivityKind
 
 from .display import approval_step
 
@@ -169,6 +173,7 @@ def compare_versions(live: Version | None, draft: Version | None, *,
     """
     configurations, audiences = configurations or {}, audiences or {}
     both = live is not None and draft is not None
+    workflows = [v.workflow for v in (live, draft) if v is not None and v.workflow is not None]
 
     def scalar(name: str, label: str, get, scope: Scope = "version") -> FieldDiff:
         left = None if live is None else get(live)
@@ -178,6 +183,11 @@ def compare_versions(live: Version | None, draft: Version | None, *,
     def named(ids: Mapping[str, str], value: str | None) -> str:
         return "—" if value is None else ids.get(value, value)
 
+    if workflows:  # an orchestrated campaign: its activities carry audiences, configurations and contents
+        return [scalar("schedule", "Schedule", lambda v: v.schedule.describe()),
+                scalar("approval", "Approval", describe_approval, "approval"),
+                *workflow_changes(None if live is None else live.workflow or Workflow(),
+                                  None if draft is None else draft.workflow or Workflow())]
     out = [
         scalar("audience", "Audience", lambda v: named(audiences, v.audience)),
         scalar("channel", "Channel", lambda v: v.channel.value),
@@ -201,6 +211,45 @@ def compare_versions(live: Version | None, draft: Version | None, *,
                 changed = False
             out.append(FieldDiff(f"content.{channel.value}.{name}", label, left, right, changed, "content", lines))
     return out
+
+
+def workflow_changes(live: Workflow | None, draft: Workflow | None) -> list[FieldDiff]:
+    """One entry per activity (in the draft's order, then those the draft removed), its settings as JSON lines
+    diffed, labelled added, removed or changed; then one for the transitions. With one side only, every
+    activity is shown unchanged."""
+    both = live is not None and draft is not None
+    old = {a.id: a for a in (live.activities if live else [])}
+    new = {a.id: a for a in (draft.activities if draft else [])}
+    out = []
+    for activity_id in [*new, *(i for i in old if i not in new)]:
+        left, right = old.get(activity_id), new.get(activity_id)
+        shown = right if right is not None else left
+        assert shown is not None
+        left_text = None if left is None else _settings(left)
+        right_text = None if right is None else _settings(right)
+        change = "" if not both or left_text == right_text else (
+            " · added" if left is None else " · removed" if right is None else " · changed")
+        label = f"{KIND_LABELS[ActivityKind(shown.kind)]} {activity_id}{change}"
+        out.append(_lines_field(f"workflow.activities.{activity_id}", label, left_text, right_text, both))
+    edges = [("\n".join(f"{t.source} → {t.to}  ({t.name})" for t in w.transitions) if w is not None else None)
+             for w in (live, draft)]
+    out.append(_lines_field("workflow.transitions", "Transitions", edges[0], edges[1], both))
+    return out
+
+
+def _settings(activity) -> str:
+    """An activity's settings as a person reads them in a diff: indented JSON, one setting per line."""
+    settings = {"kind": activity.kind, **activity.model_dump(mode="json", exclude={"id"}, exclude_defaults=True)}
+    return json.dumps(settings, indent=2, ensure_ascii=False)
+
+
+def _lines_field(name: str, label: str, left: str | None, right: str | None, both: bool) -> FieldDiff:
+    if both:
+        lines = tuple(line_diff(left or "", right or ""))
+        return FieldDiff(name, label, left, right, (left or "") != (right or "") or (left is None) != (right is None),
+                         "content", lines)
+    shown = (right if right is not None else left) or ""
+    return FieldDiff(name, label, left, right, False, "content", tuple(DiffLine("same", x) for x in shown.splitlines()))
 
 
 def _content(version: Version, channel: Channel, name: str) -> str | None:

@@ -74,10 +74,10 @@ def print_campaign_list(rows: list[CampaignSummary]) -> None:
 
 
 def _version_rows(v: Version | None) -> dict[str, str]:
-    from .display import approval_step
-
     if v is None:
         return {}
+    if v.workflow is not None:
+        return _workflow_version_rows(v)
     rows = {
         "version": f"v{v.number} rev {v.revision}",
         "audience": v.audience or "—",
@@ -89,6 +89,24 @@ def _version_rows(v: Version | None) -> dict[str, str]:
     content = v.content.for_channel(v.channel)
     for name, value in (content.model_dump() if content else {}).items():
         rows[f"{v.channel.value}.{name}"] = value or "—"
+    _approval_rows(v, rows)
+    return rows
+
+
+def _workflow_version_rows(v: Version) -> dict[str, str]:
+    """An orchestrated version: its activities carry the audiences, configurations and contents."""
+    assert v.workflow is not None
+    channels = ", ".join(c.value for c in v.workflow.channels()) or "none"
+    rows = {"version": f"v{v.number} rev {v.revision}",
+            "workflow": f"{len(v.workflow.activities)} activities, {len(v.workflow.transitions)} transitions",
+            "channels": channels, "schedule": v.schedule.describe()}
+    _approval_rows(v, rows)
+    return rows
+
+
+def _approval_rows(v: Version, rows: dict[str, str]) -> None:
+    from .display import approval_step
+
     a = v.approval
     rows["approval"] = "—" if a is None else (
         f"{approval_step(a.state)} ({a.requested_by} → {a.decided_by or 'pending'})"
@@ -96,7 +114,6 @@ def _version_rows(v: Version | None) -> dict[str, str]:
     if a is not None and a.request_message:
         rows["request message"] = a.request_message
     rows["updated"] = f"{v.updated_at:%Y-%m-%d %H:%M} {v.updated_by}"
-    return rows
 
 
 def print_campaign(c: Campaign) -> None:
@@ -130,6 +147,22 @@ def print_campaign(c: Campaign) -> None:
             cells.append(("* " if changed else "") + draft.get(key, ""))
         table.add_row(key, *cells)
     out.print(table)
+    if c.live is not None and c.draft is not None and (c.live.workflow or c.draft.workflow):
+        _print_workflow_changes(c)
     if c.history:
         out.print("history: " + ", ".join(f"v{v.number} (activated {v.activated_at:%Y-%m-%d} by {v.activated_by})"
                                          if v.activated_at else f"v{v.number}" for v in c.history))
+
+
+def _print_workflow_changes(c: Campaign) -> None:
+    """The draft's workflow against the live one, activity by activity."""
+    from .diff import changes, workflow_changes
+
+    changed = changes(workflow_changes(c.live.workflow if c.live else None, c.draft.workflow if c.draft else None))
+    out = console("out")
+    if not changed:
+        out.print("workflow: the draft's activities and transitions are the live version's")
+        return
+    out.print("workflow changes in the draft:")
+    for field in changed:
+        out.print(f"  {printable(field.label)}", markup=False)

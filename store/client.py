@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .models.profile import ImportSummary, Profile, ProfileStats
     from .models.report import ActivationPreview, Report
     from .models.token import IssuedToken
+    from .models.workflow import WorkflowCounts
     from .models.workspace_info import DemoSeeded, WorkspaceInfo
 
 _Row = TypeVar("_Row")
@@ -200,6 +201,21 @@ class CampaignsClient:
         from .models import Run
 
         return [Run.model_validate(r) for r in await self._call("GET", f"/v1/campaigns/{campaign_id}/runs")]
+
+    async def test_workflow(self, campaign_id: str, version: str = "current") -> WorkflowCounts:
+        """Test mode: every transition's count without sending or saving (``version``: current or live)."""
+        from .models.workflow import WorkflowCounts
+
+        return WorkflowCounts.model_validate(await self._call(
+            "POST", f"/v1/campaigns/{campaign_id}/workflow/test", params={"version": version}))
+
+    async def workflow_counts(self, campaign_id: str, run_id: str | None = None) -> WorkflowCounts | None:
+        """A workflow run's counts (default: the latest run's); None when the campaign has not run yet."""
+        from .models.workflow import WorkflowCounts
+
+        body = await self._call("GET", f"/v1/campaigns/{campaign_id}/workflow/counts",
+                                params={"run": run_id} if run_id else None)
+        return None if body is None else WorkflowCounts.model_validate(body)
 
     async def active_runs(self) -> list[ActiveRun]:
         """The runs in flight with their live counters, rate and time left (not the list's rows)."""

@@ -141,7 +141,7 @@ def _plans() -> list[Plan]:
         Plan("Cyber Monday push", "action", "marketing", "push", S.draft, "app-users", ("sale",)),
         Plan("Birthday coupon", "api", "marketing", "email", S.draft, "email-subscribers", ("loyalty",)),
         Plan("Onboarding journey", "orchestrated", "marketing", "email", S.draft, "email-subscribers", ("welcome",)),
-        Plan("Abandoned browse", "orchestrated", "marketing", "push", S.draft, "app-users", ("cart",)),
+        Plan("Abandoned browse", "orchestrated", "marketing", "email", S.draft, "email-subscribers", ("winback",)),
         Plan("Two-factor code", "api", "transactional", "sms", S.draft, "everyone", ("account",)),
         Plan("Q1 product survey", "action", "marketing", "email", S.draft, "beta-testers", ("beta", "survey")),
         Plan("Price change notice", "action", "transactional", "email", S.draft, "everyone", ("legal",)),

@@ -8,7 +8,7 @@ from fastapi import Depends, FastAPI
 
 from ..engine.engine import Engine
 from ..workspace import Workspace
-from . import ajo, authoring, campaigns, engine, problems, profiles, workspace
+from . import ajo, authoring, campaigns, engine, problems, profiles, workflows, workspace
 from .bounded_body import BoundedBody
 from .identity import Identity, OsAccountIdentity, TokenIdentity, current_user
 
@@ -26,7 +26,7 @@ def create_app(ws: Workspace, eng: Engine | None = None, identity: Identity | No
     app.state.identity = identity or OsAccountIdentity()
     problems.install(app)
     app.add_middleware(BoundedBody)  # body size and JSON depth, before anything parses the body
-    for module in (campaigns, engine, authoring, workspace, profiles, ajo):
+    for module in (campaigns, engine, authoring, workspace, profiles, ajo, workflows):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"])
