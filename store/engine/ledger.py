@@ -20,7 +20,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -52,6 +52,8 @@ CREATE TABLE IF NOT EXISTS runs (
     recipients TEXT,
     failure TEXT,
     rate REAL,
+    parent TEXT,
+    wake_at TEXT,
     UNIQUE (campaign_id, occurrence)
 );
 CREATE INDEX IF NOT EXISTS runs_by_campaign ON runs (campaign_id, created_at);
@@ -72,6 +74,18 @@ CREATE TABLE IF NOT EXISTS batches (
     outbox_offset INTEGER,
     state TEXT NOT NULL,
     PRIMARY KEY (run_id, number)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS workflow_activities (
+    run_id TEXT NOT NULL,
+    activity_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    inbound INTEGER,
+    outbound TEXT NOT NULL DEFAULT '{}',
+    unrouted INTEGER NOT NULL DEFAULT 0,
+    wait_until TEXT,
+    samples TEXT NOT NULL DEFAULT '{}',
+    error TEXT,
+    PRIMARY KEY (run_id, activity_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deliveries (
     run_id TEXT NOT NULL,
@@ -99,6 +113,21 @@ class Batch:
     outbox_offset: int | None
 
 
+@dataclass(slots=True)
+class ActivityRecord:
+    """An activity of a workflow run as journaled: its state (``ActivityState``), the profiles that reached it,
+    those put on each outbound transition (with a few ids each), a wait's end, what went wrong."""
+
+    activity_id: str
+    state: str
+    inbound: int | None = None
+    outbound: dict[str, int] = field(default_factory=dict)
+    unrouted: int = 0
+    wait_until: datetime | None = None
+    samples: dict[str, list[str]] = field(default_factory=dict)
+    error: str | None = None
+
+
 class Ledger:
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / FILE_NAME
@@ -111,6 +140,9 @@ class Ledger:
                 self._db.execute("ALTER TABLE runs ADD COLUMN failure TEXT")  # journals from before typed reasons
             if "rate" not in columns:
                 self._db.execute("ALTER TABLE runs ADD COLUMN rate REAL")  # journals from before live progress
+            if "parent" not in columns:  # journals from before workflows
+                self._db.execute("ALTER TABLE runs ADD COLUMN parent TEXT")
+                self._db.execute("ALTER TABLE runs ADD COLUMN wake_at TEXT")
         except sqlite3.DatabaseError as error:
             raise StoreCorrupted(f"the engine journal {self.path} cannot be read ({error}); it was left untouched: "
                                  "restore it from a backup or move it away to start with no run history") from None
@@ -166,8 +198,10 @@ class Ledger:
         return _run_of(row)
 
     def runs(self, campaign_id: str) -> list[Run]:
+        """The campaign's runs (a workflow's channel activities' child runs aside)."""
         with self._lock:
-            rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE campaign_id = ? ORDER BY created_at, rowid",
+            rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE campaign_id = ? AND parent IS NULL"
+                                    " ORDER BY created_at, rowid",
                                     (campaign_id,)).fetchall()
         return [_run_of(r) for r in rows]
 
@@ -176,14 +210,15 @@ class Ledger:
         with self._lock:
             rows = self._db.execute(
                 "SELECT campaign_id, status, sent, failed, excluded, coalesce(ended_at, started_at, created_at) FROM runs"
-                " WHERE rowid IN (SELECT max(rowid) FROM runs WHERE status != 'missed' GROUP BY campaign_id)").fetchall()
+                " WHERE rowid IN (SELECT max(rowid) FROM runs WHERE status != 'missed' AND parent IS NULL"
+                " GROUP BY campaign_id)").fetchall()
         return {r[0]: {"status": r[1], "sent": r[2], "failed": r[3], "excluded": sum(json.loads(r[4]).values()), "at": r[5]}
                 for r in rows}
 
     def active_runs(self) -> list[Run]:
         with self._lock:
-            rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE status IN (?, ?) ORDER BY created_at, rowid",
-                                    ACTIVE).fetchall()
+            rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE status IN (?, ?) AND parent IS NULL"
+                                    " ORDER BY created_at, rowid", ACTIVE).fetchall()
         return [_run_of(r) for r in rows]
 
     def last_occurrence(self, campaign_id: str) -> datetime | None:
@@ -225,6 +260,56 @@ class Ledger:
                            (counters.targeted, counters.sent, counters.failed, _excluded_json(counters), run_id))
             db.execute("UPDATE runs SET status = ?, ended_at = ?, error = coalesce(?, error), failure = ? WHERE id = ?",
                        (status.value, _iso(now), error, failure.value if failure else None, run_id))
+
+    # workflows ---------------------------------------------------------------------------
+    def child_run(self, parent: Run, activity_id: str, *, now: datetime) -> Run:
+        """A channel activity's delivery run, ``"{parent}.{activity}"``: created the first time, the same run after
+        a resume. It is not listed among the campaign's runs; its parent's counters sum its counters."""
+        run_id = f"{parent.id}.{activity_id}"
+        with self._transaction() as db:
+            db.execute("INSERT OR IGNORE INTO runs (id, campaign_id, version, trigger, status, created_at, context, parent)"
+                       " SELECT ?, campaign_id, version, trigger, 'pending', ?, context, id FROM runs WHERE id = ?",
+                       (run_id, _iso(now), parent.id))
+        return self.run(run_id)
+
+    def child_runs(self, run_id: str) -> list[Run]:
+        with self._lock:
+            rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE parent = ? ORDER BY rowid",
+                                    (run_id,)).fetchall()
+        return [_run_of(r) for r in rows]
+
+    def set_counters(self, run_id: str, counters: RunCounters) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE runs SET targeted = ?, sent = ?, failed = ?, excluded = ? WHERE id = ?",
+                       (counters.targeted, counters.sent, counters.failed, _excluded_json(counters), run_id))
+
+    def set_wake(self, run_id: str, wake_at: datetime | None) -> None:
+        """A workflow run waiting on a Wait activity is not dispatched before ``wake_at``."""
+        with self._transaction() as db:
+            db.execute("UPDATE runs SET wake_at = ? WHERE id = ?", (_iso(wake_at), run_id))
+
+    def wake_times(self) -> dict[str, datetime]:
+        """Active runs that sleep until a time (a workflow waiting), by run id."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, wake_at FROM runs WHERE wake_at IS NOT NULL AND status IN (?, ?)",
+                                    ACTIVE).fetchall()
+        return {r[0]: datetime.fromisoformat(r[1]) for r in rows}
+
+    def record_activity(self, run_id: str, activity: ActivityRecord) -> None:
+        """One activity's state and counts in a workflow run, replacing what an earlier attempt recorded."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO workflow_activities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (run_id, activity.activity_id, activity.state, activity.inbound, json.dumps(activity.outbound),
+                        activity.unrouted, _iso(activity.wait_until), json.dumps(activity.samples), activity.error))
+
+    def activities(self, run_id: str) -> dict[str, ActivityRecord]:
+        """Each recorded activity of a workflow run (activities not reached yet have none)."""
+        with self._lock:
+            rows = self._db.execute("SELECT activity_id, state, inbound, outbound, unrouted, wait_until, samples, error"
+                                    " FROM workflow_activities WHERE run_id = ?", (run_id,)).fetchall()
+        return {r[0]: ActivityRecord(r[0], r[1], r[2], json.loads(r[3]), r[4],
+                                     datetime.fromisoformat(r[5]) if r[5] else None, json.loads(r[6]), r[7])
+                for r in rows}
 
     # batches -----------------------------------------------------------------------------
     def claimed_batches(self, run_id: str) -> list[Batch]:
@@ -358,7 +443,8 @@ def _insert_run(db: sqlite3.Connection, campaign_id: str, version: int, trigger:
                 occurrence: datetime | None, status: RunStatus, context: dict | None, error: str | None,
                 recipients: list[str] | None) -> str | None:
     """Insert a run numbered after the campaign's others; its id, or None when the occurrence already has one."""
-    number = db.execute("SELECT count(*) FROM runs WHERE campaign_id = ?", (campaign_id,)).fetchone()[0] + 1
+    number = db.execute("SELECT count(*) FROM runs WHERE campaign_id = ? AND parent IS NULL",
+                        (campaign_id,)).fetchone()[0] + 1
     run_id = f"{campaign_id}-r{number}"
     cursor = db.execute(
         "INSERT OR IGNORE INTO runs (id, campaign_id, version, trigger, occurrence, status, created_at, context, error,"

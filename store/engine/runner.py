@@ -7,7 +7,7 @@ so batches could later go to workers on other machines (DESIGN.md 7) with the sa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Protocol
 from ..clock import Clock, SystemClock
 from ..models import Category, Channel, ChannelConfiguration, ExclusionReason, Provider, Run, RunCounters, RunFailure, RunStatus, Version
 from ..models.audience import Audience
+from ..models.content import Content, RateControl
 from ..models.common import Model
 from ..profiles.db import ProfileStore
 from ..workspace import Workspace
@@ -59,15 +60,46 @@ class RunFailed(Exception):
         return self.message
 
 
+class RowSource(Protocol):
+    """The profiles a run delivers to, as rows in id order: an audience's, or a workflow transition's population."""
+
+    name: str  # how people know it ("audience 'vips'")
+
+    def bounds(self) -> tuple[int, str | None]: ...
+    def rows(self, *, attributes: Sequence[str], chunk_size: int, after_id: str = "",
+             until_id: str | None = None) -> Iterator[list[tuple]]: ...
+
+
+@dataclass(slots=True)
+class AudienceRows:
+    """An audience's profiles, read by its rule."""
+
+    profiles: ProfileStore
+    audience: Audience
+
+    @property
+    def name(self) -> str:
+        return f"audience {self.audience.id!r}"
+
+    def bounds(self) -> tuple[int, str | None]:
+        return self.profiles.audience_bounds(self.audience.rule)
+
+    def rows(self, *, attributes: Sequence[str], chunk_size: int, after_id: str = "",
+             until_id: str | None = None) -> Iterator[list[tuple]]:
+        return self.profiles.iter_audience_rows(self.audience.rule, chunk_size=chunk_size, after_id=after_id,
+                                                until_id=until_id, attributes=attributes)
+
+
 @dataclass(slots=True)
 class RunPlan:
-    """Everything a batch needs, resolved once from the version the run started with."""
+    """Everything a batch needs, resolved once from the version the run started with (or a workflow's channel
+    activity)."""
 
     run_id: str
     campaign_id: str
     channel: Channel
     marketing: bool
-    audience: Audience
+    source: RowSource
     content: CompiledContent
     paths: tuple[str, ...]
     config: ChannelConfiguration
@@ -226,17 +258,25 @@ def resolve_run(ws: Workspace, run: Run, recipients: list[str] | None = None) ->
     return RunSpec(campaign_id=campaign.id, category=campaign.category, version=version, audience=audience, config=config)
 
 
-def plan_run(spec: RunSpec, run_id: str, context: dict) -> RunPlan:
-    version, config = spec.version, spec.config
+def plan_run(spec: RunSpec, run_id: str, context: dict, profiles: ProfileStore) -> RunPlan:
+    version = spec.version
+    return plan_delivery(run_id, spec.campaign_id, spec.category, version.channel, version.content,
+                         version.rate_control, spec.config, context, AudienceRows(profiles, spec.audience))
+
+
+def plan_delivery(run_id: str, campaign_id: str, category: Category, channel: Channel, content: Content,
+                  rate_control: RateControl | None, config: ChannelConfiguration, context: dict,
+                  source: RowSource) -> RunPlan:
+    """A delivery of ``content`` on ``channel`` to ``source``'s profiles: an action campaign's run, or a
+    workflow's channel activity."""
     try:
-        content = compile_content(version.content, version.channel)
+        compiled = compile_content(content, channel)
     except Exception as error:  # a template that no longer compiles cannot send anything
         raise RunFailed(RunFailure.content_invalid, f"the content does not compile: {error}") from None
-    rate = version.rate_control.messages_per_second if version.rate_control else None
+    rate = rate_control.messages_per_second if rate_control else None
     return RunPlan(
-        run_id=run_id, campaign_id=spec.campaign_id, channel=version.channel,
-        marketing=spec.category is Category.marketing, audience=spec.audience, content=content,
-        paths=tuple(sorted(content.paths)), config=config,
+        run_id=run_id, campaign_id=campaign_id, channel=channel, marketing=category is Category.marketing,
+        source=source, content=compiled, paths=tuple(sorted(compiled.paths)), config=config,
         rate=rate, context=context, batch_size=batch_size(config, rate))
 
 
@@ -337,11 +377,10 @@ def deliver_batch(plan: RunPlan, batch: Batch, rows: list[tuple], sink: Sink, le
     return reason
 
 
-def batch_rows(profiles: ProfileStore, plan: RunPlan, after_id: str, last_id: str) -> list[tuple]:
+def batch_rows(plan: RunPlan, after_id: str, last_id: str) -> list[tuple]:
     """The rows of one claimed batch, read again (a resume after a crash)."""
-    return [row for page in profiles.iter_audience_rows(
-        plan.audience.rule, chunk_size=max(plan.batch_size, 1000), after_id=after_id, until_id=last_id,
-        attributes=plan.paths) for row in page]
+    return [row for page in plan.source.rows(chunk_size=max(plan.batch_size, 1000), after_id=after_id,
+                                             until_id=last_id, attributes=plan.paths) for row in page]
 
 
 class RunBusy(Exception):
@@ -375,15 +414,23 @@ def _send_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: Clo
     try:
         if isinstance(spec, RunFailed):
             raise spec
-        plan = plan_run(spec, run.id, ledger.context(run.id))
+        plan = plan_run(spec, run.id, ledger.context(run.id), profiles)
     except RunFailed as error:
         ledger.end_run(run.id, RunStatus.failed, now=clock.now(), error=str(error), failure=error.reason)
         return ledger.run(run.id)
+    return deliver_run(ledger, outbox, clock, run, plan, stopped, shutdown)
+
+
+def deliver_run(ledger: Ledger, outbox: Outbox, clock: Clock, run: Run, plan: RunPlan, stopped: Callable[[], bool],
+                shutdown: Callable[[], bool], *, empty_fails: bool = True) -> Run:
+    """Deliver (or resume) one planned run: claimed batches first, then new ones after the cursor; the run as
+    journaled at its end, a stop, its 12-hour limit or a shutdown (then still running). ``empty_fails``: a run
+    whose source has no profile fails (an action campaign's); otherwise it completes with nothing sent."""
     resumed = run.status is not RunStatus.pending
     if not resumed:
-        targeted, last_id = profiles.audience_bounds(plan.audience.rule)
-        if targeted == 0:
-            ledger.end_run(run.id, RunStatus.failed, now=clock.now(), error=f"audience {plan.audience.id!r} is empty",
+        targeted, last_id = plan.source.bounds()
+        if targeted == 0 and empty_fails:
+            ledger.end_run(run.id, RunStatus.failed, now=clock.now(), error=f"{plan.source.name} is empty",
                            failure=RunFailure.audience_empty)
             return ledger.run(run.id)
         ledger.start_run(run.id, now=clock.now(), targeted=targeted, last_id=last_id)
@@ -402,14 +449,14 @@ def _send_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, clock: Clo
     reason = None
     try:
         for batch in ledger.claimed_batches(run.id):
-            rows = batch_rows(profiles, plan, batch.after_id, batch.last_id)
+            rows = batch_rows(plan, batch.after_id, batch.last_id)
             reason = deliver_batch(plan, batch, rows, sink, ledger, counters, clock, limiter, interrupt, pace)
             if reason:
                 break
         if reason is None:
             cursor = ledger.cursor(run.id)
-            for page in profiles.iter_audience_rows(plan.audience.rule, chunk_size=plan.batch_size,
-                                                    after_id=cursor, until_id=last_id, attributes=plan.paths):
+            for page in plan.source.rows(chunk_size=plan.batch_size, after_id=cursor, until_id=last_id,
+                                         attributes=plan.paths):
                 batch = ledger.claim_batch(run.id, cursor, page[-1][0], sink.offset())
                 cursor = page[-1][0]
                 reason = deliver_batch(plan, batch, page, sink, ledger, counters, clock, limiter, interrupt, pace)
