@@ -165,3 +165,35 @@ def test_campaign_level_fields_are_shared_by_both_sides():
 def test_the_comparison_does_not_import_textual():
     code = "import sys, console.diff; sys.exit('textual' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[1]).returncode == 0
+
+
+# workflows -----------------------------------------------------------------------------------
+def test_a_workflow_draft_is_compared_activity_by_activity():
+    import copy
+
+    from store.demo_workflows import WORKFLOWS
+    from store.models import Workflow
+
+    live_doc = WORKFLOWS["Abandoned browse"]
+    draft_doc = copy.deepcopy(live_doc)
+    mail = next(a for a in draft_doc["activities"] if a["id"] == "winback")
+    mail["content"]["subject"] = "Free delivery, this week only"
+    draft_doc["activities"] = [a for a in draft_doc["activities"] if a["id"] != "save"]
+    draft_doc["activities"].append({"id": "tag", "kind": "end", "label": "Tagged"})
+    draft_doc["transitions"] = [t for t in draft_doc["transitions"] if "save" not in (t["from"], t["to"])]
+    draft_doc["transitions"].append({"from": "winback", "to": "done", "name": "sent"})
+    live = version(workflow=Workflow.model_validate(live_doc))
+    draft = version(2, workflow=Workflow.model_validate(draft_doc))
+
+    fields = by_name(compare_versions(live, draft))
+    assert "audience" not in fields and "content.email.body" not in fields  # the activities carry them
+    assert {f.label for f in changes(list(fields.values()))} == {
+        "Email winback · changed", "Save audience save · removed", "End tag · added", "Transitions"}
+    subject = fields["workflow.activities.winback"]
+    assert [ln.text.strip() for ln in subject.lines if ln.kind == "added"] == [
+        '"subject": "Free delivery, this week only",']
+    assert not fields["workflow.activities.browsers"].changed
+    transitions = fields["workflow.transitions"]
+    assert {ln.text for ln in transitions.lines if ln.kind == "removed"} == {
+        "winback → save  (targeted)", "save → done  (saved)"}
+    assert {ln.text for ln in transitions.lines if ln.kind == "added"} == {"winback → done  (sent)"}
