@@ -125,16 +125,16 @@ def _delivery_problems(activity: ChannelActivity, category: Category, catalogue:
         for e in error.errors or [{"field": f"draft.workflow.{where}.content", "message": error.detail}]:
             problem(e["field"].removeprefix("draft.workflow.").replace(f".content.{channel.value}.", ".content."),
                     e["message"])
-    name = activity.channel_configuration
-    if name is None:
+    config_id = activity.channel_configuration
+    if config_id is None:
         if now is not None:
             problem(f"{where}.channel_configuration", f"choose a {category.value} {channel.value} channel configuration")
         return
-    config = catalogue.channel_configurations.find(name) if catalogue is not None else None
+    config = catalogue.channel_configurations.find(config_id) if catalogue is not None else None
     if catalogue is not None and config is None:
-        problem(f"{where}.channel_configuration", f"no channel configuration {name!r}; an admin must create it first")
+        problem(f"{where}.channel_configuration", f"no channel configuration {config_id!r}; an admin must create it first")
     elif config is not None and (config.channel, config.category) != (channel, category):
-        problem(f"{where}.channel_configuration", f"{name!r} serves {config.category.value} {config.channel.value}, "
+        problem(f"{where}.channel_configuration", f"{config_id!r} serves {config.category.value} {config.channel.value}, "
                                                   f"not {category.value} {channel.value}")
 
 

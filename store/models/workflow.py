@@ -68,7 +68,7 @@ class ActivityKind(str, Enum):
     combine = "combine"
     deduplication = "deduplication"
     enrichment = "enrichment"
-    split = "split"
+    split = "split"  # type: ignore[assignment]  # the member, not str.split
     wait = "wait"
     fork = "fork"
     and_join = "and_join"
