@@ -16,6 +16,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -66,6 +67,12 @@ CREATE TABLE list_members (
 CREATE INDEX list_members_profile ON list_members (profile_id);
 PRAGMA user_version = {SCHEMA_VERSION};
 """
+WORKFLOW_MEMBERS_COLUMNS = (
+    "(run TEXT NOT NULL, transition TEXT NOT NULL, profile_id TEXT NOT NULL, data TEXT, "
+    "PRIMARY KEY (run, transition, profile_id)) WITHOUT ROWID"
+)
+"""A workflow's populations: the profiles on each transition of a run, with the enrichment data each carries
+(a JSON object, NULL when none). ``store.profiles.workflow_sql`` reads and writes them."""
 _LISTS = "(SELECT group_concat(list, ';') FROM list_members WHERE profile_id = profiles.id)"
 _PROFILE_COLUMNS = ", ".join(ROW_FIELDS) + ", " + _LISTS
 
@@ -104,6 +111,7 @@ class ProfileStore:
                     f"{self.path} has profile schema version {version}, this program knows {SCHEMA_VERSION}; "
                     "use the matching version of Campaigns"
                 )
+            self._writer.execute(f"CREATE TABLE IF NOT EXISTS workflow_members {WORKFLOW_MEMBERS_COLUMNS}")
         except sqlite3.DatabaseError as error:
             if connection is not None:
                 connection.close()
@@ -117,6 +125,24 @@ class ProfileStore:
         connection.execute("PRAGMA cache_size = -65536")
         connection.execute("PRAGMA temp_store = MEMORY")
         return connection
+
+    def reader(self) -> sqlite3.Connection:
+        """The calling thread's read-only connection (WAL lets it read while the writer writes)."""
+        return self._reader()
+
+    @contextmanager
+    def writing(self) -> Iterator[sqlite3.Connection]:
+        """The writer connection inside one ``BEGIN IMMEDIATE`` transaction: committed at the end of the block,
+        rolled back if it raises, so a crash leaves the state before it."""
+        with self._lock:
+            db = self._writer
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
     def _reader(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
@@ -152,30 +178,23 @@ class ProfileStore:
         if not chunk.groups:
             return summary
         ids = [row[0] for _, rows in chunk.groups for row in rows]
-        with self._lock:
-            db = self._writer
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                existing = {
-                    r[0] for r in db.execute(
-                        "SELECT id FROM profiles WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
-                    )
-                }
-                for columns, rows in chunk.groups:
-                    db.executemany(self._upsert_sql(columns), rows)
-                if chunk.lists:
-                    db.executemany(
-                        "DELETE FROM list_members WHERE profile_id = ?",
-                        [(pid,) for pid in chunk.lists if pid in existing],
-                    )
-                    db.executemany(
-                        "INSERT OR IGNORE INTO list_members (list, profile_id) VALUES (?, ?)",
-                        [(name, pid) for pid, names in chunk.lists.items() for name in names],
-                    )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with self.writing() as db:
+            existing = {
+                r[0] for r in db.execute(
+                    "SELECT id FROM profiles WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
+                )
+            }
+            for columns, rows in chunk.groups:
+                db.executemany(self._upsert_sql(columns), rows)
+            if chunk.lists:
+                db.executemany(
+                    "DELETE FROM list_members WHERE profile_id = ?",
+                    [(pid,) for pid in chunk.lists if pid in existing],
+                )
+                db.executemany(
+                    "INSERT OR IGNORE INTO list_members (list, profile_id) VALUES (?, ?)",
+                    [(name, pid) for pid, names in chunk.lists.items() for name in names],
+                )
         seen = existing
         for pid in ids:
             if pid in seen:
@@ -250,12 +269,7 @@ class ProfileStore:
         and arrays come back as JSON text, and profile fields (``identities.email``…) work too.
         """
         where, params = compile_rule(rule, paged=True)
-        columns = list(ROW_FIELDS)
-        if attributes is not None:
-            for path in attributes:
-                if not ATTRIBUTE_PATH.match(path):
-                    raise ValidationFailed(f"invalid attribute path {path!r} (e.g. person.name.firstName)")
-            columns[-1:] = [PROFILE_FIELDS.get(p) or _extracted_value(p) for p in attributes]
+        columns = row_columns(attributes)
         if until_id is not None:  # a frozen audience, or one claimed batch: ids in (after_id, until_id]
             where, params = f"id <= ? AND {where}", [until_id, *params]
         sql = f"SELECT {', '.join(columns)} FROM profiles WHERE id > ? AND {where} ORDER BY id LIMIT ?"
@@ -268,17 +282,7 @@ class ProfileStore:
         return count, last
 
     def _pages(self, sql: str, params: list, chunk_size: int, after_id: str | None) -> Iterator[list[tuple]]:
-        if chunk_size < 1:
-            raise ValidationFailed(f"chunk_size must be at least 1, not {chunk_size}")
-        after = after_id or ""
-        while True:
-            rows = self._reader().execute(sql, [after, *params, chunk_size]).fetchall()
-            if not rows:
-                return
-            yield rows
-            if len(rows) < chunk_size:
-                return
-            after = rows[-1][0]
+        return keyset_pages(self._reader, sql, params, chunk_size, after_id)
 
     def list_names(self) -> dict[str, int]:
         return dict(
@@ -294,6 +298,35 @@ class ProfileStore:
         else:
             sql = f"SELECT count(*) FROM profiles WHERE {where}"
         return [r[3] for r in self._reader().execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+
+
+def row_columns(attributes: Sequence[str] | None) -> list[str]:
+    """The selected columns of ``iter_audience_rows``: ``ROW_FIELDS``, the last replaced by one value per
+    attribute path when paths are asked for (over any query whose columns carry ``ROW_FIELDS``' names)."""
+    columns = list(ROW_FIELDS)
+    if attributes is not None:
+        for path in attributes:
+            if not ATTRIBUTE_PATH.match(path):
+                raise ValidationFailed(f"invalid attribute path {path!r} (e.g. person.name.firstName)")
+        columns[-1:] = [PROFILE_FIELDS.get(p) or _extracted_value(p) for p in attributes]
+    return columns
+
+
+def keyset_pages(connection: Callable[[], sqlite3.Connection], sql: str, params: list, chunk_size: int,
+                 after_id: str | None) -> Iterator[list[tuple]]:
+    """Short reads of ``sql`` (``… WHERE id > ? … ORDER BY id LIMIT ?``, the first column the id), each on the
+    connection ``connection()`` gives then, so no read holds a snapshot between pages."""
+    if chunk_size < 1:
+        raise ValidationFailed(f"chunk_size must be at least 1, not {chunk_size}")
+    after = after_id or ""
+    while True:
+        rows = connection().execute(sql, [after, *params, chunk_size]).fetchall()
+        if not rows:
+            return
+        yield rows
+        if len(rows) < chunk_size:
+            return
+        after = rows[-1][0]
 
 
 def _profile(row: tuple) -> Profile:
