@@ -39,7 +39,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from multiprocessing.connection import Connection
 
-    from .runner import execute_in_process  # before the first job: a due run starts without paying for imports
+    from .workflow_runner import execute_in_process  # before the first job: a due run starts without paying for imports
 
     connection = Connection(fd)
     data = Path(data_dir)

@@ -28,6 +28,7 @@ from ..lifecycle import ActivationOutcome, Lifecycle
 from ..list_changes import ListChanges
 from ..models.execution import Execution, Recipient
 from ..models.ajo import ScheduledExecution
+from ..models.workflow import WorkflowCounts
 from ..models import ActiveRun, Campaign, CampaignType, Channel, Run, RunFailure, RunStatus, RunTrigger, Status, User, Version
 from ..roles import Action, require
 from ..workspace import Workspace
@@ -39,11 +40,13 @@ from .occurrences import completion_time, due, first_fire, next_occurrences
 from .outbox import Outbox
 from .fence import Fences
 from .providers.registry import SLOTS_PER_GATEWAY, isolation_key
-from .runner import RunBusy, RunFailed, RunSpec, execute_run, resolve_run
+from .runner import RunBusy, RunFailed, RunSpec, resolve_run
 from .scheduled_executions import ScheduledExecutions, is_schedule_key, schedule_key
 from .senders import Senders, SenderLost
 from .signals import Signals
 from .timetable import Timetable
+from .workflow_runner import Spec, WorkflowSpec, execute, resolve_workflow
+from .workflow_counts import workflow_counts
 
 log = logging.getLogger("campaigns.engine")
 TICK_SECONDS = 0.05  # while runs wait for a gateway slot or another process's fence: how often they are re-checked
@@ -52,6 +55,7 @@ MAX_SENDERS = 8  # runs sending at once
 MAX_LOST = 3  # a run whose sender dies this many times in a row without progress fails, with the reason
 TIMINGS_PER_TICK = 500  # campaigns scheduled per tick at start-up (about 30 ms): 100,000 take slices, never one long hold
 SCHEDULED_TYPES = (CampaignType.action, CampaignType.orchestrated)
+WAKE = "wake:"  # the timetable's key of a workflow run waiting on a Wait activity: "wake:<run id>"
 WATCHED = (Status.activating.value, Status.scheduled.value, Status.live.value)  # what the scheduler acts on
 
 
@@ -90,7 +94,7 @@ class Engine:
         self._runs_changed = True  # a run was created or ended (at start: runs a crash left), so dispatch
         self._running: dict[str, Future] = {}
         self._gateways: Counter[str] = Counter()  # busy slots per gateway
-        self._waiting: dict[str, tuple[str, RunSpec | RunFailed]] = {}  # run → (campaign, resolved) waiting for a slot or a fence
+        self._waiting: dict[str, tuple[str, Spec]] = {}  # run → (campaign, resolved) waiting for a slot or a fence
         self._lost: dict[str, tuple[int, tuple]] = {}  # run → senders lost in a row, and its progress then
         self.senders = Senders(ws.data_dir) if processes else None
         self._shutdown = threading.Event()
@@ -227,6 +231,14 @@ class Engine:
             run.status = RunStatus(self.shown(run.status.value))
         return runs
 
+    def workflow_counts(self, campaign_id: str, run_id: str | None = None) -> WorkflowCounts | None:
+        """That run's (default: the campaign's latest run's) per-activity states and per-transition counts; None
+        when the campaign has no such run or it is not a workflow's."""
+        campaign = self.ws.catalogue.campaign(campaign_id)
+        runs = [r for r in self.ledger.runs(campaign_id) if r.status is not RunStatus.missed]
+        chosen = next((r for r in runs if r.id == run_id), None) if run_id else (runs[-1] if runs else None)
+        return None if chosen is None else workflow_counts(self.ledger, campaign, chosen, self.clock.now())
+
     def active_runs(self) -> list[ActiveRun]:
         """Every pending or running run with its counters, rate and time left: one indexed read, whatever
         the number of campaigns, for a console that refreshes its Sent/excl column every second."""
@@ -271,7 +283,9 @@ class Engine:
             self._timetable.set(schedule_key(schedule.schedule_id), schedule.execute_at)
         for campaign_id in self._timetable.pop_due(now):
             try:
-                if is_schedule_key(campaign_id):
+                if campaign_id.startswith(WAKE):
+                    self._runs_changed = True  # its wait is over: dispatch it
+                elif is_schedule_key(campaign_id):
                     self.scheduled.fire(campaign_id, self._fire_scheduled)
                 else:
                     self._fire_and_complete(campaign_id, now)
@@ -357,6 +371,8 @@ class Engine:
                 if last else [first_fire(version.schedule, activated_at=activated_at)]
             next_fire = upcoming[0] if upcoming else None
             completes = completion_time(version.schedule, activated_at=activated_at)
+            if campaign.type is CampaignType.orchestrated and version.schedule.recurrence is None:
+                completes = self._workflow_ended(campaign.id)
         elif campaign.type is CampaignType.api:  # no runs of its own: Live at its start, Completed at its end
             start = version.schedule.start
             next_fire = start if campaign.status is Status.scheduled and start is not None else None
@@ -395,10 +411,17 @@ class Engine:
         if (campaign.status is Status.live and timing.completes_at is not None and now >= timing.completes_at
                 and not self._has_active_runs(campaign.id)
                 and (timing.next_fire is None or timing.next_fire > timing.completes_at)):
-            reason = ("one-shot campaign completed 3 days after it was sent" if version.schedule.recurrence is None
-                      else "recurring campaign reached its end date")
+            reason = ("recurring campaign reached its end date" if version.schedule.recurrence is not None
+                      else "one-shot workflow completed: every branch ended" if campaign.type is CampaignType.orchestrated
+                      else "one-shot campaign completed 3 days after it was sent")
             self.lifecycle.engine_completed(campaign.id, reason)
             self._timings.pop(campaign.id, None)
+
+    def _workflow_ended(self, campaign_id: str) -> datetime | None:
+        """When a one-shot workflow's run completed (every branch ended): the campaign completes then."""
+        runs = self.ledger.runs(campaign_id)
+        last = runs[-1] if runs else None
+        return last.ended_at if last is not None and last.status is RunStatus.completed else None
 
     def _api_dates(self, campaign: Campaign, timing: _Timing, now: datetime) -> None:
         """An api campaign goes Live at its start date and completes at its end date (its change brings it back
@@ -420,31 +443,39 @@ class Engine:
         Called when a run was created or ended, and every tick while some wait for a slot or a fence."""
         with self._lock:
             active = self.ledger.active_runs()
+            sleeping = self.ledger.wake_times()
+            now = self.clock.now()
             ids = {run.id for run in active}
             for run_id in [r for r in self._waiting if r not in ids]:  # ended by the process that owned it
                 self._campaign_changed(self._waiting.pop(run_id)[0])  # due to complete, perhaps
             for run in active:
                 if run.id in self._running or self._shutdown.is_set() or len(self._running) >= MAX_SENDERS:
                     continue
+                wake_at = sleeping.get(run.id)
+                if wake_at is not None and wake_at > now and not self.signals.halted(run.campaign_id):
+                    self._timetable.set(WAKE + run.id, wake_at)  # a waiting workflow holds no slot meanwhile
+                    continue
                 if run.id not in self._waiting:  # worked out once, not on every tick while the run waits
                     self._waiting[run.id] = (run.campaign_id, self._resolve(run))
                 spec = self._waiting[run.id][1]
-                gateway = isolation_key(spec.config) if isinstance(spec, RunSpec) else ""
+                gateway = _gateway(spec)
                 if self._gateways[gateway] >= SLOTS_PER_GATEWAY or self.fences.owner(run.id) is not None:
                     continue
                 del self._waiting[run.id]
                 self._gateways[gateway] += 1
                 self._running[run.id] = self._pool.submit(self._execute, run, spec, gateway)
 
-    def _resolve(self, run: Run) -> RunSpec | RunFailed:
+    def _resolve(self, run: Run) -> Spec:
         try:
+            if self.ws.catalogue.campaign(run.campaign_id).type is CampaignType.orchestrated:
+                return resolve_workflow(self.ws, run)
             return resolve_run(self.ws, run, self.ledger.recipients(run.id))
         except RunFailed as error:
             return error
         except CampaignsError as error:  # the campaign was deleted
             return RunFailed(RunFailure.version_missing, error.detail)
 
-    def _execute(self, run: Run, spec: RunSpec | RunFailed, gateway: str) -> Run | None:
+    def _execute(self, run: Run, spec: Spec, gateway: str) -> Run | None:
         """Execute (or resume) the run; None when it must be resumed later (its sender was lost, or another
         live process owns it)."""
         self.list_changes.touch(run.campaign_id)  # the list's last run is this one now (its end touches again)
@@ -461,9 +492,9 @@ class Engine:
             self._campaign_changed(run.campaign_id)  # it may be due to complete now that its run ended
             self._dispatch_soon()  # a slot is free
 
-    def _in_sender(self, senders: Senders, run: Run, spec: RunSpec | RunFailed) -> Run | None:
-        job = (run.model_dump_json(), spec.model_dump_json() if isinstance(spec, RunSpec) else None,
-               spec if isinstance(spec, RunFailed) else None)
+    def _in_sender(self, senders: Senders, run: Run, spec: Spec) -> Run | None:
+        job = (run.model_dump_json(), None if isinstance(spec, RunFailed) else spec.model_dump_json(),
+               spec if isinstance(spec, RunFailed) else None, isinstance(spec, WorkflowSpec))
         halted = lambda: self.signals.halted(run.campaign_id)  # noqa: E731
         try:
             answer = senders.execute(job, halted=halted, shutting_down=self._shutdown.is_set)
@@ -474,11 +505,11 @@ class Engine:
             return None
         return None if answer is None else Run.model_validate_json(answer)
 
-    def _here(self, run: Run, spec: RunSpec | RunFailed) -> Run | None:
+    def _here(self, run: Run, spec: Spec) -> Run | None:
         """In this process: the engine's threads (tests, the demo), or closing a stopped run."""
         try:
-            return execute_run(self.ws.profiles, self.ledger, self.outbox, self.fences, self.clock, run, spec,
-                               stopped=lambda: self.signals.halted(run.campaign_id), shutdown=self._shutdown.is_set)
+            return execute(self.ws.profiles, self.ledger, self.outbox, self.fences, self.clock, run, spec,
+                           stopped=lambda: self.signals.halted(run.campaign_id), shutdown=self._shutdown.is_set)
         except RunBusy:
             return None
 
@@ -588,6 +619,15 @@ class Engine:
         self.signals.clear_shutdown()
         self.scheduled.close()
         self.ledger.close()
+
+
+def _gateway(spec: Spec) -> str:
+    """Whose sending slots the run takes: its channel configuration's gateway (a workflow's first one's)."""
+    if isinstance(spec, RunSpec):
+        return isolation_key(spec.config)
+    if isinstance(spec, WorkflowSpec) and spec.configs:
+        return isolation_key(next(iter(spec.configs.values())))
+    return ""
 
 
 def _digest(recipients: list[Recipient], context: dict) -> str:

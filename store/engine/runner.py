@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Protocol
 
-from ..clock import Clock, SystemClock
+from ..clock import Clock
 from ..models import Category, Channel, ChannelConfiguration, ExclusionReason, Provider, Run, RunCounters, RunFailure, RunStatus, Version
 from ..models.audience import Audience
 from ..models.content import Content, RateControl
@@ -25,7 +24,6 @@ from .ledger import ACTIVE, Batch, Ledger
 from .message import Outcome, OutboundMessage, SendResult
 from .outbox import Outbox, OutboxLines
 from .pace import Pace
-from .signals import Signals
 from .providers.breaker import CircuitBreaker, deliver
 from .providers.registry import open_provider
 from ..templates import CompiledContent, RenderError, compile_content
@@ -485,21 +483,3 @@ def deliver_run(ledger: Ledger, outbox: Outbox, clock: Clock, run: Run, plan: Ru
         why = f"the run reached its 12-hour limit; {unreached} profiles were not reached"
     ledger.end_run(run.id, status, now=clock.now(), counters=counters, error=why, failure=failure)
     return ledger.run(run.id)
-
-
-def execute_in_process(data: Path, run_json: str, spec_json: str | None, failure: RunFailed | None) -> str | None:
-    """A sending process's job: execute one run (resolved by the host, which holds the catalogue);
-    the journaled run as JSON, or None when another live process owns the run."""
-    profiles, ledger, outbox, signals = ProfileStore(data), Ledger(data), Outbox(data), Signals(data)
-    run = Run.model_validate_json(run_json)
-    spec = RunSpec.model_validate_json(spec_json) if spec_json else failure
-    assert spec is not None  # the host gives one or the other
-    try:
-        return execute_run(profiles, ledger, outbox, Fences(data), SystemClock(), run, spec,
-                           stopped=lambda: signals.halted(run.campaign_id),
-                           shutdown=signals.shutting_down).model_dump_json()
-    except RunBusy:
-        return None
-    finally:
-        profiles.close()
-        ledger.close()

@@ -1,0 +1,113 @@
+"""Orchestrated campaigns executed by the engine on a frozen clock: a run walks its workflow, waits on the clock,
+delivers each channel activity as a child run, journals every transition's count, and stops when told."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from store.client import edit_from_file_document
+from store.models import RunStatus, Status
+
+from .engine_setup import reasons
+
+GREETING = "Hi {{profile.person.name.firstName | default: \"you\"}}"
+
+
+def mail(activity_id: str, subject: str, rate: int | None = None) -> dict:
+    activity = {"id": activity_id, "kind": "email", "channel_configuration": "email-marketing",
+                "content": {"subject": subject, "body": f"<p>{GREETING}</p>"}}
+    if rate:
+        activity["rate_control"] = {"messages_per_second": rate}
+    return activity
+
+
+def split_and_wait(first_rate: int | None = None, second_rate: int | None = None) -> dict:
+    """VIPs (p01, p07) are mailed at once; the others two days later."""
+    return {
+        "activities": [
+            {"id": "everyone", "kind": "build_audience", "rule": {"kind": "all"}},
+            {"id": "vip-split", "kind": "split", "remainder": "others", "segments": [
+                {"transition": "vips", "rule": {"kind": "attribute", "attr": "vip", "op": "eq", "value": True}}]},
+            mail("vip-mail", "VIP " + GREETING, first_rate),
+            {"id": "two-days", "kind": "wait", "duration": "2d"},
+            mail("follow-up", "Later " + GREETING, second_rate),
+            {"id": "done", "kind": "end"},
+        ],
+        "transitions": [
+            {"from": "everyone", "to": "vip-split", "name": "all"},
+            {"from": "vip-split", "to": "vip-mail", "name": "vips"},
+            {"from": "vip-split", "to": "two-days", "name": "others"},
+            {"from": "two-days", "to": "follow-up", "name": "waited"},
+            {"from": "vip-mail", "to": "done", "name": "vips-mailed"},
+            {"from": "follow-up", "to": "done", "name": "others-mailed"},
+        ],
+    }
+
+
+async def orchestrated(root, workflow: dict, name: str = "Welcome series") -> str:
+    edit = edit_from_file_document({"name": name, "type": "orchestrated", "category": "marketing",
+                                    "draft": {"workflow": workflow}})
+    campaign = await root.create_campaign(edit)
+    assert (await root.activate(campaign.id)).status is Status.live
+    return campaign.id
+
+
+async def sent_to(root, campaign_id: str) -> list[tuple[str, str]]:
+    """(run id, profile id) of every message the campaign sent."""
+    messages = (await root.outbox(campaign_id=campaign_id, limit=10_000)).messages
+    return [(m.run_id, m.profile_id) for m in messages]
+
+
+async def test_a_workflow_splits_waits_on_the_clock_and_sends_each_branch_once(root, engine, clock):
+    campaign_id = await orchestrated(root, split_and_wait())
+    engine.run_until_idle()
+
+    [run] = engine.ledger.runs(campaign_id)
+    assert run.status is RunStatus.running  # waiting: no slot held, not dispatched before its time
+    assert engine.ledger.wake_times() == {run.id: clock.now() + timedelta(days=2)}
+    assert sorted(p for _, p in await sent_to(root, campaign_id)) == ["p01", "p07"]
+    counts = engine.workflow_counts(campaign_id)
+    states = {a.id: a.state.value for a in counts.activities}
+    assert states == {"everyone": "done", "vip-split": "done", "vip-mail": "done", "two-days": "waiting",
+                      "follow-up": "pending", "done": "pending"}
+    crossed = {t.name: t.count for t in counts.transitions}
+    assert crossed["all"] == 8 and crossed["vips"] + crossed["others"] == crossed["all"]
+    assert (crossed["vips"], crossed["others"], crossed["waited"]) == (2, 6, None)
+    assert {t.name: t.sample for t in counts.transitions}["vips"] == ["p01", "p07"]
+
+    clock.advance(timedelta(days=1, hours=23))
+    engine.run_until_idle()
+    assert len(await sent_to(root, campaign_id)) == 2 and (await root.campaign(campaign_id)).status is Status.live
+
+    clock.advance(timedelta(hours=1))
+    engine.run_until_idle()
+    [run] = await root.runs(campaign_id)  # the channel activities' child runs are not listed
+    assert run.status is RunStatus.completed
+    assert (await root.campaign(campaign_id)).status is Status.completed  # every branch ended, not 3 days later
+    sent = await sent_to(root, campaign_id)
+    assert Counter(sent) == Counter({(f"{run.id}.vip-mail", "p01"): 1, (f"{run.id}.vip-mail", "p07"): 1,
+                                     (f"{run.id}.follow-up", "p02"): 1, (f"{run.id}.follow-up", "p03"): 1,
+                                     (f"{run.id}.follow-up", "p08"): 1})
+    counts = engine.workflow_counts(campaign_id)
+    assert {a.id: a.state.value for a in counts.activities} == dict.fromkeys(states, "done")
+    crossed = {t.name: t.count for t in counts.transitions}
+    assert crossed == {"all": 8, "vips": 2, "others": 6, "waited": 6, "vips-mailed": 2, "others-mailed": 6}
+    follow_up = next(a for a in counts.activities if a.id == "follow-up")
+    assert follow_up.run_id == f"{run.id}.follow-up"
+    assert (follow_up.counters.targeted, follow_up.counters.sent) == (6, 3)
+    assert (run.counters.targeted, run.counters.sent) == (8, 5)  # the sum of its channel activities'
+    assert reasons(run) == {"no_address": 1, "no_consent": 1, "suppressed": 1}
+
+
+async def test_stop_during_a_wait_ends_the_run_stopped_with_its_counts(root, engine, clock, workspace):
+    campaign_id = await orchestrated(root, split_and_wait())
+    engine.run_until_idle()
+    await root.stop(campaign_id)
+    engine.run_until_idle()
+    [run] = await root.runs(campaign_id)
+    assert run.status is RunStatus.stopped and run.counters.sent == 2
+    clock.advance(timedelta(days=3))
+    engine.run_until_idle()
+    assert len(await sent_to(root, campaign_id)) == 2
+    assert {a.id: a.state.value for a in engine.workflow_counts(campaign_id).activities}["follow-up"] == "pending"
