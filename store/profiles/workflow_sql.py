@@ -113,7 +113,8 @@ class Populations:
         if isinstance(activity, Combine) and activity.operation == "exclusion":
             kept = [t.name for t in workflow.inbound(activity.id) if t.source == activity.primary]
             if not kept:
-                raise ValidationFailed(f"activity {activity.id!r}: name as primary the input whose profiles are kept")
+                raise ValidationFailed(f"activity {activity.id!r}: primary {activity.primary!r} is not one of its inputs; "
+                                      "name the input whose profiles are kept")
             others = [name for name in inputs if name not in kept]
             return self._union(kept, f" AND NOT EXISTS (SELECT 1 FROM {self._table} o WHERE o.run = ? AND "
                                      f"o.transition IN ({_marks(others)}) AND o.profile_id = m.profile_id)",
