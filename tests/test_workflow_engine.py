@@ -6,12 +6,33 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
+import pytest
+
 from store.client import edit_from_file_document
+from store.clock import FrozenClock
 from store.models import RunStatus, Status
 
+from .conftest import T0
 from .engine_setup import reasons
 
 GREETING = "Hi {{profile.person.name.firstName | default: \"you\"}}"
+
+
+class ActingClock(FrozenClock):
+    """Does ``action`` once, the first time the throttle waits: a person pressing Stop, or hours passing."""
+
+    action = None
+
+    def sleep(self, seconds):
+        super().sleep(seconds)
+        if self.action:
+            action, self.action = self.action, None
+            action()
+
+
+@pytest.fixture
+def clock():
+    return ActingClock(T0)
 
 
 def mail(activity_id: str, subject: str, rate: int | None = None) -> dict:
@@ -111,3 +132,40 @@ async def test_stop_during_a_wait_ends_the_run_stopped_with_its_counts(root, eng
     engine.run_until_idle()
     assert len(await sent_to(root, campaign_id)) == 2
     assert {a.id: a.state.value for a in engine.workflow_counts(campaign_id).activities}["follow-up"] == "pending"
+
+
+async def test_each_channel_activity_has_its_own_rate_and_its_own_12_hour_limit(root, engine, clock):
+    campaign_id = await orchestrated(root, split_and_wait(first_rate=1, second_rate=2))
+    clock.action = lambda: clock.advance(timedelta(hours=13))  # the first activity's throttle sleeps past 12 h
+    engine.run_until_idle()
+    clock.advance(timedelta(days=3))
+    engine.run_until_idle()
+    [run] = await root.runs(campaign_id)
+    assert run.status is RunStatus.completed  # days long: the limit is the channel activities', not the workflow's
+    first, second = engine.ledger.child_runs(run.id)
+    assert first.counters.sent == 1 and reasons(first) == {"throttle_timeout": 1}
+    assert "12-hour limit" in first.error
+    assert second.counters.sent == 3 and reasons(second) == {"no_address": 1, "no_consent": 1, "suppressed": 1}
+    messages = (await root.outbox(campaign_id=campaign_id, limit=100)).messages
+    times = sorted(datetime.fromisoformat(m.sent_at) for m in messages if m.run_id == second.id)
+    assert len(times) == 3 and times[2] - times[0] >= timedelta(seconds=1)  # its own 2 a second, not the first's 1
+
+
+async def test_stop_mid_delivery_stops_the_activity_and_the_workflow_and_keeps_counts(root, engine, clock, workspace):
+    campaign_id = await orchestrated(root, split_and_wait(second_rate=1))
+    engine.run_until_idle()
+    admin = workspace.catalogue.users.get("root")
+    clock.action = lambda: engine.stop(admin, campaign_id)  # while the follow-up waits for its second send
+    clock.advance(timedelta(days=2))
+    engine.run_until_idle()
+    [run] = await root.runs(campaign_id)
+    first, second = engine.ledger.child_runs(run.id)
+    assert run.status is RunStatus.stopped and second.status is RunStatus.stopped
+    assert first.counters.sent == 2 and (second.counters.sent, reasons(second)) == (2, {"stopped": 4})
+    assert (run.counters.sent, reasons(run)) == (4, {"stopped": 4})  # every count so far stays
+    clock.advance(timedelta(days=3))
+    engine.run_until_idle()
+    assert len(await sent_to(root, campaign_id)) == 4
+    assert (await root.campaign(campaign_id)).status is Status.stopped
+    states = {a.id: a.state.value for a in engine.workflow_counts(campaign_id).activities}
+    assert states["vip-mail"] == "done" and states["follow-up"] == "stopped" and states["done"] == "pending"
