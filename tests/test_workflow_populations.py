@@ -254,3 +254,20 @@ def test_an_unknown_audience_is_one_clear_line(profiles):
     with pytest.raises(ValidationFailed, match="reads audience 'gone', which does not exist"):
         _run(populations, workflow)
     assert populations.count("v") == 0
+
+
+def test_a_failed_evaluation_leaves_the_previous_populations(profiles):
+    workflow = _everyone_then({"id": "flag", "kind": "enrichment", "audience": "vip", "attr": "isVip"}, ["out"])
+    populations = Populations(profiles, "run-1")
+    _run(populations, workflow, {"vip": VIP})
+    with pytest.raises(ValidationFailed, match="reads audience 'vip', which does not exist"):
+        populations.evaluate(workflow, workflow.activity("flag"), seed="c1:flag", audiences={})
+    assert _members(populations, "out") == list(PEOPLE)  # the rows the attempt deleted came back with the rollback
+    assert [r[8] for page in populations.rows("out", attributes=["isVip"], chunk_size=10) for r in page][:2] == [
+        "true", "false"]
+
+
+def test_a_csv_column_inside_another_is_refused(profiles):
+    workflow = _everyone_then({"id": "csv", "kind": "enrichment", "csv": "id,offer,offer.code\np01,a,b\n"}, ["out"])
+    with pytest.raises(ValidationFailed, match="column 'offer.code' goes inside 'offer', which holds a value"):
+        _run(Populations(profiles, "run-1", test=True), workflow)

@@ -26,7 +26,7 @@ from ..models.workflow import (
     Activity, BuildAudience, Combine, Deduplication, Enrichment, ReadAudience, SaveAudience, Split, Workflow,
 )
 from .audience_sql import compile_rule
-from .db import ROW_FIELDS, WORKFLOW_MEMBERS_COLUMNS, ProfileStore, keyset_pages, row_columns
+from .db import ROW_FIELDS, WORKFLOW_MEMBERS_COLUMNS, ProfileStore, _nest, keyset_pages, row_columns
 
 _DURABLE = "workflow_members"
 _TEST = "workflow_test_members"
@@ -149,7 +149,7 @@ class Populations:
         if activity.csv is None:
             where, params = compile_rule(_audience(audiences, activity), paged=True)
             path = (activity.attr or "").split(".")
-            patches = [json.dumps(_nested(path, flag)) for flag in (True, False)]
+            patches = [json.dumps(_nest([(path, flag)])) for flag in (True, False)]
             return (f"SELECT m.profile_id, json_patch(coalesce(m.data, '{{}}'), CASE WHEN {where} THEN ? ELSE ? "
                     f"END) AS data FROM {self._table} m JOIN profiles ON profiles.id = m.profile_id "
                     "WHERE m.run = ? AND m.transition = ?", [*params, *patches, self._key, source])
@@ -279,14 +279,6 @@ def _audience(audiences: dict[str, Rule], activity: ReadAudience | Enrichment) -
                                "exist; create it or pick one from `campaigns audiences`") from None
 
 
-def _nested(path: Sequence[str], value: object) -> dict:
-    """``a.b`` and 1 as ``{"a": {"b": 1}}``: the JSON merge patch that sets that attribute."""
-    tree: dict = {path[-1]: value}
-    for part in reversed(path[:-1]):
-        tree = {part: tree}
-    return tree
-
-
 def _csv_patches(activity: Enrichment) -> dict[str, str]:
     """A CSV enrichment as ``{profile id: JSON merge patch}``: the first column is the id, each other column a
     dotted attribute path; empty cells add nothing, and a later row of an id wins."""
@@ -295,21 +287,15 @@ def _csv_patches(activity: Enrichment) -> dict[str, str]:
     if not header or header[0] != "id" or not all(ATTRIBUTE_PATH.match(name) for name in header[1:]):
         raise ValidationFailed(f"activity {activity.id!r}: the CSV's first column must be id, then attribute paths "
                                "(e.g. id,offer.code)")
+    paths = [name.split(".") for name in header[1:]]
+    for outer in paths:
+        inner = next((p for p in paths if len(p) > len(outer) and p[:len(outer)] == outer), None)
+        if inner is not None:
+            raise ValidationFailed(f"activity {activity.id!r}: the CSV's column {'.'.join(inner)!r} goes inside "
+                                   f"{'.'.join(outer)!r}, which holds a value; keep one")
     patches: dict[str, str] = {}
     for record in reader:
-        if not record or not record[0].strip():
-            continue
-        patch: dict = {}
-        for name, cell in zip(header[1:], record[1:]):
-            if cell != "":
-                _merge(patch, _nested(name.split("."), cell))
-        patches[record[0].strip()] = json.dumps(patch)
+        if record and record[0].strip():
+            patches[record[0].strip()] = json.dumps(_nest((path, cell) for path, cell in zip(paths, record[1:])
+                                                          if cell != ""))
     return patches
-
-
-def _merge(target: dict, patch: dict) -> None:
-    for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _merge(target[key], value)
-        else:
-            target[key] = value
