@@ -69,7 +69,19 @@ APP_ACTIONS = (
     ConsoleAction("Quit", "q", "quit_console", "Quit, also Ctrl+Q or Ctrl+C (asks if an edit is unsaved)", campaign=False, footer=False),
 )
 
-ALL_ACTIONS = LIST_ACTIONS + CAMPAIGN_ACTIONS + APP_ACTIONS
+WORKFLOW_ACTIONS = (
+    ConsoleAction("Open workflow", "W", "open_workflow", "An orchestrated campaign's activities on a canvas"),
+    ConsoleAction("Activity settings", "enter", "open_settings", "The selected activity's settings, as JSON"),
+    ConsoleAction("Add activity", "a", "add_activity", "Add an activity after the selected one", "edit"),
+    ConsoleAction("Delete activity", "d", "delete_activity", "Delete the selected activity (its input takes over)",
+                  "edit"),
+    ConsoleAction("Connect activities", "c", "connect_activities", "Connect the selected activity to another", "edit"),
+    ConsoleAction("Test workflow", "t", "test_workflow", "Count every transition without sending or saving"),
+    ConsoleAction("Show transition counts", "n", "show_counts", "The latest run's counts on the transitions"),
+    ConsoleAction("Preview activity", "p", "preview", "Sample profiles leaving the selected activity (after a test)"),
+)
+
+ALL_ACTIONS = LIST_ACTIONS + CAMPAIGN_ACTIONS + WORKFLOW_ACTIONS + APP_ACTIONS
 
 
 def bindings(actions: tuple[ConsoleAction, ...]) -> list[BindingType]:

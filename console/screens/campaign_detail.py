@@ -22,7 +22,7 @@ from store.models.execution import Execution
 from store.models.report import Report
 from store.text import printable
 
-from ..actions import CAMPAIGN_ACTIONS, bindings
+from ..actions import CAMPAIGN_ACTIONS, WORKFLOW_ACTIONS, bindings
 from ..campaign_actions import CampaignActions
 from ..diff import describe_approval, describe_rate
 from ..display import APPROVAL_WORDS, cell_text, configuration_text, short_when, status_markup, when, zoned
@@ -119,7 +119,7 @@ class CampaignDetailScreen(CampaignActions, Screen):
                 tooltip="Show the draft in the overview, or back to the live version"),
         Binding("p", "render_profile", "Test profile", id="detail.profile",
                 tooltip="Render the content for another profile"),
-    ] + bindings(CAMPAIGN_ACTIONS)
+    ] + bindings(CAMPAIGN_ACTIONS) + bindings(WORKFLOW_ACTIONS[:1])
 
     DEFAULT_CSS = """
     CampaignDetailScreen #detail-head { height: auto; padding: 0 1; background: $boost; }
@@ -468,6 +468,8 @@ class CampaignDetailScreen(CampaignActions, Screen):
             return self.curl() is not None
         if action == "render_profile":
             return None if self.campaign is None else True
+        if action == "open_workflow":
+            return self.campaign is not None and self.campaign.type is CampaignType.orchestrated
         return self.check_campaign_action(action)
 
     # keys ---------------------------------------------------------------------------------------------------
@@ -482,6 +484,11 @@ class CampaignDetailScreen(CampaignActions, Screen):
         target = {"overview": "#overview-scroll", "runs": "#run-table", "audit": "#audit-table",
                   "executions": "#execution-table"}[view]
         self.query_one(target).focus()
+
+    def action_open_workflow(self) -> None:
+        from .workflow import WorkflowScreen
+
+        self.app.push_screen(WorkflowScreen(self.campaign_id))
 
     def action_toggle_version(self) -> None:
         c = self.campaign
