@@ -16,7 +16,6 @@ from .db.catalogue import Catalogue
 from .errors import ValidationFailed
 from .models.audience import ATTRIBUTE_PATH
 from .models.common import Category
-from .models.content import Content
 from .models.workflow import (
     CHANNELS, MERGES, SOURCES, ActivityKind, ChannelActivity, Combine, Enrichment, Split, Wait, Workflow,
 )
@@ -119,7 +118,7 @@ def _delivery_problems(activity: ChannelActivity, category: Category, catalogue:
         if not getattr(activity.content, name).strip():
             problem(f"{where}.content.{name}", f"write the {channel.value} {name}: it must not be empty")
     try:
-        compile_content(Content.model_validate({channel.value: activity.content.model_dump()}), channel,
+        compile_content(activity.message_content(), channel,
                         f"draft.workflow.{where}.content")
     except ValidationFailed as error:
         for e in error.errors or [{"field": f"draft.workflow.{where}.content", "message": error.detail}]:

@@ -13,7 +13,6 @@ from datetime import datetime
 
 from .errors import ValidationFailed
 from .models.audience import Rule
-from .models.campaign import Content
 from .models.workflow import (
     CHANNELS, ActivityCount, ActivityKind, ActivityState, ChannelActivity, TransitionCount, Workflow, WorkflowCounts,
 )
@@ -59,7 +58,7 @@ def _render_sample(populations: Populations, workflow: Workflow, activity: Chann
     channel = CHANNELS[ActivityKind(activity.kind)]
     inbound = workflow.inbound(activity.id)
     try:
-        compiled = compile_content(Content.model_validate({channel.value: activity.content.model_dump()}), channel,
+        compiled = compile_content(activity.message_content(), channel,
                                    f"workflow.activities.{activity.id}.content")
     except ValidationFailed as error:
         count.error = error.detail

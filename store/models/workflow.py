@@ -46,7 +46,7 @@ from pydantic_core import InitErrorDetails
 from ..limits import CONTENT_FIELD_BYTES, NAME_CHARS, in_words
 from ..text import single_line
 from .audience import ATTRIBUTE_PATH, AUDIENCE_ID, PROFILE_FIELDS, Rule
-from .content import EmailContent, PushContent, RateControl, SmsContent
+from .content import Content, EmailContent, PushContent, RateControl, SmsContent
 from .channel import SLUG
 from .common import Channel, Model
 from .profile import LIST_NAME
@@ -228,6 +228,14 @@ class SaveAudience(_Activity):
 class _Delivery(_Activity):
     channel_configuration: str | None = Field(None, pattern=SLUG)
     rate_control: RateControl | None = None
+
+    @property
+    def channel(self) -> Channel:
+        return CHANNELS[ActivityKind(self.kind)]  # type: ignore[attr-defined]
+
+    def message_content(self) -> Content:
+        """Its content as a version's (``Content``), which templates compile and the runner renders."""
+        return Content.model_validate({self.channel.value: self.content.model_dump()})  # type: ignore[attr-defined]
 
 
 class EmailActivity(_Delivery):
