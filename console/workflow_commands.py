@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from store.client import CampaignsClient
-from store.models.workflow import KIND_LABELS, ActivityKind, WorkflowCounts
+from store.models.workflow import KIND_LABELS, SOURCES, ActivityKind, WorkflowCounts
 from store.text import printable
 
 from . import output
@@ -37,7 +37,7 @@ def print_counts(counts: WorkflowCounts) -> None:
     out.print(table)
     for a in counts.activities:
         line = f"{a.id} ({KIND_LABELS[ActivityKind(a.kind)]}): {a.state.value}"
-        if a.inbound is not None:
+        if a.inbound is not None and ActivityKind(a.kind) not in SOURCES:
             line += f", {a.inbound:,} in"
         if a.unrouted:
             line += f", {a.unrouted:,} unrouted (no remainder transition)"
@@ -52,5 +52,5 @@ def print_counts(counts: WorkflowCounts) -> None:
         if a.rendered:
             out.print(f"  rendered for {a.sample_profile}:", markup=False)
             for name, value in a.rendered.items():
-                first = printable(value.splitlines()[0] if value else "")
-                out.print(f"    {name}: {first}", markup=False)
+                if value.strip():
+                    out.print(f"    {name}: {printable(value.strip().splitlines()[0])}", markup=False)
