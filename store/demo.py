@@ -282,8 +282,8 @@ def _build(engine: Engine, ws: Workspace, people: dict[str, User], plan: Plan, a
              "schedule": _schedule(plan, ws.clock.now())}
     if plan.rate:
         draft["rate_control"] = {"messages_per_second": plan.rate}
-    if plan.type == "orchestrated":
-        draft["workflow"] = WORKFLOWS[plan.name]
+    if plan.type == "orchestrated":  # its workflow says whom to send what: no action fields of its own
+        draft = {"workflow": WORKFLOWS[plan.name], "schedule": draft["schedule"]}
     c = life.create_campaign(author, edit_from_document({
         "name": plan.name, "type": plan.type, "category": plan.category, "tags": list(plan.tags),
         "description": f"{plan.category.capitalize()} {plan.channel} campaign.", "draft": draft}))

@@ -75,6 +75,7 @@ WORKFLOWS: dict[str, dict] = {
                 "kind": "and", "rules": [{"kind": "consent", "channel": "push"},
                                          {"kind": "attribute", "attr": "identities.push_token", "op": "exists"}]}}],
              "remainder": "no-app"},
+            {"id": "two-weeks", "kind": "wait", "label": "Two weeks later", "duration": "14d"},
             {"id": "lookbook-push", "kind": "push", "label": "Lookbook push", "channel_configuration": "push-marketing",
              "content": {"title": "The winter lookbook", "body": f"{FIRST_NAME}, forty new looks inside"}},
             {"id": "done", "kind": "end"},
@@ -83,7 +84,8 @@ WORKFLOWS: dict[str, dict] = {
         ],
         "transitions": [
             _t("readers", "fork", "readers"), _t("fork", "lookbook-email", "to-email"), _t("fork", "app", "to-app"),
-            _t("app", "lookbook-push", "app-users"), _t("app", "done-web", "no-app"),
+            _t("app", "two-weeks", "app-users"), _t("two-weeks", "lookbook-push", "reminded"),
+            _t("app", "done-web", "no-app"),
             _t("lookbook-email", "done", "emailed"), _t("lookbook-push", "done-app", "pushed"),
         ],
     },
