@@ -145,3 +145,11 @@ def test_the_client_refuses_a_bad_file_before_sending():
     with pytest.raises(ValidationFailed, match="unknown activity kind"):
         edit_from_file_document({"name": "J", "type": "orchestrated", "category": "marketing",
                                  "draft": {"workflow": {"activities": [{"id": "x", "kind": "nope"}]}}})
+
+
+async def test_the_activation_preview_counts_a_workflow_by_test_mode(api):
+    created = (await api.post("/v1/campaigns", json=body())).json()
+    preview = (await api.get(f"/v1/campaigns/{created['id']}/activation-preview")).json()
+    assert preview["problems"] == [] and preview["audience"] is None
+    assert preview["audience_size"] == 8  # every profile enters
+    assert preview["expected_sends"] == 2  # the two VIPs reach the email

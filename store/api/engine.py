@@ -63,24 +63,41 @@ def activation_preview(campaign_id: str, actor: Actor, ws: Space, request: Reque
     campaign = eng.lifecycle.campaign(actor, campaign_id)
     version = campaign.current
     now = eng.clock.now()
-    audience = ws.catalogue.audiences.find(version.audience) if version.audience else None
+    workflow = version.workflow is not None  # its activities carry the audiences: no audience of its own
+    audience = ws.catalogue.audiences.find(version.audience) if version.audience and not workflow else None
     size = ws.profiles.count_audience(audience.rule) if audience else 0
     exclusions = expected_exclusions(ws, campaign, version, audience.rule) if audience else {}
-    policies = [p.id for p in eng.lifecycle.approval_policies(campaign, version)]
     problems = activation_problems(ws, campaign, version, now)
+    sends = max(0, size - sum(exclusions.values()))
+    if workflow and not problems:
+        size, sends = _workflow_sizes(ws, campaign.id, version, now)
+    policies = [p.id for p in eng.lifecycle.approval_policies(campaign, version)]
     refusal = eng.lifecycle.activation_refusal(actor, campaign)
     if refusal is not None:
         problems.append({"field": "activation", "message": refusal})
-    sends = max(0, size - sum(exclusions.values()))
     rate = version.rate_control.messages_per_second if version.rate_control else None
     return ActivationPreview(
-        version=version.number, audience=version.audience, audience_size=size, expected_exclusions=exclusions,
+        version=version.number, audience=None if workflow else version.audience, audience_size=size, expected_exclusions=exclusions,
         expected_sends=sends, schedule=version.schedule.describe(), rate=rate,
         expected_seconds=sends / rate if rate else None, beyond_time_limit=beyond_time_limit(sends, rate),
         next_runs=next_occurrences(version.schedule, activated_at=now, after=now - timedelta(seconds=1), count=3),
         needs_approval=", ".join(policies) or None,
         approval_state=version.approval.state.value if version.approval else None,
         problems=problems)
+
+
+def _workflow_sizes(ws, campaign_id: str, version, now: datetime) -> tuple[int, int]:
+    """A workflow's (profiles entering it, messages its channel activities would target), from test mode."""
+    from ..models.workflow import CHANNELS, SOURCES, ActivityKind
+    from ..workflow_test import run_workflow_test
+
+    assert version.workflow is not None
+    audiences = {a.id: a.rule for a in ws.catalogue.audiences.all()}
+    counts = run_workflow_test(ws.profiles, campaign_id, version.number, version.workflow, audiences, now)
+    starts = {a.id for a in counts.activities if ActivityKind(a.kind) in SOURCES}
+    entering = sum(t.count or 0 for t in counts.transitions if t.source in starts)
+    targeted = sum(a.inbound or 0 for a in counts.activities if ActivityKind(a.kind) in CHANNELS)
+    return entering, targeted
 
 
 @router.post("/campaigns/{campaign_id}/trigger", status_code=202)
