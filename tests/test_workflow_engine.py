@@ -169,3 +169,41 @@ async def test_stop_mid_delivery_stops_the_activity_and_the_workflow_and_keeps_c
     assert (await root.campaign(campaign_id)).status is Status.stopped
     states = {a.id: a.state.value for a in engine.workflow_counts(campaign_id).activities}
     assert states["vip-mail"] == "done" and states["follow-up"] == "stopped" and states["done"] == "pending"
+
+
+async def test_a_recurring_workflow_runs_once_per_occurrence(root, engine, clock):
+    workflow = {"activities": [{"id": "vips", "kind": "read_audience", "audience": "vips"}, mail("note", GREETING)],
+                "transitions": [{"from": "vips", "to": "note", "name": "vip"}]}
+    edit = edit_from_file_document({"name": "Daily note", "type": "orchestrated", "category": "marketing", "draft": {
+        "workflow": workflow, "schedule": {"time_zone": "UTC", "recurrence": {"frequency": "daily", "at": "10:00"}}}})
+    campaign_id = (await root.create_campaign(edit)).id
+    await root.activate(campaign_id)
+    for _ in range(2):
+        clock.advance(timedelta(days=1))
+        engine.run_until_idle()
+    runs = await root.runs(campaign_id)
+    assert [(r.status, r.counters.sent) for r in runs] == [(RunStatus.completed, 2)] * 2
+    assert (await root.campaign(campaign_id)).status is Status.live  # until stopped or its end date
+    assert Counter(r for r, _ in await sent_to(root, campaign_id)) == {f"{r.id}.note": 2 for r in runs}
+
+
+def test_a_journal_from_before_workflows_gains_their_columns(tmp_path):
+    import sqlite3
+
+    from store.engine.ledger import Ledger
+
+    with sqlite3.connect(tmp_path / "engine.sqlite3") as db:
+        db.execute("CREATE TABLE runs (id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, version INTEGER NOT NULL,"
+                   " trigger TEXT NOT NULL, occurrence TEXT, status TEXT NOT NULL, created_at TEXT NOT NULL,"
+                   " started_at TEXT, ended_at TEXT, error TEXT, targeted INTEGER NOT NULL DEFAULT 0,"
+                   " sent INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,"
+                   " excluded TEXT NOT NULL DEFAULT '{}', cursor TEXT NOT NULL DEFAULT '', last_id TEXT, context TEXT)")
+        db.execute("INSERT INTO runs (id, campaign_id, version, trigger, status, created_at) VALUES"
+                   " ('c-r1', 'c', 1, 'activation', 'running', '2026-11-26T09:00:00+00:00')")
+    ledger = Ledger(tmp_path)
+    try:
+        [run] = ledger.runs("c")
+        ledger.set_wake(run.id, T0 + timedelta(days=2))
+        assert ledger.wake_times() == {"c-r1": T0 + timedelta(days=2)} and ledger.child_runs("c-r1") == []
+    finally:
+        ledger.close()
