@@ -216,3 +216,33 @@ def test_workflow_snapshot_at_80_columns_scrolled(snap_compare, demo):
 
     with console(demo, clock=frozen()) as (app, ws, engine):
         assert snap_compare(app, terminal_size=(80, 24), run_before=scrolled)
+
+
+def test_palette_names_the_workflow_commands(demo):
+    async def run():
+        from console.commands import available_actions
+
+        with console(demo, clock=frozen()) as (app, ws, engine):
+            async with app.run_test(size=(120, 40)) as pilot:
+                await open_workflow(pilot)
+                names = {a.name for a in available_actions(app, app.screen)}
+                assert {"Add activity", "Connect activities", "Test workflow", "Show transition counts"} <= names
+
+    asyncio.run(run())
+
+
+def test_a_viewer_sees_the_workflow_read_only(demo):
+    async def run():
+        from console.commands import available_actions
+
+        with console(demo, "eve", clock=frozen()) as (app, ws, engine):
+            async with app.run_test(size=(120, 40)) as pilot:
+                await open_workflow(pilot)
+                assert "read only" in screen_text(app)
+                names = {a.name for a in available_actions(app, app.screen)}
+                assert "Add activity" not in names and "Delete activity" not in names
+                await pilot.press("a")
+                await pilot.pause()
+                assert app.screen.__class__.__name__ == "WorkflowScreen"
+
+    asyncio.run(run())
