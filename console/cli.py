@@ -154,8 +154,11 @@ async def _show(client: CampaignsClient, args: argparse.Namespace) -> int:
     campaign = await client.campaign(args.id)
     if args.json:
         output.print_json(campaign.model_dump(mode="json"))
-    else:
-        output.print_campaign(campaign)
+        return 0
+    output.print_campaign(campaign)
+    if campaign.current.workflow is not None:
+        counts = await client.workflow_counts(campaign.id) if campaign.live is not None else None
+        output.print_workflow(campaign, counts)
     return 0
 
 

@@ -18,6 +18,7 @@ from .json_text import dumps
 
 if TYPE_CHECKING:
     from store.models import Campaign, CampaignSummary, Version
+    from store.models.workflow import WorkflowCounts
 
     from .terminal import TerminalConsole
 
@@ -166,3 +167,16 @@ def _print_workflow_changes(c: Campaign) -> None:
     out.print("workflow changes in the draft:")
     for field in changed:
         out.print(f"  {printable(field.label)}", markup=False)
+
+
+def print_workflow(c: Campaign, counts: WorkflowCounts | None) -> None:
+    """The current version's workflow drawn left to right, with the latest run's counts when they are of it."""
+    from .workflow_drawing import workflow_text
+
+    version = c.current
+    assert version.workflow is not None
+    shown = counts if counts is not None and counts.version == version.number else None
+    out = console("out")
+    out.print(f"\nworkflow of v{version.number} ({'draft' if c.draft is not None else 'live'})"
+              + (f", counts of run {shown.run_id}" if shown is not None else ""), markup=False)
+    out.print(workflow_text(version.workflow, shown), markup=False, highlight=False, soft_wrap=True)

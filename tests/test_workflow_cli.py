@@ -57,3 +57,17 @@ def test_a_workflow_is_created_and_edited_from_a_file(demo, capsys, tmp_path):
     code, _, err = run(capsys, "edit", cid, "--file", str(path))
     assert code == 1 and "cycle through" in err and "activities.all" in err
     assert run_json(capsys, "show", cid)["draft"]["revision"] == 1  # nothing stored half-way
+
+
+def test_show_draws_the_workflow_with_the_latest_runs_counts(demo, capsys):
+    cid = campaign_id(capsys, "Quarterly lookbook")
+    code, out, err = run(capsys, "show", cid)
+    assert code == 0, err
+    assert f"counts of run {cid}-r1" in out
+    workflow = run_json(capsys, "show", cid)["live"]["workflow"]
+    for activity in workflow["activities"]:
+        assert activity["id"] in out
+    counts = run_json(capsys, "test", cid, "--live")
+    readers = next(t for t in counts["transitions"] if t["name"] == "readers")
+    assert f"readers {readers['count']:,}" in out  # the run's count on its arrow, as a test counts it now
+    assert "┌" in out and "▶" in out
