@@ -61,7 +61,8 @@ class RunFailed(Exception):
 class RowSource(Protocol):
     """The profiles a run delivers to, as rows in id order: an audience's, or a workflow transition's population."""
 
-    name: str  # how people know it ("audience 'vips'")
+    @property
+    def name(self) -> str: ...  # how people know it ("audience 'vips'")
 
     def bounds(self) -> tuple[int, str | None]: ...
     def rows(self, *, attributes: Sequence[str], chunk_size: int, after_id: str = "",

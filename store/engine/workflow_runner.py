@@ -228,7 +228,7 @@ class _Walk:
             channel = CHANNELS[ActivityKind(activity.kind)]
             inbound = self.workflow.inbound(activity.id)[0].name
             plan = plan_delivery(child.id, self.spec.campaign_id, self.spec.category, channel,
-                                 Content(**{channel.value: activity.content}), activity.rate_control,
+                                 Content.model_validate({channel.value: activity.content}), activity.rate_control,
                                  self.spec.configs[activity.channel_configuration or ""],
                                  self.ledger.context(self.run.id), _PopulationRows(populations, inbound))
             child = deliver_run(self.ledger, self.outbox, self.clock, child, plan, self.stopped, self.shutdown,
