@@ -246,3 +246,25 @@ def test_a_viewer_sees_the_workflow_read_only(demo):
                 assert app.screen.__class__.__name__ == "WorkflowScreen"
 
     asyncio.run(run())
+
+
+def test_test_mode_puts_counts_on_the_canvas_and_previews_an_activity(demo):
+    async def run():
+        from console.dialogs.workflow_preview import WorkflowPreviewDialog
+
+        with console(demo, clock=frozen()) as (app, ws, engine):
+            async with app.run_test(size=(120, 40)) as pilot:
+                await open_workflow(pilot)
+                await pilot.press("t")
+                await wait_for(pilot, lambda: app.screen.counts is not None, "the test's counts")
+                await settle(pilot)
+                counts = app.screen.counts
+                gold = next(t for t in counts.transitions if t.name == "gold")
+                assert f"─ gold {gold.count:,} ─" in screen_text(app)
+                canvas(app).select("by-tier")
+                await pilot.press("p")
+                await wait_for(pilot, lambda: isinstance(app.screen, WorkflowPreviewDialog), "the preview")
+                await pilot.pause()
+                assert f"gold → welcome-gold: {gold.count:,} profiles" in screen_text(app)
+
+    asyncio.run(run())
