@@ -19,7 +19,6 @@ from ..clock import Clock, SystemClock
 from ..models import Category, ChannelConfiguration, Run, RunCounters, RunFailure, RunStatus, Version
 from ..models.audience import Rule
 from ..models.common import Model
-from ..models.content import Content
 from ..models.workflow import CHANNELS, ActivityKind, ActivityState, ChannelActivity, Wait, Workflow
 from ..profiles.db import ProfileStore
 from ..profiles.workflow_sql import Populations
@@ -199,7 +198,7 @@ class _Walk:
                 except Exception as error:  # a CSV or rule the store cannot read: the run says which activity
                     self.ledger.record_activity(self.run.id, ActivityRecord(
                         activity.id, ActivityState.failed.value, error=str(error)))
-                    raise RunFailed(RunFailure.content_invalid, f"activity {activity.id}: {error}") from None
+                    raise RunFailed(RunFailure.workflow_activity_failed, f"activity {activity.id}: {error}") from None
                 records[activity.id] = ActivityRecord(
                     activity.id, DONE, result.inbound, dict(result.outbound), result.unrouted,
                     record.wait_until if record else None,
@@ -225,10 +224,9 @@ class _Walk:
         self.ledger.record_activity(self.run.id, ActivityRecord(activity.id, RUNNING))
         child = self.ledger.child_run(self.run, activity.id, now=self.clock.now())
         if child.status.value in ACTIVE:
-            channel = CHANNELS[ActivityKind(activity.kind)]
             inbound = self.workflow.inbound(activity.id)[0].name
-            plan = plan_delivery(child.id, self.spec.campaign_id, self.spec.category, channel,
-                                 Content.model_validate({channel.value: activity.content}), activity.rate_control,
+            plan = plan_delivery(child.id, self.spec.campaign_id, self.spec.category, activity.channel,
+                                 activity.message_content(), activity.rate_control,
                                  self.spec.configs[activity.channel_configuration or ""],
                                  self.ledger.context(self.run.id), _PopulationRows(populations, inbound))
             child = deliver_run(self.ledger, self.outbox, self.clock, child, plan, self.stopped, self.shutdown,

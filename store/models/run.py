@@ -36,6 +36,7 @@ class RunFailure(str, Enum):
     content_invalid = "content_invalid"
     every_send_failed = "every_send_failed"
     sender_lost = "sender_lost"
+    workflow_activity_failed = "workflow_activity_failed"  # a workflow's set activity could not be computed
 
 
 class RunCounters(Model):
