@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from rich.text import Text
 
 from store.models import WorkflowCounts
-from store.models.workflow import CHANNELS, KIND_LABELS, ActivityCount, ActivityKind, Workflow
+from store.models.workflow import CHANNELS, KIND_LABELS, ActivityCount, ActivityKind, Wait, Workflow
 from store.text import printable
 
 from .display import short_when
@@ -132,11 +132,11 @@ def layout(workflow: Workflow, counts: WorkflowCounts | None = None) -> Layout:
         for passing in chain[1:]:
             by_column[passing.column].append(passing)
         chain.append(target)
-        for a, b in zip(chain, chain[1:]):
-            segment = _Segment(index, a, b, first=a is source, last=b is target)
-            a.outs.append(segment)
-            b.ins.append(segment)
-            gap_segments[a.column].append(segment)
+        for left, right in zip(chain, chain[1:]):
+            segment = _Segment(index, left, right, first=left is source, last=right is target)
+            left.outs.append(segment)
+            right.ins.append(segment)
+            gap_segments[left.column].append(segment)
     for c, column_nodes in enumerate(by_column):
         _place(column_nodes, first=c == 0)
     count_of = {(tc.source, tc.to, tc.name): tc.count for tc in counts.transitions} if counts else {}
@@ -218,7 +218,7 @@ def _detail(workflow: Workflow, activity_id: str, count: ActivityCount | None) -
             return f"sent {count.counters.sent:,}"
         if count.wait_until is not None:
             return f"until {short_when(count.wait_until)}"
-    if kind is ActivityKind.wait:
+    if isinstance(activity, Wait):
         return f"wait {activity.duration}" if activity.duration else f"until {short_when(activity.until)}"
     return KIND_LABELS[kind] if activity.label else ""
 

@@ -79,9 +79,9 @@ class WorkflowCanvas(ScrollView, can_focus=True):
             return None
         box = self.plan.boxes[self.selected]
         if direction in ("up", "down"):
-            column = self.plan.columns[box.column]
-            index = column.index(self.selected) + (1 if direction == "down" else -1)
-            return column[index] if 0 <= index < len(column) else None
+            same = self.plan.columns[box.column]
+            index = same.index(self.selected) + (1 if direction == "down" else -1)
+            return same[index] if 0 <= index < len(same) else None
         if direction == "right":
             ends = [t.to for t in self.workflow.outbound(self.selected)]
             column = box.column + 1
@@ -105,9 +105,10 @@ class WorkflowCanvas(ScrollView, can_focus=True):
             text.stylize("reverse", box.x, box.x + BOX_WIDTH)
             strip = self._strip(text)
         else:
-            strip = self._strips.get(line_y)
-            if strip is None:
-                strip = self._strips[line_y] = self._strip(self.lines[line_y])
+            cached = self._strips.get(line_y)
+            if cached is None:
+                cached = self._strips[line_y] = self._strip(self.lines[line_y])
+            strip = cached
         return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
 
     def _strip(self, text: Text) -> Strip:
