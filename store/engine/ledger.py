@@ -18,12 +18,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from ..db.transaction import transaction
 from ..errors import Conflict, NotFound, StoreCorrupted
 from ..models import Run, RunCounters, RunFailure, RunStatus, RunTrigger
 from .pace import time_left
@@ -426,17 +427,9 @@ def open_journal(path: Path, schema: str) -> sqlite3.Connection:
     return db
 
 
-@contextmanager
-def immediate(db: sqlite3.Connection, lock: threading.RLock | threading.Lock) -> Iterator[sqlite3.Connection]:
+def immediate(db: sqlite3.Connection, lock: threading.RLock | threading.Lock) -> AbstractContextManager[sqlite3.Connection]:
     """One write transaction on the engine journal, begun at once (BEGIN IMMEDIATE), rolled back on any error."""
-    with lock:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+    return transaction(db, lock)
 
 
 def _insert_run(db: sqlite3.Connection, campaign_id: str, version: int, trigger: RunTrigger, now: datetime,

@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..db.transaction import transaction
 from ..errors import NotFound, StoreCorrupted, ValidationFailed
 from ..limits import JSON_DEPTH, too_deep
 from ..models.audience import ATTRIBUTE_PATH, PROFILE_FIELDS
@@ -134,15 +135,8 @@ class ProfileStore:
     def writing(self) -> Iterator[sqlite3.Connection]:
         """The writer connection inside one ``BEGIN IMMEDIATE`` transaction: committed at the end of the block,
         rolled back if it raises, so a crash leaves the state before it."""
-        with self._lock:
-            db = self._writer
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with transaction(self._writer, self._lock) as db:
+            yield db
 
     def _reader(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ..db.transaction import transaction
 from ..errors import ValidationFailed
 from ..models.audience import ATTRIBUTE_PATH, PROFILE_FIELDS, Rule
 from ..models.workflow import (
@@ -205,16 +206,9 @@ class Populations:
                 db.create_function("workflow_bucket", 2, split_bucket, deterministic=True)
                 yield db
             return
-        with self._lock:
-            db = self._private
-            db.create_function("workflow_bucket", 2, split_bucket, deterministic=True)
-            db.execute("BEGIN")
-            try:
-                yield db
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        self._private.create_function("workflow_bucket", 2, split_bucket, deterministic=True)
+        with transaction(self._private, self._lock, begin="BEGIN") as db:
+            yield db
 
     # ---- reading --------------------------------------------------------------------------------
 
