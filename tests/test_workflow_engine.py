@@ -207,3 +207,25 @@ def test_a_journal_from_before_workflows_gains_their_columns(tmp_path):
         assert ledger.wake_times() == {"c-r1": T0 + timedelta(days=2)} and ledger.child_runs("c-r1") == []
     finally:
         ledger.close()
+
+
+def test_a_workflow_runs_counters_move_with_its_activity_batch_by_batch(tmp_path):
+    """The list's live counters read the workflow run: each batch a channel activity journals adds to it."""
+    from store.engine.ledger import Ledger
+    from store.models import RunCounters, RunTrigger
+
+    ledger = Ledger(tmp_path)
+    now = datetime(2026, 11, 30, 9, 0)
+    run = ledger.create_run("cmp-1", 1, RunTrigger.activation, now=now)
+    assert run is not None
+    first, second = ledger.child_run(run, "mail", now=now), ledger.child_run(run, "sms", now=now)
+    ledger.start_run(first.id, now=now, targeted=10, last_id="p10")
+    batch = ledger.claim_batch(first.id, "", "p05", None)
+    ledger.complete_batch(batch, [("p03", "excluded", "no_consent", "", "t")],
+                          RunCounters(targeted=10, sent=4, excluded={"no_consent": 1}))
+    ledger.start_run(second.id, now=now, targeted=3, last_id="p03")
+    parent = ledger.run(run.id)
+    assert (parent.counters.targeted, parent.counters.sent) == (13, 4)
+    assert reasons(parent) == {"no_consent": 1}
+    assert [r.id for r in ledger.runs("cmp-1")] == [run.id]  # the activities' runs are not the campaign's
+    ledger.close()

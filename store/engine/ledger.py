@@ -144,6 +144,7 @@ class Ledger:
             if "parent" not in columns:  # journals from before workflows
                 self._db.execute("ALTER TABLE runs ADD COLUMN parent TEXT")
                 self._db.execute("ALTER TABLE runs ADD COLUMN wake_at TEXT")
+            self._db.execute("CREATE INDEX IF NOT EXISTS runs_by_parent ON runs (parent) WHERE parent IS NOT NULL")
         except sqlite3.DatabaseError as error:
             raise StoreCorrupted(f"the engine journal {self.path} cannot be read ({error}); it was left untouched: "
                                  "restore it from a backup or move it away to start with no run history") from None
@@ -252,6 +253,7 @@ class Ledger:
         with self._transaction() as db:
             db.execute("UPDATE runs SET status = 'running', started_at = ?, targeted = ?, last_id = ? WHERE id = ?",
                        (_iso(now), targeted, last_id, run_id))
+            _roll_up(db, run_id)
 
     def end_run(self, run_id: str, status: RunStatus, *, now: datetime, counters: RunCounters | None = None,
                 error: str | None = None, failure: RunFailure | None = None) -> None:
@@ -261,6 +263,7 @@ class Ledger:
                            (counters.targeted, counters.sent, counters.failed, _excluded_json(counters), run_id))
             db.execute("UPDATE runs SET status = ?, ended_at = ?, error = coalesce(?, error), failure = ? WHERE id = ?",
                        (status.value, _iso(now), error, failure.value if failure else None, run_id))
+            _roll_up(db, run_id)
 
     # workflows ---------------------------------------------------------------------------
     def child_run(self, parent: Run, activity_id: str, *, now: datetime) -> Run:
@@ -278,11 +281,6 @@ class Ledger:
             rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE parent = ? ORDER BY rowid",
                                     (run_id,)).fetchall()
         return [_run_of(r) for r in rows]
-
-    def set_counters(self, run_id: str, counters: RunCounters) -> None:
-        with self._transaction() as db:
-            db.execute("UPDATE runs SET targeted = ?, sent = ?, failed = ?, excluded = ? WHERE id = ?",
-                       (counters.targeted, counters.sent, counters.failed, _excluded_json(counters), run_id))
 
     def set_wake(self, run_id: str, wake_at: datetime | None) -> None:
         """A workflow run waiting on a Wait activity is not dispatched before ``wake_at``."""
@@ -343,6 +341,7 @@ class Ledger:
                 db.execute("UPDATE batches SET state = 'done' WHERE run_id = ? AND number = ?", (batch.run_id, batch.number))
             db.execute("UPDATE runs SET sent = ?, failed = ?, excluded = ?, rate = coalesce(?, rate) WHERE id = ?",
                        (counters.sent, counters.failed, _excluded_json(counters), rate, batch.run_id))
+            _roll_up(db, batch.run_id)
 
     def record_deliveries(self, run_id: str, deliveries: Iterable[tuple]) -> None:
         """Deliveries of a batch still in flight (network sends, as they go): a resume skips them."""
@@ -430,6 +429,26 @@ def open_journal(path: Path, schema: str) -> sqlite3.Connection:
 def immediate(db: sqlite3.Connection, lock: threading.RLock | threading.Lock) -> AbstractContextManager[sqlite3.Connection]:
     """One write transaction on the engine journal, begun at once (BEGIN IMMEDIATE), rolled back on any error."""
     return transaction(db, lock)
+
+
+def _sum_of_children(db: sqlite3.Connection, parent: str) -> RunCounters:
+    total = RunCounters()
+    for targeted, sent, failed, excluded in db.execute(
+            "SELECT targeted, sent, failed, excluded FROM runs WHERE parent = ?", (parent,)):
+        total.targeted, total.sent, total.failed = total.targeted + targeted, total.sent + sent, total.failed + failed
+        for reason, count in json.loads(excluded).items():
+            total.excluded[reason] = total.excluded.get(reason, 0) + count
+    return total
+
+
+def _roll_up(db: sqlite3.Connection, run_id: str) -> None:
+    """When ``run_id`` is a channel activity's run, its workflow run's counters become the sum of its siblings'."""
+    row = db.execute("SELECT parent FROM runs WHERE id = ?", (run_id,)).fetchone()
+    if row is None or row[0] is None:
+        return
+    total = _sum_of_children(db, row[0])
+    db.execute("UPDATE runs SET targeted = ?, sent = ?, failed = ?, excluded = ? WHERE id = ?",
+               (total.targeted, total.sent, total.failed, _excluded_json(total), row[0]))
 
 
 def _insert_run(db: sqlite3.Connection, campaign_id: str, version: int, trigger: RunTrigger, now: datetime,

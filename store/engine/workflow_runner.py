@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..clock import Clock, SystemClock
-from ..models import Category, ChannelConfiguration, Run, RunCounters, RunFailure, RunStatus, Version
+from ..models import Category, ChannelConfiguration, Run, RunFailure, RunStatus, Version
 from ..models.audience import Rule
 from ..models.common import Model
 from ..models.workflow import CHANNELS, ActivityKind, ActivityState, ChannelActivity, Wait, Workflow
@@ -146,23 +146,22 @@ class _Walk:
         populations = Populations(self.profiles, run.id)
         failure = None
         try:
-            outcome = self._walk(populations)
-            if outcome == "done":
+            try:
+                outcome = self._walk(populations)
+            except RunFailed as error:
+                outcome, failure = "failed", error
+            if outcome in ("done", "stopped", "failed"):  # it ended: its counts stay in the ledger, not its rows
                 populations.drop()
-        except RunFailed as error:
-            outcome, failure = "failed", error
         finally:
             populations.close()
-        counters = self._counters()
         if outcome == "shutdown":
             return self.ledger.run(run.id)
         if outcome == "waiting":
-            self.ledger.set_counters(run.id, counters)
             self.ledger.set_wake(run.id, min(r.wait_until for r in self.ledger.activities(run.id).values()
                                              if r.state == WAITING and r.wait_until is not None))
             return self.ledger.run(run.id)
         status = {"done": RunStatus.completed, "stopped": RunStatus.stopped}.get(outcome, RunStatus.failed)
-        self.ledger.end_run(run.id, status, now=self.clock.now(), counters=counters,
+        self.ledger.end_run(run.id, status, now=self.clock.now(),  # its counters: its activities', rolled up
                             error=failure.message if failure else None, failure=failure.reason if failure else None)
         return self.ledger.run(run.id)
 
@@ -240,19 +239,7 @@ class _Walk:
             self.ledger.record_activity(self.run.id, ActivityRecord(activity.id, ActivityState.failed.value,
                                                                     error=child.error))
             raise RunFailed(child.failure or RunFailure.every_send_failed, f"activity {activity.id}: {child.error}")
-        self.ledger.set_counters(self.run.id, self._counters())
         return None
-
-    def _counters(self) -> RunCounters:
-        """The workflow run's counters: the sum of its channel activities'."""
-        total = RunCounters()
-        for child in self.ledger.child_runs(self.run.id):
-            total.targeted += child.counters.targeted
-            total.sent += child.counters.sent
-            total.failed += child.counters.failed
-            for reason, count in child.counters.excluded.items():
-                total.excluded[reason] = total.excluded.get(reason, 0) + count
-        return total
 
 
 class _PopulationRows:
