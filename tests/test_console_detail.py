@@ -415,3 +415,30 @@ async def test_an_engine_refusal_leaves_the_screen_as_it_was(open_app):
             errors = [n for n in app._notifications if n.severity == "error"]
             assert errors, "the refusal is shown as a notification"
             assert (rows_text(screen), shown(screen, "#compare-status"), screen.current) == before
+
+
+async def test_compare_diffs_a_workflow_draft_activity_by_activity(app):
+    """An orchestrated campaign's draft beside its live workflow: each activity added, removed or changed."""
+    from store.models import edit_from_document, editable_document
+
+    cid = await campaign_id(app, "Quarterly lookbook")
+    document = editable_document(await app.client.campaign(cid))
+    workflow = document["draft"]["workflow"]
+    email = next(a for a in workflow["activities"] if a["id"] == "lookbook-email")
+    email["content"]["subject"] = "The winter lookbook: forty looks"
+    workflow["activities"].append({"id": "thanks", "kind": "end", "label": "Thanked"})
+    workflow["transitions"].append({"from": "lookbook-email", "to": "thanks", "name": "thanked"})
+    await app.client.edit_draft(cid, edit_from_document(document))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_compare(pilot, "Quarterly lookbook")
+        rows = list(screen.query("#compare-body FieldRow"))
+        by_label = {r.block.field.label: r for r in rows if r.block.first}
+        assert "Audience" not in by_label and "Subject" not in by_label  # the activities carry them
+        assert by_label["Email lookbook-email · changed"].block.field.changed
+        assert by_label["End thanks · added"].has_class("-changed")
+        assert not by_label["Fork fork"].block.field.changed and not by_label["Fork fork"].has_class("-changed")
+        changed = next(r for r in rows if r.block.field.label == "Email lookbook-email · changed" and r.block.changed)
+        assert '"subject": "The winter lookbook: forty looks",' in text_of(changed)
+        assert any("lookbook-email → thanks  (thanked)" in text_of(r) for r in rows
+                   if r.block.field.label == "Transitions")
+        assert len(screen.stops) >= 3  # n / N walk the changes: two activities and the transitions
