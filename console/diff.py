@@ -225,8 +225,9 @@ def workflow_changes(live: Workflow | None, draft: Workflow | None) -> list[Fiel
         left, right = old.get(activity_id), new.get(activity_id)
         shown = right if right is not None else left
         assert shown is not None
-        left_text = None if left is None else _settings(left)
-        right_text = None if right is None else _settings(right)
+        same = both and left == right  # an unchanged activity reads on one line; a changed one, setting by setting
+        left_text = None if left is None else _settings(left, compact=same or not both)
+        right_text = None if right is None else _settings(right, compact=same or not both)
         change = "" if not both or left_text == right_text else (
             " · added" if left is None else " · removed" if right is None else " · changed")
         label = f"{KIND_LABELS[ActivityKind(shown.kind)]} {activity_id}{change}"
@@ -237,10 +238,11 @@ def workflow_changes(live: Workflow | None, draft: Workflow | None) -> list[Fiel
     return out
 
 
-def _settings(activity) -> str:
-    """An activity's settings as a person reads them in a diff: indented JSON, one setting per line."""
+def _settings(activity, *, compact: bool) -> str:
+    """An activity's settings as a person reads them in a diff: indented JSON, one setting per line, or (for one
+    that did not change) one line."""
     settings = {"kind": activity.kind, **activity.model_dump(mode="json", exclude={"id"}, exclude_defaults=True)}
-    return json.dumps(settings, indent=2, ensure_ascii=False)
+    return json.dumps(settings, ensure_ascii=False, **({"separators": (", ", ": ")} if compact else {"indent": 2}))
 
 
 def _lines_field(name: str, label: str, left: str | None, right: str | None, both: bool) -> FieldDiff:

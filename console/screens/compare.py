@@ -35,6 +35,7 @@ from ..widgets.header import ConnectionBanner, WorkspaceHeader
 from .campaign_detail import summary_of
 
 LABEL_WIDTH = 15
+MAX_LABEL_WIDTH = 36  # a workflow's activities are labelled by kind, id and change: wider, up to this
 Pair = tuple[DiffLine | None, DiffLine | None]
 
 
@@ -94,6 +95,7 @@ class FieldRow(Static):
                  id: str | None = None, classes: str = "") -> None:
         super().__init__(id=id, classes=classes)
         self.block, self.sides, self.header = block, sides, header
+        self.label_width = LABEL_WIDTH
         self.current = False
         if block is not None and block.changed:
             self.add_class("-changed")
@@ -105,7 +107,7 @@ class FieldRow(Static):
 
     def render(self) -> Table:
         table = Table.grid(padding=(0, 1), expand=True)
-        table.add_column(width=LABEL_WIDTH, no_wrap=True)
+        table.add_column(width=self.label_width, no_wrap=True)
         for _ in self.sides:
             table.add_column(ratio=1, overflow="fold")  # long template tags break, never get cut
         if self.header is not None:
@@ -240,8 +242,10 @@ class CompareScreen(CampaignActions, Screen):
         self.query_one("#compare-title", Static).update(
             Content.from_markup(f"Compare · [bold]$name[/]  [$text-muted]$id[/] · {status_markup(c)}",
                                 name=printable(c.name), id=c.id))
+        width = min(MAX_LABEL_WIDTH, max([LABEL_WIDTH - 2, *(len(f.label) for f in self.fields)]) + 2)
         header = self.query_one("#compare-header", FieldRow)
         header.sides, header.header = sides, ("Field", *(_side_title(s, v) for s, v in versions))
+        header.label_width = width
         header.refresh(layout=True)
         body = self.query_one("#compare-body", VerticalScroll)
         scroll = body.scroll_y
@@ -250,6 +254,9 @@ class CompareScreen(CampaignActions, Screen):
         rows += [FieldRow(b, sides) for f in campaign_fields(c) for b in blocks_of(f, sides)]
         rows.append(Static("Version", classes="section"))
         rows += [FieldRow(b, sides) for f in self.fields for b in blocks_of(f, sides)]
+        for row in rows:
+            if isinstance(row, FieldRow):
+                row.label_width = width
         with self.app.batch_update():
             await body.remove_children()
             await body.mount_all(rows)
