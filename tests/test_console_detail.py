@@ -442,3 +442,16 @@ async def test_compare_diffs_a_workflow_draft_activity_by_activity(app):
         assert any("lookbook-email → thanks  (thanked)" in text_of(r) for r in rows
                    if r.block.field.label == "Transitions")
         assert len(screen.stops) >= 3  # n / N walk the changes: two activities and the transitions
+
+
+async def test_an_orchestrated_campaign_shows_its_workflow_not_an_audience(app):
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, "Quarterly lookbook")
+        cid = screen.campaign_id
+        facts = shown(screen, "#version-facts")
+        assert "9 activities, 8 transitions · channels: email, push" in facts
+        assert "Audience" not in facts and "Configuration" not in facts  # its activities carry them
+        assert f"counts of run {cid}-r1" in shown(screen, "#render-title")
+        drawing = shown(screen, "#rendered")
+        assert "Europe newsletter" in drawing and "readers" in drawing and "sent 199" in drawing
+        assert screen.check_action("render_profile", ()) is False  # its messages are previewed on the canvas

@@ -132,6 +132,7 @@ class CampaignDetailScreen(CampaignActions, Screen):
     CampaignDetailScreen .note { color: $text-warning; margin-top: 1; }
     CampaignDetailScreen .section { text-style: bold; color: $text-accent; margin-top: 1; }
     CampaignDetailScreen #rendered.-error { color: $text-error; }
+    CampaignDetailScreen #rendered.-drawing { text-wrap: nowrap; text-overflow: clip; }
     CampaignDetailScreen .table-note { height: auto; padding: 0 1; color: $text-muted; }
     CampaignDetailScreen DataTable { height: 1fr; }
     CampaignDetailScreen #curl { height: auto; padding: 0 1; margin: 0 1; border: round $primary; }
@@ -257,9 +258,13 @@ class CampaignDetailScreen(CampaignActions, Screen):
         return version or campaign.current
 
     async def _render_for_profile(self) -> None:
+        if self.campaign is not None and self.shown_version(self.campaign).workflow is not None:
+            await self._draw_workflow(self.campaign)
+            return
         rendered = await host(self).call_api(
             host(self).client.render(self.campaign_id, profile_id=self.profile_id, version=self.showing), quiet=True)
         title, body = self.query_one("#render-title", Static), self.query_one("#rendered", Static)
+        body.remove_class("-drawing")
         hint = "  [$text-muted](p: another profile)[/]"
         if rendered is None:
             title.update("Content" + hint)
@@ -277,6 +282,25 @@ class CampaignDetailScreen(CampaignActions, Screen):
         for field, text in (rendered.content or {}).items():  # profile data: shown as text, never markup
             grid.add_row(field.capitalize(), Text(printable(text, multiline=True)) if text else Text("(empty)", style="italic"))
         body.update(grid)
+
+    async def _draw_workflow(self, c: Campaign) -> None:
+        """An orchestrated version: its workflow drawn where an action campaign's content is rendered, with the
+        latest run's counts on the live one (the canvas, W, is where it is navigated and edited)."""
+        from ..workflow_drawing import draw
+
+        version = self.shown_version(c)
+        assert version.workflow is not None
+        counts = None
+        if version is c.live:
+            counts = await host(self).call_api(host(self).client.workflow_counts(c.id), quiet=True)
+        shown = counts if counts is not None and counts.version == version.number else None
+        title = "Workflow" + (f", counts of run {shown.run_id}" if shown is not None else "")
+        self.query_one("#render-title", Static).update(
+            Content.from_markup(title + "  [$text-muted](W: open the canvas)[/]"))
+        body = self.query_one("#rendered", Static)
+        body.remove_class("-error")
+        body.add_class("-drawing")  # as wide as it is, cut at the edge: the canvas scrolls it
+        body.update(Text("\n").join(draw(version.workflow, shown)))
 
     # showing ----------------------------------------------------------------------------------------------
     def show_campaign(self) -> None:
@@ -371,20 +395,26 @@ class CampaignDetailScreen(CampaignActions, Screen):
 
     def _facts(self, c: Campaign, v: Version) -> Table:
         grid = _grid()
-        if v.audience:
+        if v.workflow is not None:  # its activities carry the audiences, configurations, contents and rates
+            channels = ", ".join(channel.value for channel in v.workflow.channels()) or "none"
+            grid.add_row("Workflow", f"{len(v.workflow.activities)} activities, {len(v.workflow.transitions)} "
+                                     f"transitions · channels: {channels}")
+        elif v.audience:
             size = self.audience_sizes.get(v.audience)
             grid.add_row("Audience", f"{v.audience}: {size:,} profiles" if size is not None else f"{v.audience} (size unknown)")
         else:
             grid.add_row("Audience", "— (none selected)")
-        grid.add_row("Channel", v.channel.value)
-        grid.add_row("Configuration", Text(configuration_text(v.channel_configuration, self.configurations)))
+        if v.workflow is None:
+            grid.add_row("Channel", v.channel.value)
+            grid.add_row("Configuration", Text(configuration_text(v.channel_configuration, self.configurations)))
         grid.add_row("Schedule", v.schedule.describe())
         if v is c.live and self.next_runs:
             grid.add_row("Next runs", "\n".join(when(n) for n in self.next_runs[:3])
                          + (f"\n… and {len(self.next_runs) - 3} more" if len(self.next_runs) > 3 else ""))
         elif v is c.live and c.status in (Status.live, Status.scheduled):
             grid.add_row("Next runs", "none planned")
-        grid.add_row("Rate control", describe_rate(v))
+        if v.workflow is None:
+            grid.add_row("Rate control", describe_rate(v))
         grid.add_row("Approval", Text(printable(describe_approval(v), multiline=True)))
         if v.activated_at:
             grid.add_row("Activated", Text(f"{when(v.activated_at)} by {printable(v.activated_by or '')}"))
@@ -466,8 +496,8 @@ class CampaignDetailScreen(CampaignActions, Screen):
             return self.campaign is not None and self.campaign.has_draft
         if action == "copy_curl":
             return self.curl() is not None
-        if action == "render_profile":
-            return None if self.campaign is None else True
+        if action == "render_profile":  # a workflow's channel activities are previewed on its canvas (W, then p)
+            return None if self.campaign is None else self.shown_version(self.campaign).workflow is None
         if action == "open_workflow":
             return self.campaign is not None and self.campaign.type is CampaignType.orchestrated
         return self.check_campaign_action(action)
