@@ -27,12 +27,12 @@ SETTINGS: dict[ActivityKind, dict[str, Any]] = {
 
 
 def addable_kinds(workflow: dict, after: str | None) -> list[ActivityKind]:
-    """After an activity, anything that takes an input (not after an end); in an empty workflow, a source."""
-    if after is None:
-        return [ActivityKind.build_audience] if not workflow.get("activities") else []
-    if _activity(workflow, after)["kind"] == ActivityKind.end.value:
-        return []
-    return [k for k in ActivityKind if k not in SOURCES]
+    """After an activity, anything that takes an input (not after an end); and always a source, which starts a
+    branch of its own (a second audience to combine, or the first one of an empty workflow)."""
+    sources = [k for k in ActivityKind if k in SOURCES]
+    if after is None or _activity(workflow, after)["kind"] == ActivityKind.end.value:
+        return sources
+    return [k for k in ActivityKind if k not in SOURCES] + sources
 
 
 def unique(base: str, taken: set[str], limit: int = ACTIVITY_ID_CHARS) -> str:
@@ -47,14 +47,18 @@ def unique(base: str, taken: set[str], limit: int = ACTIVITY_ID_CHARS) -> str:
     return name
 
 
-def new_activity(workflow: dict, kind: ActivityKind, channel_configuration: str | None = None) -> dict:
-    """An activity of ``kind`` with settings that save (a channel's needs its configuration)."""
+def new_activity(workflow: dict, kind: ActivityKind, channel_configuration: str | None = None,
+                 audience: str | None = None) -> dict:
+    """An activity of ``kind`` with settings that save (a channel's needs its configuration, a read audience an
+    audience)."""
     taken = {a["id"] for a in workflow.get("activities", [])}
     activity: dict[str, Any] = {"id": unique(kind.value.replace("_", "-"), taken), "kind": kind.value}
     settings = {k: (list(v) if isinstance(v, list) else v) for k, v in SETTINGS.get(kind, {}).items()}
     if kind is ActivityKind.save_audience:
         settings["list"] = unique("saved", {a.get("list") for a in workflow.get("activities", [])}, 64)
     activity.update(settings)
+    if kind is ActivityKind.read_audience and audience:
+        activity["audience"] = audience
     if kind in CHANNELS:
         activity["content"] = dict(CONTENT[kind])
         if channel_configuration:
@@ -69,7 +73,7 @@ def add_after(workflow: dict, after: str | None, activity: dict, second_input: s
     out = _copy(workflow)
     out["activities"].append(activity)
     for source in (after, second_input):
-        if source is not None:
+        if source is not None and ActivityKind(activity["kind"]) not in SOURCES:  # a source starts its own branch
             out["transitions"].append({"from": source, "to": activity["id"],
                                        "name": outlet_name(out, source, activity["id"])})
     if activity["kind"] == ActivityKind.split.value:

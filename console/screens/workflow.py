@@ -153,11 +153,9 @@ class WorkflowScreen(Screen):
     async def action_add_activity(self) -> None:
         workflow, after = self.workflow_json(), self.selected
         kinds = edits.addable_kinds(workflow, after)
-        if not kinds:
-            self.status("Nothing can follow an End: select another activity.", bad=True)
-            return
         choice = await self.app.push_screen_wait(ActivityPickDialog(
-            "Add an activity" + (f" after {after}" if after else ""), "Its kind.",
+            "Add an activity" + (f" after {after}" if after else ""),
+            "Its kind. Build audience and Read audience start a branch of their own.",
             [(KIND_LABELS[k], k.value) for k in kinds]))
         if choice is None:
             return
@@ -170,7 +168,11 @@ class WorkflowScreen(Screen):
                 f"{after} and which other?", others))
             if second is None:
                 return
-        activity = edits.new_activity(workflow, kind, await self._configuration(kind))
+        audience = None
+        if kind is ActivityKind.read_audience:
+            audiences = await host(self).call_api(host(self).client.audiences(), quiet=True) or []
+            audience = audiences[0].id if audiences else None
+        activity = edits.new_activity(workflow, kind, await self._configuration(kind), audience)
         await self.save(edits.add_after(workflow, after, activity, second), activity["id"])
 
     async def _configuration(self, kind: ActivityKind) -> str | None:
