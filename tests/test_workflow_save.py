@@ -153,3 +153,18 @@ async def test_the_activation_preview_counts_a_workflow_by_test_mode(api):
     assert preview["problems"] == [] and preview["audience"] is None
     assert preview["audience_size"] == 8  # every profile enters
     assert preview["expected_sends"] == 2  # the two VIPs reach the email
+
+
+async def test_an_enrichment_csv_over_its_limit_and_a_label_with_control_characters_are_refused(api):
+    big = "id,offer.code\n" + "".join(f"p{n:07d},{'X' * 20}\n" for n in range(10_000))  # about 300 KB
+    bad = {"activities": [WORKFLOW["activities"][0],
+                          {"id": "codes", "kind": "enrichment", "csv": big},
+                          {"id": "spoof", "kind": "end", "label": "Done\x1b[2J"}],
+           "transitions": [{"from": "everyone", "to": "codes", "name": "all"},
+                           {"from": "codes", "to": "spoof", "name": "coded"}]}
+    r = await api.post("/v1/campaigns", json=body(bad))
+    assert r.status_code == 422
+    errors = {e["field"]: e["message"] for e in r.json()["errors"]}
+    assert "256 KB (262,144 bytes)" in errors["version.workflow.activities.codes"]
+    assert "version.workflow.activities.spoof.label" in errors
+    assert (await api.get("/v1/campaigns", params={"all": "true"})).json() == []
