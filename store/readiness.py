@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 from .db.catalogue import Catalogue
 from .engine.occurrences import first_fire
 from .errors import CampaignsError, ValidationFailed
-from .models import Campaign, CampaignType, Channel, Version
+from .models import Campaign, CampaignType, Version
+from .models.content import REQUIRED_CONTENT
 from .templates import CompiledContent, compile_content
 from .workflow_rules import workflow_problems
 
 PAST_START_TOLERANCE = timedelta(minutes=1)
-REQUIRED_CONTENT = {Channel.email: ("subject", "body"), Channel.sms: ("text",), Channel.push: ("body",)}
 
 Problem = Callable[[str, str], None]
 

@@ -16,13 +16,13 @@ from .db.catalogue import Catalogue
 from .errors import ValidationFailed
 from .models.audience import ATTRIBUTE_PATH
 from .models.common import Category
+from .models.content import REQUIRED_CONTENT
 from .models.workflow import (
     CHANNELS, MERGES, SOURCES, ActivityKind, ChannelActivity, Combine, Enrichment, Split, Wait, Workflow,
 )
 from .profiles.audience_sql import compile_rule
 from .templates import compile_content
 
-REQUIRED_CONTENT = {ActivityKind.email: ("subject", "body"), ActivityKind.sms: ("text",), ActivityKind.push: ("body",)}
 ENRICHMENT_COLUMNS = 50
 
 
@@ -112,9 +112,8 @@ def _activity_problems(workflow: Workflow, activity, category: Category, catalog
 
 def _delivery_problems(activity: ChannelActivity, category: Category, catalogue: Catalogue | None,
                        now: datetime | None, where: str, problem) -> None:
-    kind = ActivityKind(activity.kind)
-    channel = CHANNELS[kind]
-    for name in REQUIRED_CONTENT[kind]:
+    channel = activity.channel
+    for name in REQUIRED_CONTENT[channel]:
         if not getattr(activity.content, name).strip():
             problem(f"{where}.content.{name}", f"write the {channel.value} {name}: it must not be empty")
     try:

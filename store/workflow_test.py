@@ -55,10 +55,9 @@ def run_workflow_test(profiles: ProfileStore, campaign_id: str, version_number: 
 def _render_sample(populations: Populations, workflow: Workflow, activity: ChannelActivity,
                    count: ActivityCount) -> None:
     """``rendered`` for the first profile (lowest id) that reaches ``activity``, or ``error`` saying why not."""
-    channel = CHANNELS[ActivityKind(activity.kind)]
     inbound = workflow.inbound(activity.id)
     try:
-        compiled = compile_content(activity.message_content(), channel,
+        compiled = compile_content(activity.message_content(), activity.channel,
                                    f"workflow.activities.{activity.id}.content")
     except ValidationFailed as error:
         count.error = error.detail

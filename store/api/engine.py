@@ -70,7 +70,7 @@ def activation_preview(campaign_id: str, actor: Actor, ws: Space, request: Reque
     problems = activation_problems(ws, campaign, version, now)
     sends = max(0, size - sum(exclusions.values()))
     if workflow and not problems:
-        size, sends = _workflow_sizes(ws, campaign.id, version, now)
+        size, sends = _workflow_sizes(ws, campaign.id, version)
     policies = [p.id for p in eng.lifecycle.approval_policies(campaign, version)]
     refusal = eng.lifecycle.activation_refusal(actor, campaign)
     if refusal is not None:
@@ -86,14 +86,12 @@ def activation_preview(campaign_id: str, actor: Actor, ws: Space, request: Reque
         problems=problems)
 
 
-def _workflow_sizes(ws, campaign_id: str, version, now: datetime) -> tuple[int, int]:
+def _workflow_sizes(ws, campaign_id: str, version) -> tuple[int, int]:
     """A workflow's (profiles entering it, messages its channel activities would target), from test mode."""
     from ..models.workflow import CHANNELS, SOURCES, ActivityKind
-    from ..workflow_test import run_workflow_test
+    from .workflows import tested
 
-    assert version.workflow is not None
-    audiences = {a.id: a.rule for a in ws.catalogue.audiences.all()}
-    counts = run_workflow_test(ws.profiles, campaign_id, version.number, version.workflow, audiences, now)
+    counts = tested(ws, campaign_id, version)
     starts = {a.id for a in counts.activities if ActivityKind(a.kind) in SOURCES}
     entering = sum(t.count or 0 for t in counts.transitions if t.source in starts)
     targeted = sum(a.inbound or 0 for a in counts.activities if ActivityKind(a.kind) in CHANNELS)

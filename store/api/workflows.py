@@ -33,11 +33,17 @@ def test_workflow(campaign_id: str, actor: Actor, ws: Space,
     """Executes every activity but Save audience and the channel activities (as AJO's test mode does), over the
     profiles as they are now: each transition's count and a sample of its profiles, and each channel activity
     rendered for a sample profile."""
+    campaign, chosen = _workflow_version(ws, actor, campaign_id, version)
+    return tested(ws, campaign.id, chosen)
+
+
+def tested(ws, campaign_id: str, version: Version) -> WorkflowCounts:
+    """Test mode of ``version``'s workflow over the workspace's profiles and audiences as they are now."""
     from ..workflow_test import run_workflow_test
 
-    campaign, chosen = _workflow_version(ws, actor, campaign_id, version)
+    assert version.workflow is not None
     audiences = {a.id: a.rule for a in ws.catalogue.audiences.all()}
-    return run_workflow_test(ws.profiles, campaign.id, chosen.number, chosen.workflow, audiences, ws.clock.now())
+    return run_workflow_test(ws.profiles, campaign_id, version.number, version.workflow, audiences, ws.clock.now())
 
 
 @router.get("/campaigns/{campaign_id}/workflow/counts", summary="The counts of a workflow run",

@@ -394,14 +394,21 @@ def execute_run(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, fences: 
     holds its lock while it sends, and raises RunBusy when a live process already does. Progress is
     journaled per batch, so whoever hosts the run reads it from the ledger.
     """
+    return fenced(fences, ledger, run,
+                  lambda held: _send_run(profiles, ledger, outbox, clock, held, spec, stopped, shutdown))
+
+
+def fenced(fences: Fences, ledger: Ledger, run: Run, send: Callable[[Run], Run]) -> Run:
+    """``send`` the run (as journaled now that it is ours: it may have ended meanwhile) while this process holds
+    its fence; RunBusy when a live process already does. The fence is released as finished once it ended."""
     lock = fences.hold(run.id)
     if lock is None:
         raise RunBusy(f"run {run.id} is being sent by process {fences.owner(run.id)}")
-    run = ledger.run(run.id)  # as journaled now that it is ours: it may have ended meanwhile
+    run = ledger.run(run.id)
     finished = run.status.value not in ACTIVE
     try:
         if not finished:
-            run = _send_run(profiles, ledger, outbox, clock, run, spec, stopped, shutdown)
+            run = send(run)
             finished = run.status.value not in ACTIVE
         return run
     finally:

@@ -26,7 +26,7 @@ from ..workspace import Workspace
 from .fence import Fences
 from .ledger import ACTIVE, ActivityRecord, Ledger
 from .outbox import Outbox
-from .runner import RunBusy, RunFailed, RunSpec, deliver_run, execute_run, plan_delivery, version_of
+from .runner import RunBusy, RunFailed, RunSpec, deliver_run, execute_run, fenced, plan_delivery, version_of
 from .signals import Signals
 
 SAMPLES = 5  # profile ids kept per transition, for a preview
@@ -114,18 +114,8 @@ def execute_workflow(profiles: ProfileStore, ledger: Ledger, outbox: Outbox, fen
                      spec: WorkflowSpec, stopped: Callable[[], bool], shutdown: Callable[[], bool]) -> Run:
     """Run (or resume) a workflow run until it ends, stops, waits or shuts down; returns it as journaled.
     Fenced like ``execute_run``: RunBusy when a live process already holds it."""
-    lock = fences.hold(run.id)
-    if lock is None:
-        raise RunBusy(f"run {run.id} is being sent by process {fences.owner(run.id)}")
-    run = ledger.run(run.id)
-    finished = run.status.value not in ACTIVE
-    try:
-        if not finished:
-            run = _Walk(profiles, ledger, outbox, clock, run, spec, stopped, shutdown).go()
-            finished = run.status.value not in ACTIVE
-        return run
-    finally:
-        lock.release(finished=finished)
+    return fenced(fences, ledger, run,
+                  lambda held: _Walk(profiles, ledger, outbox, clock, held, spec, stopped, shutdown).go())
 
 
 class _Walk:

@@ -8,6 +8,10 @@ from ..limits import CONTENT_FIELD_BYTES, in_words
 from .common import Channel, Model
 
 
+REQUIRED_CONTENT = {Channel.email: ("subject", "body"), Channel.sms: ("text",), Channel.push: ("body",)}
+"""The fields a message on each channel cannot go without (a version's, or a workflow's channel activity's)."""
+
+
 class EmailContent(Model):
     subject: str = ""
     preheader: str = ""
