@@ -21,6 +21,7 @@ class ConsoleAction:
     campaign: bool = True  # needs a selected campaign
     footer: bool = True
     key_action: str | None = None  # what the key does when it differs (one key toggling two palette entries)
+    label: str | None = None  # the footer's word when the palette's name is too long for 80 columns
 
 
 LIST_ACTIONS = (
@@ -32,7 +33,7 @@ LIST_ACTIONS = (
     ConsoleAction("Filter by type, channel or tag", "F", "filter_other", "Narrow by type, channel or tag",
                   campaign=False, footer=False),
     ConsoleAction("Show all statuses", "0", "show_all", "Also show Stopped, Completed and Archived (0 again: back)",
-                  campaign=False, key_action="toggle_statuses"),
+                  campaign=False, key_action="toggle_statuses", label="All/default"),
     ConsoleAction("Show default statuses", "0", "show_default", "Hide Stopped, Completed and Archived again",
                   campaign=False, footer=False),
     ConsoleAction("Sort by next column", "o", "sort_next", "Sort by the next column (O reverses)", campaign=False,
@@ -71,14 +72,19 @@ APP_ACTIONS = (
 
 WORKFLOW_ACTIONS = (
     ConsoleAction("Open workflow", "W", "open_workflow", "An orchestrated campaign's activities on a canvas"),
-    ConsoleAction("Activity settings", "enter", "open_settings", "The selected activity's settings, as JSON"),
-    ConsoleAction("Add activity", "a", "add_activity", "Add an activity after the selected one", "edit"),
+    ConsoleAction("Activity settings", "enter", "open_settings", "The selected activity's settings, as JSON",
+                  label="Settings"),
+    ConsoleAction("Add activity", "a", "add_activity", "Add an activity after the selected one", "edit", label="Add"),
     ConsoleAction("Delete activity", "d", "delete_activity", "Delete the selected activity (its input takes over)",
-                  "edit"),
-    ConsoleAction("Connect activities", "c", "connect_activities", "Connect the selected activity to another", "edit"),
-    ConsoleAction("Test workflow", "t", "test_workflow", "Count every transition without sending or saving"),
-    ConsoleAction("Show transition counts", "n", "show_counts", "The latest run's counts on the transitions"),
-    ConsoleAction("Preview activity", "p", "preview", "Sample profiles leaving the selected activity (after a test)"),
+                  "edit", label="Delete"),
+    ConsoleAction("Connect activities", "c", "connect_activities", "Connect the selected activity to another", "edit",
+                  label="Connect"),
+    ConsoleAction("Test workflow", "t", "test_workflow", "Count every transition without sending or saving",
+                  label="Test"),
+    ConsoleAction("Show transition counts", "n", "show_counts", "The latest run's counts on the transitions",
+                  label="Run counts"),
+    ConsoleAction("Preview activity", "p", "preview", "Sample profiles leaving the selected activity (after a test)",
+                  label="Preview"),
 )
 
 ALL_ACTIONS = LIST_ACTIONS + CAMPAIGN_ACTIONS + WORKFLOW_ACTIONS + APP_ACTIONS
@@ -92,8 +98,7 @@ def bindings(actions: tuple[ConsoleAction, ...]) -> list[BindingType]:
         if a.key in seen:
             continue
         seen.add(a.key)
-        label = "All/default" if a.key_action == "toggle_statuses" else a.name
-        out.append(Binding(a.key, a.key_action or a.action, label, show=a.footer, id=a.key_action or a.action,
+        out.append(Binding(a.key, a.key_action or a.action, a.label or a.name, show=a.footer, id=a.key_action or a.action,
                            tooltip=a.help))
     return out
 
