@@ -268,3 +268,15 @@ def test_test_mode_puts_counts_on_the_canvas_and_previews_an_activity(demo):
                 assert f"gold → welcome-gold: {gold.count:,} profiles" in screen_text(app)
 
     asyncio.run(run())
+
+
+def test_a_live_workflow_opens_with_its_latest_runs_counts(demo):
+    async def run():
+        with console(demo, clock=frozen()) as (app, ws, engine):
+            async with app.run_test(size=(120, 40)) as pilot:
+                campaign_id = await open_workflow(pilot, "Quarterly lookbook")
+                await wait_for(pilot, lambda: app.screen.counts is not None, "the run's counts")
+                assert app.screen.counts.run_id == f"{campaign_id}-r1"
+                assert "sent 199" in screen_text(app)
+
+    asyncio.run(run())

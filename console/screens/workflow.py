@@ -88,6 +88,8 @@ class WorkflowScreen(Screen):
             self.status("The campaign could not be read.", bad=True)
             return
         self.show(campaign, select)
+        if self.counts is None and campaign.draft is None and campaign.live is not None:
+            self.action_show_counts()  # a live workflow opens with its latest run's counts, if it ran
 
     def show(self, campaign: Campaign, select: str | None = None) -> None:
         self.campaign = campaign
